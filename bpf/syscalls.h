@@ -1,0 +1,90 @@
+/* Shared sizes and record layouts for syscalltop's BPF program.
+ *
+ * tui/sources/bcc_source.py parses the #define lines below, so each one is a plain
+ * "#define NAME <integer>" and the Python mirror of every struct stays in one place.
+ */
+#ifndef SYSCALLTOP_SYSCALLS_H
+#define SYSCALLTOP_SYSCALLS_H
+
+/* Slot layout of the per-syscall arrays: native ids, then compat (i386) ids, then one
+ * slot for ids outside both tables (seccomp-rejected -1, garbage from hostile code). */
+#define SLOTS_PER_ABI 512
+#define COMPAT_SLOT_BASE 512
+#define INVALID_SLOT 1024
+#define SLOT_COUNT 1025
+
+/* log2 latency buckets in ns: bucket b holds [2^b, 2^(b+1)), the last one is open-ended. */
+#define HIST_BUCKETS 32
+
+#define PROC_MAP_ENTRIES 16384
+#define ERRNO_MAP_ENTRIES 8192
+#define MAX_ERRNO_VALUE 4095
+
+/* Indexes of the per-CPU loss counters: every way of losing data is counted. */
+#define LOSS_PROC_MAP_FULL 0
+#define LOSS_ERRNO_MAP_FULL 1
+#define LOSS_UNTIMED_EXITS 2
+#define LOSS_STATE_UNAVAILABLE 3
+#define LOSS_SLOTS 4
+
+/* enter_state.flags */
+#define STATE_ENTERED 1
+#define STATE_TRACKED 2
+/* Sticky per-thread bits: the ABI is read from the register frame once, and again after exec. */
+#define STATE_ABI_KNOWN 4
+#define STATE_COMPAT 8
+
+#define COMM_LEN 16
+#define SYSCALL_ARGS 6
+
+struct syscall_stats {
+    u64 count;
+    u64 errors;
+    u64 latency_sum_ns;
+    u64 latency_max_ns;
+    u64 latency_hist[HIST_BUCKETS];
+};
+
+struct proc_key {
+    u32 tgid;
+    u32 slot;
+};
+
+struct proc_stats {
+    u64 count;
+    u64 errors;
+    u64 latency_sum_ns;
+    u64 latency_max_ns;
+    u32 uid;
+    u32 reserved;
+    char comm[COMM_LEN];
+    u64 latency_hist[HIST_BUCKETS];
+};
+
+struct errno_key {
+    u32 slot;
+    u32 errno_value;
+};
+
+struct enter_state {
+    u64 enter_ns;
+    u32 slot;
+    u32 flags;
+};
+
+struct sample_event {
+    u64 exit_ns;
+    u64 duration_ns;
+    u64 cgroup_id;
+    s64 ret;
+    u64 args[SYSCALL_ARGS];
+    u32 tgid;
+    u32 tid;
+    u32 uid;
+    u32 cpu;
+    u32 slot;
+    u32 timed;
+    char comm[COMM_LEN];
+};
+
+#endif

@@ -1,0 +1,79 @@
+"""Run configuration: filters, timing and mode, fixed for the life of a session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Mode(Enum):
+    """What the program does with its readings."""
+
+    DASHBOARD = "dashboard"
+    BATCH_TEXT = "batch"
+    BATCH_JSON = "json"
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """In-kernel filters; empty means everything."""
+
+    pids: tuple[int, ...] = ()
+    tids: tuple[int, ...] = ()
+    comm: str | None = None
+    uid: int | None = None
+    cgroup_id: int | None = None
+    cgroup_level: int | None = None
+    cgroup_label: str | None = None
+    syscall_names: tuple[str, ...] = ()
+    failures_only: bool = False
+    errno_value: int | None = None
+
+    def describe(self) -> str:
+        """Return a short human summary of the active filters."""
+        parts: list[str] = []
+        if self.pids:
+            parts.append("pid " + ",".join(map(str, self.pids)))
+        if self.tids:
+            parts.append("tid " + ",".join(map(str, self.tids)))
+        if self.comm is not None:
+            parts.append(f"comm {self.comm}")
+        if self.uid is not None:
+            parts.append(f"uid {self.uid}")
+        if self.cgroup_label is not None:
+            parts.append(f"cgroup {self.cgroup_label}")
+        if self.syscall_names:
+            parts.append("syscall " + ",".join(self.syscall_names))
+        if self.failures_only:
+            parts.append("failures only")
+        if self.errno_value is not None:
+            parts.append(f"errno {self.errno_value}")
+        return "; ".join(parts) if parts else "none"
+
+
+DEFAULT_SAMPLE_EVERY = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything a session needs to know before it starts."""
+
+    mode: Mode = Mode.DASHBOARD
+    interval_s: float = 1.0
+    duration_s: float | None = None
+    interval_count: int | None = None
+    top_n: int | None = None
+    sample_every: int = DEFAULT_SAMPLE_EVERY
+    filters: Filters = field(default_factory=Filters)
+    sort_key: str = "count"
+    theme: str = "dark"
+
+    @property
+    def max_intervals(self) -> int | None:
+        """Return how many intervals to run, from -n or -d, or None for no limit."""
+        limits: list[int] = []
+        if self.interval_count is not None:
+            limits.append(self.interval_count)
+        if self.duration_s is not None:
+            limits.append(max(1, round(self.duration_s / self.interval_s)))
+        return min(limits) if limits else None

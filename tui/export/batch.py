@@ -1,0 +1,114 @@
+"""Headless output, like syscount and `top -b`: a text table or one JSON object per interval."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from tui.model.sanitize import safe_text
+from tui.model.snapshot import Snapshot
+
+DEFAULT_TEXT_ROWS = 10
+
+
+def iso_time(wall_time: float) -> str:
+    """Return a UTC ISO-8601 timestamp with milliseconds."""
+    return datetime.fromtimestamp(wall_time, tz=timezone.utc).isoformat(timespec="milliseconds")
+
+
+def snapshot_json(snapshot: Snapshot, top_n: int | None = None) -> dict[str, Any]:
+    """Return the JSON object of one interval (every string already safe)."""
+    syscalls = snapshot.syscalls[:top_n] if top_n else snapshot.syscalls
+    processes = snapshot.processes[:top_n] if top_n else snapshot.processes
+    totals = snapshot.totals
+    return {
+        "time": iso_time(snapshot.wall_time),
+        "interval_s": round(snapshot.interval_s, 6),
+        "totals": {
+            "count": totals.count,
+            "total": totals.total,
+            "errors": totals.errors,
+            "errors_total": totals.errors_total,
+            "rate": round(totals.rate, 3),
+            "lost_samples": totals.loss.lost_samples,
+            "dropped": {
+                "process_map_full": totals.loss.proc_map_full,
+                "errno_map_full": totals.loss.errno_map_full,
+                "untimed_exits": totals.loss.untimed_exits,
+            },
+        },
+        "syscalls": [
+            {
+                "nr": row.nr,
+                "name": row.name,
+                "compat": row.compat,
+                "count": row.count,
+                "total": row.total,
+                "rate": round(row.rate, 3),
+                "errors": row.errors,
+                "errors_total": row.errors_total,
+                "errnos": dict(row.errnos),
+                "errnos_total": dict(row.errnos_total),
+                "latency": row.latency.as_dict(),
+            }
+            for row in syscalls
+        ],
+        "processes": [
+            {
+                "pid": row.pid,
+                "comm": safe_text(row.comm),
+                "user": safe_text(row.user),
+                "count": row.count,
+                "total": row.total,
+                "rate": round(row.rate, 3),
+                "errors": row.errors,
+                "syscalls": {call.label: call.count for call in row.syscalls},
+            }
+            for row in processes
+        ],
+    }
+
+
+def json_line(snapshot: Snapshot, top_n: int | None = None) -> str:
+    """Return one interval as a single JSON line (valid UTF-8, no raw control bytes)."""
+    return json.dumps(snapshot_json(snapshot, top_n), ensure_ascii=False, separators=(",", ":"))
+
+
+def _ns(value: int | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 1_000_000_000:
+        return f"{value / 1e9:.2f}s"
+    if value >= 1_000_000:
+        return f"{value / 1e6:.2f}ms"
+    if value >= 1_000:
+        return f"{value / 1e3:.1f}us"
+    return f"{value}ns"
+
+
+def text_table(snapshot: Snapshot, top_n: int | None = None) -> str:
+    """Return one interval as a fixed-width table, top syscalls then top processes."""
+    rows = top_n or DEFAULT_TEXT_ROWS
+    totals = snapshot.totals
+    lines = [
+        f"[{iso_time(snapshot.wall_time)}] {totals.count} syscalls in {snapshot.interval_s:.2f}s "
+        f"({totals.rate:,.0f}/s), {totals.errors} failed, lost samples {totals.loss.lost_samples}",
+        f"{'SYSCALL':<22} {'COUNT':>10} {'RATE/s':>10} {'ERRORS':>8} "
+        f"{'AVG':>9} {'P99':>9}  TOP ERRNO",
+    ]
+    active = [row for row in snapshot.syscalls if row.count]
+    for row in active[:rows]:
+        top_errno = f"{row.errnos[0][0]} x{row.errnos[0][1]}" if row.errnos else ""
+        lines.append(
+            f"{row.label[:22]:<22} {row.count:>10} {row.rate:>10.1f} {row.errors:>8} "
+            f"{_ns(row.latency.avg_ns):>9} {_ns(row.latency.p99_ns):>9}  {top_errno}"
+        )
+    lines.append(f"{'PID':>8} {'COMM':<16} {'USER':<10} {'COUNT':>10} {'ERRORS':>8}  TOP SYSCALL")
+    for process in snapshot.processes[:rows]:
+        lines.append(
+            f"{process.pid:>8} {safe_text(process.comm)[:16]:<16} "
+            f"{safe_text(process.user)[:10]:<10} {process.count:>10} {process.errors:>8}  "
+            f"{process.top_syscall}"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,76 @@
+"""What a source hands the model each tick: cumulative kernel counters, frozen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+HIST_BUCKETS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class CallCounters:
+    """Cumulative counters for one syscall slot (globally or within one process)."""
+
+    count: int = 0
+    errors: int = 0
+    latency_sum_ns: int = 0
+    latency_max_ns: int = 0
+    latency_hist: tuple[int, ...] = (0,) * HIST_BUCKETS
+
+    @property
+    def timed(self) -> int:
+        """Return how many calls have a measured latency (paired enter and exit)."""
+        return sum(self.latency_hist)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessCallCounters:
+    """Cumulative counters of one process for one syscall slot, with who it was."""
+
+    tgid: int
+    slot: int
+    uid: int
+    comm: str
+    counters: CallCounters
+
+
+@dataclass(frozen=True, slots=True)
+class SampleEvent:
+    """One sampled, completed syscall from the perf buffer."""
+
+    exit_ns: int
+    duration_ns: int
+    cgroup_id: int
+    ret: int
+    args: tuple[int, ...]
+    tgid: int
+    tid: int
+    uid: int
+    cpu: int
+    slot: int
+    timed: bool
+    comm: str
+
+
+@dataclass(frozen=True, slots=True)
+class LossCounters:
+    """Every way the kernel side lost or could not time data, cumulative."""
+
+    lost_samples: int = 0
+    proc_map_full: int = 0
+    errno_map_full: int = 0
+    untimed_exits: int = 0
+    state_unavailable: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RawReading:
+    """One read of every map, taken at `monotonic_ns` (wall clock `wall_time` for display)."""
+
+    monotonic_ns: int
+    wall_time: float
+    syscalls: dict[int, CallCounters]
+    errnos: dict[tuple[int, int], int]
+    processes: dict[tuple[int, int], ProcessCallCounters]
+    loss: LossCounters = field(default_factory=LossCounters)
+    samples: tuple[SampleEvent, ...] = ()

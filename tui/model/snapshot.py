@@ -1,0 +1,413 @@
+"""Turn two successive cumulative readings into what one interval looked like."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+from tui.model.histogram import EMPTY_LATENCY, LatencySummary, highest_bound_ns
+from tui.model.names import SyscallNames, errno_name
+from tui.model.readings import (
+    CallCounters,
+    LossCounters,
+    ProcessCallCounters,
+    RawReading,
+    SampleEvent,
+)
+
+RECENT_SAMPLES_KEPT = 64
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessIdentity:
+    """Who a process is, as far as user space can tell."""
+
+    comm: str
+    user: str
+    cmdline: str = ""
+
+
+DescribeProcess = Callable[[int, int, str], ProcessIdentity]
+
+
+def kernel_identity(pid: int, uid: int, kernel_comm: str) -> ProcessIdentity:
+    """Describe a process from what the kernel recorded alone (no /proc look-ups)."""
+    return ProcessIdentity(comm=kernel_comm, user=str(uid))
+
+
+@dataclass(frozen=True, slots=True)
+class CallDelta:
+    """Counters of one interval, with the cumulative total beside them."""
+
+    count: int
+    total: int
+    errors: int
+    errors_total: int
+    latency: LatencySummary
+    hist: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SyscallRow:
+    """One syscall over one interval."""
+
+    slot: int
+    nr: int
+    name: str
+    compat: bool
+    count: int
+    total: int
+    rate: float
+    errors: int
+    errors_total: int
+    error_rate: float
+    errnos: tuple[tuple[str, int], ...]
+    errnos_total: tuple[tuple[str, int], ...]
+    latency: LatencySummary
+    hist: tuple[int, ...]
+    share: float
+
+    @property
+    def label(self) -> str:
+        """Return the display name, compat calls marked."""
+        return f"{self.name} (i386)" if self.compat else self.name
+
+    @property
+    def error_pct(self) -> float:
+        """Return the share of this interval's calls that failed, in percent."""
+        return 100.0 * self.errors / self.count if self.count else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessSyscallRow:
+    """One syscall within one process over one interval."""
+
+    slot: int
+    name: str
+    compat: bool
+    count: int
+    total: int
+    rate: float
+    errors: int
+    latency: LatencySummary
+
+    @property
+    def label(self) -> str:
+        """Return the display name, compat calls marked."""
+        return f"{self.name} (i386)" if self.compat else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessRow:
+    """One process over one interval."""
+
+    pid: int
+    comm: str
+    user: str
+    uid: int
+    cmdline: str
+    count: int
+    total: int
+    rate: float
+    errors: int
+    error_rate: float
+    syscalls: tuple[ProcessSyscallRow, ...]
+
+    @property
+    def top_syscall(self) -> str:
+        """Return the label of the syscall this process made most this interval."""
+        return self.syscalls[0].label if self.syscalls else ""
+
+
+@dataclass(frozen=True, slots=True)
+class SampleRow:
+    """A sampled call, decoded for display."""
+
+    exit_ns: int
+    pid: int
+    tid: int
+    uid: int
+    cpu: int
+    comm: str
+    slot: int
+    name: str
+    compat: bool
+    args: tuple[int, ...]
+    ret: int
+    errno: str | None
+    duration_ns: int | None
+    cgroup_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """All syscalls together over one interval."""
+
+    count: int
+    total: int
+    errors: int
+    errors_total: int
+    rate: float
+    error_rate: float
+    loss: LossCounters
+    lost_samples_interval: int
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything the UI and exporters show for one interval."""
+
+    wall_time: float
+    monotonic_ns: int
+    interval_s: float
+    totals: Totals
+    syscalls: tuple[SyscallRow, ...]
+    processes: tuple[ProcessRow, ...]
+    samples: tuple[SampleRow, ...]
+
+    def syscall(self, slot: int) -> SyscallRow | None:
+        """Return the row of a slot, or None when it has never been called."""
+        for row in self.syscalls:
+            if row.slot == slot:
+                return row
+        return None
+
+    def process(self, pid: int) -> ProcessRow | None:
+        """Return the row of a pid, or None when it made no call this interval."""
+        for row in self.processes:
+            if row.pid == pid:
+                return row
+        return None
+
+    def callers(self, slot: int) -> list[tuple[ProcessRow, ProcessSyscallRow]]:
+        """Return the processes that made a syscall this interval, busiest first."""
+        found = [
+            (process, call)
+            for process in self.processes
+            for call in process.syscalls
+            if call.slot == slot and call.count
+        ]
+        found.sort(key=lambda pair: (-pair[1].count, pair[0].pid))
+        return found
+
+
+_ZERO = CallCounters()
+
+
+def call_delta(now: CallCounters, prev: CallCounters | None) -> CallDelta:
+    """Return the interval's counters; a counter that went down started afresh (pid reuse)."""
+    if prev is None or now.count < prev.count:
+        prev = _ZERO
+    hist = tuple(a - b for a, b in zip(now.latency_hist, prev.latency_hist))
+    sum_ns = now.latency_sum_ns - prev.latency_sum_ns
+    # The kernel keeps only the all-time max: it is this interval's when it grew now.
+    interval_max = now.latency_max_ns if now.latency_max_ns != prev.latency_max_ns else None
+    if interval_max is None:
+        bound = highest_bound_ns(hist)
+        interval_max = min(bound, now.latency_max_ns) if bound is not None else None
+    latency = LatencySummary.from_hist(hist, sum_ns, interval_max) if any(hist) else EMPTY_LATENCY
+    return CallDelta(
+        count=now.count - prev.count,
+        total=now.count,
+        errors=now.errors - prev.errors,
+        errors_total=now.errors,
+        latency=latency,
+        hist=hist,
+    )
+
+
+def _rate(count: int, interval_s: float) -> float:
+    return count / interval_s if interval_s > 0 else 0.0
+
+
+def _errno_rows(
+    counts: dict[tuple[int, int], int], slot: int, prev: dict[tuple[int, int], int] | None
+) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
+    interval: list[tuple[str, int]] = []
+    total: list[tuple[str, int]] = []
+    for (entry_slot, value), count in counts.items():
+        if entry_slot != slot:
+            continue
+        before = prev.get((entry_slot, value), 0) if prev else 0
+        total.append((errno_name(value), count))
+        if count - before > 0:
+            interval.append((errno_name(value), count - before))
+    interval.sort(key=lambda item: (-item[1], item[0]))
+    total.sort(key=lambda item: (-item[1], item[0]))
+    return tuple(interval), tuple(total)
+
+
+def _decode_samples(samples: Iterable[SampleEvent], names: SyscallNames) -> tuple[SampleRow, ...]:
+    rows: list[SampleRow] = []
+    for event in samples:
+        decoded = names.decode(event.slot)
+        failed = -4095 <= event.ret < 0
+        rows.append(
+            SampleRow(
+                exit_ns=event.exit_ns,
+                pid=event.tgid,
+                tid=event.tid,
+                uid=event.uid,
+                cpu=event.cpu,
+                comm=event.comm,
+                slot=event.slot,
+                name=decoded.name,
+                compat=decoded.compat,
+                args=event.args,
+                ret=event.ret,
+                errno=errno_name(-event.ret) if failed else None,
+                duration_ns=event.duration_ns if event.timed else None,
+                cgroup_id=event.cgroup_id,
+            )
+        )
+    return tuple(rows)
+
+
+def build_snapshot(
+    prev: RawReading,
+    now: RawReading,
+    names: SyscallNames,
+    describe: DescribeProcess = kernel_identity,
+    prev_samples: tuple[SampleRow, ...] = (),
+) -> Snapshot:
+    """Return the interval between two readings of the same source."""
+    interval_s = max(now.monotonic_ns - prev.monotonic_ns, 0) / 1e9
+
+    syscall_rows: list[SyscallRow] = []
+    for slot, counters in now.syscalls.items():
+        if counters.count == 0:
+            continue
+        delta = call_delta(counters, prev.syscalls.get(slot))
+        decoded = names.decode(slot)
+        errnos, errnos_total = _errno_rows(now.errnos, slot, prev.errnos)
+        syscall_rows.append(
+            SyscallRow(
+                slot=slot,
+                nr=decoded.nr,
+                name=decoded.name,
+                compat=decoded.compat,
+                count=delta.count,
+                total=delta.total,
+                rate=_rate(delta.count, interval_s),
+                errors=delta.errors,
+                errors_total=delta.errors_total,
+                error_rate=_rate(delta.errors, interval_s),
+                errnos=errnos,
+                errnos_total=errnos_total,
+                latency=delta.latency,
+                hist=delta.hist,
+                share=0.0,
+            )
+        )
+    interval_count = sum(row.count for row in syscall_rows)
+    syscall_rows = [
+        _with_share(row, interval_count)
+        for row in sorted(syscall_rows, key=lambda r: (-r.count, -r.total, r.slot))
+    ]
+
+    processes = _process_rows(prev, now, names, describe, interval_s)
+
+    lost_now = now.loss.lost_samples
+    totals = Totals(
+        count=interval_count,
+        total=sum(row.total for row in syscall_rows),
+        errors=sum(row.errors for row in syscall_rows),
+        errors_total=sum(row.errors_total for row in syscall_rows),
+        rate=_rate(interval_count, interval_s),
+        error_rate=_rate(sum(row.errors for row in syscall_rows), interval_s),
+        loss=now.loss,
+        lost_samples_interval=max(lost_now - prev.loss.lost_samples, 0),
+    )
+    samples = (prev_samples + _decode_samples(now.samples, names))[-RECENT_SAMPLES_KEPT:]
+    return Snapshot(
+        wall_time=now.wall_time,
+        monotonic_ns=now.monotonic_ns,
+        interval_s=interval_s,
+        totals=totals,
+        syscalls=tuple(syscall_rows),
+        processes=processes,
+        samples=samples,
+    )
+
+
+def _with_share(row: SyscallRow, interval_count: int) -> SyscallRow:
+    share = 100.0 * row.count / interval_count if interval_count else 0.0
+    return replace(row, share=share)
+
+
+def _process_rows(
+    prev: RawReading,
+    now: RawReading,
+    names: SyscallNames,
+    describe: DescribeProcess,
+    interval_s: float,
+) -> tuple[ProcessRow, ...]:
+    by_pid: dict[int, list[tuple[ProcessCallCounters, CallDelta]]] = {}
+    for key, entry in now.processes.items():
+        before = prev.processes.get(key)
+        delta = call_delta(entry.counters, before.counters if before else None)
+        by_pid.setdefault(entry.tgid, []).append((entry, delta))
+
+    rows: list[ProcessRow] = []
+    for pid, entries in by_pid.items():
+        count = sum(delta.count for _, delta in entries)
+        if count == 0:
+            continue
+        calls: list[ProcessSyscallRow] = []
+        for entry, delta in entries:
+            if delta.count == 0:
+                continue
+            decoded = names.decode(entry.slot)
+            calls.append(
+                ProcessSyscallRow(
+                    slot=entry.slot,
+                    name=decoded.name,
+                    compat=decoded.compat,
+                    count=delta.count,
+                    total=delta.total,
+                    rate=_rate(delta.count, interval_s),
+                    errors=delta.errors,
+                    latency=delta.latency,
+                )
+            )
+        calls.sort(key=lambda c: (-c.count, c.slot))
+        # The entry created last carries the newest comm the kernel saw (after a rename).
+        newest = max(entries, key=lambda pair: (pair[1].count, pair[0].counters.count))[0]
+        identity = describe(pid, newest.uid, newest.comm)
+        errors = sum(delta.errors for _, delta in entries)
+        rows.append(
+            ProcessRow(
+                pid=pid,
+                comm=identity.comm,
+                user=identity.user,
+                uid=newest.uid,
+                cmdline=identity.cmdline,
+                count=count,
+                total=sum(delta.total for _, delta in entries),
+                rate=_rate(count, interval_s),
+                errors=errors,
+                error_rate=_rate(errors, interval_s),
+                syscalls=tuple(calls),
+            )
+        )
+    rows.sort(key=lambda r: (-r.count, r.pid))
+    return tuple(rows)
+
+
+class SnapshotStream:
+    """Turn a sequence of readings into snapshots, keeping the previous reading."""
+
+    def __init__(self, names: SyscallNames, describe: DescribeProcess = kernel_identity) -> None:
+        self.names = names
+        self.describe = describe
+        self.previous: RawReading | None = None
+        self._recent_samples: tuple[SampleRow, ...] = ()
+
+    def push(self, reading: RawReading) -> Snapshot | None:
+        """Return the interval ending at `reading`; None for the first (baseline) reading."""
+        previous, self.previous = self.previous, reading
+        if previous is None:
+            return None
+        snapshot = build_snapshot(previous, reading, self.names, self.describe, self._recent_samples)
+        self._recent_samples = snapshot.samples
+        return snapshot

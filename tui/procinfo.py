@@ -1,0 +1,70 @@
+"""Process facts from psutil, cached by (pid, start time) so a reused pid is a new process."""
+
+from __future__ import annotations
+
+import pwd
+from dataclasses import dataclass
+
+import psutil
+
+from tui.model.sanitize import safe_text
+from tui.model.snapshot import ProcessIdentity
+
+CMDLINE_MAX = 512
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    create_time: float
+    identity: ProcessIdentity
+
+
+def user_name(uid: int, cache: dict[int, str] | None = None) -> str:
+    """Return the login name of a uid, or the number when it has none."""
+    if cache is not None and uid in cache:
+        return cache[uid]
+    try:
+        name = safe_text(pwd.getpwuid(uid).pw_name, 32)
+    except KeyError:
+        name = str(uid)
+    if cache is not None:
+        cache[uid] = name
+    return name
+
+
+class ProcessInfo:
+    """Describe processes for the model; dead ones keep the comm the kernel recorded."""
+
+    def __init__(self) -> None:
+        self._by_pid: dict[int, _Cached] = {}
+        self._users: dict[int, str] = {}
+
+    def describe(self, pid: int, uid: int, kernel_comm: str) -> ProcessIdentity:
+        """Return comm, user and cmdline of `pid`, checking its start time against the cache."""
+        try:
+            process = psutil.Process(pid)
+            create_time = process.create_time()
+            # comm is read every time: processes rename themselves (prctl PR_SET_NAME).
+            with open(f"/proc/{pid}/comm", "rb") as comm_file:
+                comm = safe_text(comm_file.read().rstrip(b"\n"), 64)
+        except (psutil.Error, OSError):
+            self._by_pid.pop(pid, None)
+            return ProcessIdentity(comm=kernel_comm, user=user_name(uid, self._users))
+        cached = self._by_pid.get(pid)
+        if cached is None or cached.create_time != create_time:
+            try:
+                cmdline = safe_text(" ".join(process.cmdline()), CMDLINE_MAX)
+            except (psutil.Error, OSError):
+                cmdline = ""
+            cached = _Cached(create_time, ProcessIdentity(comm, user_name(uid, self._users), cmdline))
+            self._by_pid[pid] = cached
+        identity = cached.identity
+        if identity.comm != comm:
+            identity = ProcessIdentity(comm, identity.user, identity.cmdline)
+        return identity
+
+    def forget_missing(self, alive_pids: set[int]) -> None:
+        """Drop cache entries of pids no longer reported, keeping memory bounded."""
+        for pid in list(self._by_pid):
+            if pid not in alive_pids:
+                del self._by_pid[pid]

@@ -1,0 +1,343 @@
+"""The live source: the BPF program loaded through BCC. The only module that imports bcc."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes as ct
+import errno
+import os
+import struct
+import tempfile
+import time
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+from tui.config import Config
+from tui.model.names import SyscallNames
+from tui.model.readings import (
+    CallCounters,
+    LossCounters,
+    ProcessCallCounters,
+    RawReading,
+    SampleEvent,
+)
+from tui.model.sanitize import comm_text
+from tui.sources.kernel_headers import HeaderTree, locate_headers
+from tui.sources.program import build_program, header_constants
+
+_C = header_constants()
+_HIST = _C["HIST_BUCKETS"]
+_SLOT_COUNT = _C["SLOT_COUNT"]
+_STATS_WORDS = 4 + _HIST  # struct syscall_stats
+_PROC_FORMAT = f"<QQQQII{_C['COMM_LEN']}s{_HIST}Q"  # struct proc_stats
+_PROC_SIZE = struct.calcsize(_PROC_FORMAT)
+_SAMPLE_FORMAT = f"<QQQq{_C['SYSCALL_ARGS']}QIIIIII{_C['COMM_LEN']}s"  # struct sample_event
+_SAMPLE_SIZE = struct.calcsize(_SAMPLE_FORMAT)
+SAMPLES_KEPT_PER_READ = 4096
+
+
+class BpfLoadFailed(RuntimeError):
+    """The program did not compile, load or attach; the message is one line."""
+
+
+def _possible_cpus() -> int:
+    from bcc.utils import get_possible_cpus
+
+    return len(get_possible_cpus())
+
+
+@contextlib.contextmanager
+def _captured_stderr() -> Iterator[list[str]]:
+    """Send fd 2 to a file while libbcc/clang talk, and hand back what they said."""
+    lines: list[str] = []
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines.extend(sink.read().decode("utf-8", "replace").splitlines())
+
+
+def _first_error(lines: list[str], fallback: str) -> str:
+    for line in lines:
+        if "error" in line.lower():
+            return line.strip()[:300]
+    return fallback
+
+
+class _BatchReader:
+    """Read a whole map with BPF_MAP_LOOKUP_BATCH into reusable raw buffers."""
+
+    def __init__(self, table: Any, key_size: int, value_size: int, max_entries: int) -> None:
+        from bcc.libbcc import lib
+
+        self._lookup_batch = lib.bpf_lookup_batch
+        self._fd = table.map_fd
+        self._key_size = key_size
+        self._value_size = value_size
+        self._max = max_entries
+        self._keys = ct.create_string_buffer(key_size * max_entries)
+        self._values = ct.create_string_buffer(value_size * max_entries)
+
+    def read(self) -> tuple[bytes, bytes, int]:
+        """Return (keys, values, count) of every entry in the map."""
+        cursor = ct.c_uint32(0)
+        count = ct.c_uint32(0)
+        total = 0
+        while total < self._max:
+            count.value = self._max - total
+            result = self._lookup_batch(
+                self._fd,
+                ct.byref(cursor) if total else None,
+                ct.byref(cursor),
+                ct.byref(self._keys, self._key_size * total),
+                ct.byref(self._values, self._value_size * total),
+                ct.byref(count),
+            )
+            error = ct.get_errno()
+            total += count.value
+            if result != 0:
+                if error == errno.ENOENT:
+                    break
+                raise OSError(error, f"BPF_MAP_LOOKUP_BATCH: {os.strerror(error)}")
+            if count.value == 0:
+                break
+        return (
+            self._keys.raw[: self._key_size * total],
+            self._values.raw[: self._value_size * total],
+            total,
+        )
+
+
+class BccSource:
+    """Loads the program, reads its maps into RawReadings, drains sampled events."""
+
+    label = "live"
+
+    def __init__(self, config: Config, names: SyscallNames) -> None:
+        self.config = config
+        self.names = names
+        self.program = build_program(config, names)
+        self.headers: HeaderTree | None = None
+        self._bpf: Any = None
+        self._cpus = 0
+        self._stats_reader: _BatchReader | None = None
+        self._proc_reader: _BatchReader | None = None
+        self._errno_reader: _BatchReader | None = None
+        self._loss_reader: _BatchReader | None = None
+        self._prev_stats_raw: list[bytes] = []
+        self._prev_stats: dict[int, CallCounters] = {}
+        self._proc_cache: dict[bytes, tuple[bytes, ProcessCallCounters]] = {}
+        self._samples: deque[SampleEvent] = deque(maxlen=SAMPLES_KEPT_PER_READ)
+        self._lost_samples = 0
+        self._reclaim_pending: set[int] = set()
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Compile, load and attach; raise BpfLoadFailed or HeadersMissing with one line."""
+        self.headers = locate_headers()
+        os.environ["BCC_KERNEL_SOURCE"] = str(self.headers.path)
+        with _captured_stderr() as said:
+            try:
+                from bcc import BPF
+
+                self._bpf = BPF(text=self.program.text)
+            except Exception as error:  # bcc raises bare Exception on compile/load errors
+                failure: Exception | None = error
+            else:
+                failure = None
+        if failure is not None:
+            raise BpfLoadFailed(
+                "BPF program failed to load: " + _first_error(said, str(failure).splitlines()[0])
+            ) from None
+        self._cpus = _possible_cpus()
+        bpf = self._bpf
+        self._stats_reader = _BatchReader(
+            bpf["syscall_stats"], 4, 8 * _STATS_WORDS * self._cpus, _SLOT_COUNT
+        )
+        self._proc_reader = _BatchReader(bpf["proc_stats"], 8, _PROC_SIZE, _C["PROC_MAP_ENTRIES"])
+        self._errno_reader = _BatchReader(bpf["errno_counts"], 8, 8, _C["ERRNO_MAP_ENTRIES"])
+        self._loss_reader = _BatchReader(
+            bpf["loss_counts"], 4, 8 * self._cpus, _C["LOSS_SLOTS"]
+        )
+        if self.config.sample_every > 0:
+            bpf["samples"].open_perf_buffer(
+                self._on_sample, page_cnt=64, lost_cb=self._on_lost
+            )
+
+    def close(self) -> None:
+        """Detach every program and free the maps."""
+        if self._bpf is not None:
+            bpf, self._bpf = self._bpf, None
+            with contextlib.suppress(Exception):
+                bpf.cleanup()
+
+    # -- sampled events ---------------------------------------------------------------------
+
+    def _on_sample(self, cpu: int, data: Any, size: int) -> None:
+        raw = ct.string_at(data, _SAMPLE_SIZE)
+        fields = struct.unpack(_SAMPLE_FORMAT, raw)
+        args_end = 4 + _C["SYSCALL_ARGS"]
+        tgid, tid, uid, event_cpu, slot, timed = fields[args_end : args_end + 6]
+        self._samples.append(
+            SampleEvent(
+                exit_ns=fields[0],
+                duration_ns=fields[1],
+                cgroup_id=fields[2],
+                ret=fields[3],
+                args=tuple(fields[4:args_end]),
+                tgid=tgid,
+                tid=tid,
+                uid=uid,
+                cpu=event_cpu,
+                slot=slot,
+                timed=bool(timed),
+                comm=comm_text(fields[-1]),
+            )
+        )
+
+    def _on_lost(self, lost: int) -> None:
+        self._lost_samples += lost
+
+    def poll(self, timeout_s: float) -> None:
+        """Wait up to `timeout_s` for sampled events (or just sleep when sampling is off)."""
+        if self._bpf is None or self.config.sample_every <= 0:
+            time.sleep(max(timeout_s, 0.0))
+            return
+        self._bpf.perf_buffer_poll(timeout=max(int(timeout_s * 1000), 0))
+
+    # -- reading the maps -------------------------------------------------------------------
+
+    def read(self) -> RawReading:
+        """Read every map once and return the cumulative counters."""
+        assert self._stats_reader and self._proc_reader and self._errno_reader
+        assert self._loss_reader
+        monotonic_ns = time.monotonic_ns()
+        wall_time = time.time()
+        syscalls = self._read_syscalls()
+        errnos = self._read_errnos()
+        processes = self._read_processes()
+        loss = self._read_loss()
+        samples = tuple(self._samples)
+        self._samples.clear()
+        self._reclaim_dead(processes)
+        return RawReading(
+            monotonic_ns=monotonic_ns,
+            wall_time=wall_time,
+            syscalls=syscalls,
+            errnos=errnos,
+            processes=processes,
+            loss=loss,
+            samples=samples,
+        )
+
+    def _read_syscalls(self) -> dict[int, CallCounters]:
+        assert self._stats_reader is not None
+        keys, values, count = self._stats_reader.read()
+        slot_bytes = 8 * _STATS_WORDS * self._cpus
+        words = memoryview(values).cast("Q")
+        current: dict[int, CallCounters] = {}
+        raw_by_slot: list[bytes] = []
+        for index in range(count):
+            slot = int.from_bytes(keys[4 * index : 4 * index + 4], "little")
+            raw = values[index * slot_bytes : (index + 1) * slot_bytes]
+            raw_by_slot.append(raw)
+            unchanged = (
+                index < len(self._prev_stats_raw) and self._prev_stats_raw[index] == raw
+            )
+            if unchanged and slot in self._prev_stats:
+                current[slot] = self._prev_stats[slot]
+                continue
+            if raw.count(0) == len(raw):
+                continue
+            base = index * _STATS_WORDS * self._cpus
+            per_cpu = [
+                words[base + cpu * _STATS_WORDS : base + (cpu + 1) * _STATS_WORDS]
+                for cpu in range(self._cpus)
+            ]
+            current[slot] = CallCounters(
+                count=sum(cpu[0] for cpu in per_cpu),
+                errors=sum(cpu[1] for cpu in per_cpu),
+                latency_sum_ns=sum(cpu[2] for cpu in per_cpu),
+                latency_max_ns=max(cpu[3] for cpu in per_cpu),
+                latency_hist=tuple(
+                    sum(cpu[4 + bucket] for cpu in per_cpu) for bucket in range(_HIST)
+                ),
+            )
+        self._prev_stats_raw = raw_by_slot
+        self._prev_stats = current
+        return current
+
+    def _read_errnos(self) -> dict[tuple[int, int], int]:
+        assert self._errno_reader is not None
+        keys, values, count = self._errno_reader.read()
+        found: dict[tuple[int, int], int] = {}
+        for index in range(count):
+            slot, value = struct.unpack_from("<II", keys, 8 * index)
+            (found[(slot, value)],) = struct.unpack_from("<Q", values, 8 * index)
+        return found
+
+    def _read_processes(self) -> dict[tuple[int, int], ProcessCallCounters]:
+        assert self._proc_reader is not None
+        keys, values, count = self._proc_reader.read()
+        found: dict[tuple[int, int], ProcessCallCounters] = {}
+        cache: dict[bytes, tuple[bytes, ProcessCallCounters]] = {}
+        for index in range(count):
+            key = keys[8 * index : 8 * index + 8]
+            raw = values[index * _PROC_SIZE : (index + 1) * _PROC_SIZE]
+            cached = self._proc_cache.get(key)
+            if cached is not None and cached[0] == raw:
+                entry = cached[1]
+            else:
+                tgid, slot = struct.unpack("<II", key)
+                fields = struct.unpack(_PROC_FORMAT, raw)
+                entry = ProcessCallCounters(
+                    tgid=tgid,
+                    slot=slot,
+                    uid=fields[4],
+                    comm=comm_text(fields[6]),
+                    counters=CallCounters(
+                        count=fields[0],
+                        errors=fields[1],
+                        latency_sum_ns=fields[2],
+                        latency_max_ns=fields[3],
+                        latency_hist=tuple(fields[7:]),
+                    ),
+                )
+            cache[key] = (raw, entry)
+            found[(entry.tgid, entry.slot)] = entry
+        self._proc_cache = cache
+        return found
+
+    def _read_loss(self) -> LossCounters:
+        assert self._loss_reader is not None
+        keys, values, count = self._loss_reader.read()
+        words = memoryview(values).cast("Q")
+        totals = [0] * _C["LOSS_SLOTS"]
+        for index in range(count):
+            slot = int.from_bytes(keys[4 * index : 4 * index + 4], "little")
+            totals[slot] = sum(words[index * self._cpus : (index + 1) * self._cpus])
+        return LossCounters(
+            lost_samples=self._lost_samples,
+            proc_map_full=totals[_C["LOSS_PROC_MAP_FULL"]],
+            errno_map_full=totals[_C["LOSS_ERRNO_MAP_FULL"]],
+            untimed_exits=totals[_C["LOSS_UNTIMED_EXITS"]],
+            state_unavailable=totals[_C["LOSS_STATE_UNAVAILABLE"]],
+        )
+
+    def _reclaim_dead(self, processes: dict[tuple[int, int], ProcessCallCounters]) -> None:
+        """Free the entries of processes that are gone, one read after they were last seen."""
+        table = self._bpf["proc_stats"]
+        if self._reclaim_pending:
+            doomed = [key for key in processes if key[0] in self._reclaim_pending]
+            for tgid, slot in doomed:
+                with contextlib.suppress(KeyError):
+                    del table[table.Key(tgid, slot)]
+        tgids = {tgid for tgid, _ in processes}
+        self._reclaim_pending = {tgid for tgid in tgids if not os.path.exists(f"/proc/{tgid}")}

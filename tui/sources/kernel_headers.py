@@ -1,0 +1,116 @@
+"""Find a kernel header tree for BCC, merging Debian's split header packages when needed."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_CACHE_DIR = Path("/var/cache/syscalltop/kernel-headers")
+_COMPLETE_MARKER = ".syscalltop-complete"
+_COMMON_RE = re.compile(r"^linux-headers-(?P<version>.+)-common$")
+
+
+class HeadersMissing(RuntimeError):
+    """No usable kernel header tree: the message names the package to install."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderTree:
+    """Where BCC should look for kernel headers, and how it was found."""
+
+    path: Path
+    how: str
+
+    def describe(self) -> str:
+        """Return a one-line account for the status bar."""
+        return f"headers: {self.how} ({self.path})"
+
+
+def _version_key(version: str) -> list[tuple[int, str]]:
+    return [(int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"[.-]", version)]
+
+
+def _debian_arch() -> str:
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
+
+
+def find_split_debian_headers(src_root: Path = Path("/usr/src")) -> tuple[Path, Path] | None:
+    """Return the newest (common, arch) pair of Debian header directories, if installed."""
+    if not src_root.is_dir():
+        return None
+    arch = _debian_arch()
+    candidates: list[tuple[list[tuple[int, str]], Path, Path]] = []
+    for entry in src_root.iterdir():
+        match = _COMMON_RE.match(entry.name)
+        if not match:
+            continue
+        arch_dir = src_root / f"linux-headers-{match['version']}-{arch}"
+        if (entry / "include").is_dir() and (arch_dir / "include").is_dir():
+            candidates.append((_version_key(match["version"]), entry, arch_dir))
+    if not candidates:
+        return None
+    _, common, arch_dir = max(candidates, key=lambda item: item[0])
+    return common, arch_dir
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Mirror `source` into `target` as symlinks, later calls overriding earlier files."""
+    for dirpath, dirnames, filenames in os.walk(source, followlinks=False):
+        relative = Path(dirpath).relative_to(source)
+        (target / relative).mkdir(parents=True, exist_ok=True)
+        for name in dirnames + filenames:
+            origin = Path(dirpath) / name
+            if name in dirnames and not origin.is_symlink():
+                continue
+            link = target / relative / name
+            if link.is_symlink() or link.is_file():
+                link.unlink()
+            elif link.is_dir():
+                continue
+            link.symlink_to(origin.resolve() if origin.is_symlink() else origin)
+
+
+def merge_headers(common: Path, arch_dir: Path, cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
+    """Return a merged tree of `common` overlaid with `arch_dir`, built once and cached."""
+    target = cache_dir / arch_dir.name
+    if (target / _COMPLETE_MARKER).exists():
+        return target
+    staging = cache_dir / f".{arch_dir.name}.{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True, mode=0o755)
+    _link_tree(common, staging)
+    _link_tree(arch_dir, staging)
+    (staging / _COMPLETE_MARKER).write_text(f"{common}\n{arch_dir}\n")
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return target
+
+
+def install_hint() -> str:
+    """Return the package names a user should install for headers."""
+    release = os.uname().release
+    return f"apt-get install linux-headers-{release} (or linux-headers-{_debian_arch()})"
+
+
+def locate_headers(
+    release: str | None = None,
+    modules_root: Path = Path("/lib/modules"),
+    src_root: Path = Path("/usr/src"),
+    cache_dir: Path = DEFAULT_CACHE_DIR,
+) -> HeaderTree:
+    """Return the header tree BCC should use; raise HeadersMissing when there is none."""
+    release = release or os.uname().release
+    configured = os.environ.get("BCC_KERNEL_SOURCE")
+    if configured and (Path(configured) / "include").is_dir():
+        return HeaderTree(Path(configured), "BCC_KERNEL_SOURCE")
+    build = modules_root / release / "build"
+    if (build / "include").is_dir():
+        return HeaderTree(build, "matching kernel headers")
+    split = find_split_debian_headers(src_root)
+    if split is not None:
+        merged = merge_headers(*split, cache_dir=cache_dir)
+        return HeaderTree(merged, f"merged {split[1].name} (not {release})")
+    raise HeadersMissing(f"no kernel headers for {release}: run `{install_hint()}` as root")

@@ -1,0 +1,104 @@
+"""Build the exact BPF C text to load for a configuration (pure: no bcc, no kernel)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tui.config import Config
+from tui.model.names import SyscallNames
+from tui.paths import resource_dir
+
+_INCLUDE = '#include "syscalls.h"'
+_DEFINE = re.compile(r"^#define\s+([A-Z_][A-Z0-9_]*)\s+(-?\d+)\s*$", re.MULTILINE)
+
+
+def header_text() -> str:
+    """Return bpf/syscalls.h."""
+    return (resource_dir("bpf") / "syscalls.h").read_text()
+
+
+def header_constants() -> dict[str, int]:
+    """Return the integer #defines of bpf/syscalls.h (the one source of sizes)."""
+    return {name: int(value) for name, value in _DEFINE.findall(header_text())}
+
+
+def _comm_words(comm: str) -> tuple[int, int]:
+    """Pack a comm as the kernel stores it (16 NUL-padded bytes) into two little-endian words."""
+    raw = comm.encode("utf-8")[:15].ljust(16, b"\0")
+    return int.from_bytes(raw[:8], "little"), int.from_bytes(raw[8:], "little")
+
+
+def _any_of(variable: str, values: tuple[int, ...]) -> str:
+    return "(" + " || ".join(f"{variable} == {value}" for value in values) + ")"
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramSource:
+    """The C text and the option defines it was built with."""
+
+    defines: tuple[tuple[str, str], ...]
+    text: str
+
+
+def _abi_numbers(names: SyscallNames) -> list[tuple[str, str]]:
+    """Defines for the syscalls the program treats specially, native and compat."""
+    wanted = {
+        "NR_RT_SIGRETURN": ("rt_sigreturn", False),
+        "COMPAT_NR_SIGRETURN": ("sigreturn", True),
+        "COMPAT_NR_RT_SIGRETURN": ("rt_sigreturn", True),
+        "NR_EXIT": ("exit", False),
+        "NR_EXIT_GROUP": ("exit_group", False),
+        "COMPAT_NR_EXIT": ("exit", True),
+        "COMPAT_NR_EXIT_GROUP": ("exit_group", True),
+        "NR_EXECVE": ("execve", False),
+        "NR_EXECVEAT": ("execveat", False),
+        "COMPAT_NR_EXECVE": ("execve", True),
+        "COMPAT_NR_EXECVEAT": ("execveat", True),
+    }
+    defines: list[tuple[str, str]] = []
+    for define, (name, compat) in wanted.items():
+        try:
+            defines.append((define, str(names.number(name, compat))))
+        except KeyError:
+            defines.append((define, "-1"))
+    return defines
+
+
+def build_program(config: Config, names: SyscallNames) -> ProgramSource:
+    """Return the program for `config`: option defines, the header, then the program body."""
+    filters = config.filters
+    defines: list[tuple[str, str]] = [("SAMPLE_EVERY", str(max(config.sample_every, 0)))]
+    defines += _abi_numbers(names)
+    if names.arch == "x86_64":
+        defines.append(("TRACK_COMPAT", "1"))
+    if filters.pids:
+        defines.append(("FILTER_TGID_EXPR", _any_of("tgid", filters.pids)))
+    if filters.tids:
+        defines.append(("FILTER_TID_EXPR", _any_of("tid", filters.tids)))
+    if filters.syscall_names:
+        slots = tuple(slot for name in filters.syscall_names for slot in names.slots_for(name))
+        defines.append(("FILTER_SLOT_EXPR", _any_of("slot", slots)))
+    if filters.uid is not None:
+        defines.append(("FILTER_UID", str(filters.uid)))
+    if filters.cgroup_id is not None:
+        defines.append(("FILTER_CGROUP_ID", f"{filters.cgroup_id}ULL"))
+        defines.append(("FILTER_CGROUP_LEVEL", str(filters.cgroup_level or 0)))
+    if filters.comm is not None:
+        low, high = _comm_words(filters.comm)
+        defines.append(("FILTER_COMM_LO", f"{low}ULL"))
+        defines.append(("FILTER_COMM_HI", f"{high}ULL"))
+    if filters.failures_only:
+        defines.append(("FAILURES_ONLY", "1"))
+    if filters.errno_value is not None:
+        defines.append(("FILTER_ERRNO", str(filters.errno_value)))
+
+    body = (resource_dir("bpf") / "syscalls.bpf.c").read_text()
+    define_block = "".join(f"#define {name} {value}\n" for name, value in defines)
+    text = (
+        "/* syscalltop options */\n"
+        + define_block
+        + "\n"
+        + body.replace(_INCLUDE, header_text())
+    )
+    return ProgramSource(defines=tuple(defines), text=text)
