@@ -24,7 +24,6 @@ EXIT_BPF_FAILED = 4  # the program did not compile, load or attach
 CAP_SYS_ADMIN = 21
 CAP_PERFMON = 38
 CAP_BPF = 39
-CGROUP2_ROOT = Path("/sys/fs/cgroup")
 
 
 class UsageError(Exception):
@@ -105,8 +104,19 @@ def _resolve_uid(text: str) -> int:
         raise UsageError(f"unknown user {text!r}") from None
 
 
-def resolve_cgroup(text: str, root: Path = CGROUP2_ROOT) -> tuple[int, int, str]:
+def cgroup2_root(mounts_path: str = "/proc/self/mounts") -> Path:
+    """Return where the cgroup v2 hierarchy is mounted (unified or hybrid layouts)."""
+    with open(mounts_path) as mounts:
+        for line in mounts:
+            fields = line.split()
+            if len(fields) > 2 and fields[2] == "cgroup2":
+                return Path(fields[1])
+    raise UsageError("no cgroup v2 hierarchy is mounted; --cgroup needs one")
+
+
+def resolve_cgroup(text: str, root: Path | None = None) -> tuple[int, int, str]:
     """Return (id, level, label) of a cgroup v2 given as a path or an id."""
+    root = root or cgroup2_root()
     if text.isdigit():
         wanted = int(text)
         for dirpath, _, _ in os.walk(root):
@@ -114,9 +124,7 @@ def resolve_cgroup(text: str, root: Path = CGROUP2_ROOT) -> tuple[int, int, str]
                 return wanted, _cgroup_level(Path(dirpath), root), text
         raise UsageError(f"no cgroup v2 with id {wanted} under {root}")
     path = Path(text)
-    if not path.is_absolute():
-        path = root / text.lstrip("/")
-    elif root not in path.parents and path != root:
+    if not path.is_absolute() or (root not in path.parents and path != root):
         path = root / text.lstrip("/")
     if not path.is_dir():
         raise UsageError(f"no cgroup v2 directory {text!r} (looked at {path})")

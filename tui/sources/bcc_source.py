@@ -147,7 +147,7 @@ class BccSource:
             try:
                 from bcc import BPF
 
-                self._bpf = BPF(text=self.program.text)
+                self._bpf = BPF(text=self.program.text.encode())
             except Exception as error:  # bcc raises bare Exception on compile/load errors
                 failure: Exception | None = error
             else:
@@ -159,15 +159,15 @@ class BccSource:
         self._cpus = _possible_cpus()
         bpf = self._bpf
         self._stats_reader = _BatchReader(
-            bpf["syscall_stats"], 4, 8 * _STATS_WORDS * self._cpus, _SLOT_COUNT
+            bpf[b"syscall_stats"], 4, 8 * _STATS_WORDS * self._cpus, _SLOT_COUNT
         )
-        self._proc_reader = _BatchReader(bpf["proc_stats"], 8, _PROC_SIZE, _C["PROC_MAP_ENTRIES"])
-        self._errno_reader = _BatchReader(bpf["errno_counts"], 8, 8, _C["ERRNO_MAP_ENTRIES"])
+        self._proc_reader = _BatchReader(bpf[b"proc_stats"], 8, _PROC_SIZE, _C["PROC_MAP_ENTRIES"])
+        self._errno_reader = _BatchReader(bpf[b"errno_counts"], 8, 8, _C["ERRNO_MAP_ENTRIES"])
         self._loss_reader = _BatchReader(
-            bpf["loss_counts"], 4, 8 * self._cpus, _C["LOSS_SLOTS"]
+            bpf[b"loss_counts"], 4, 8 * self._cpus, _C["LOSS_SLOTS"]
         )
         if self.config.sample_every > 0:
-            bpf["samples"].open_perf_buffer(
+            bpf[b"samples"].open_perf_buffer(
                 self._on_sample, page_cnt=64, lost_cb=self._on_lost
             )
 
@@ -333,7 +333,7 @@ class BccSource:
 
     def _reclaim_dead(self, processes: dict[tuple[int, int], ProcessCallCounters]) -> None:
         """Free the entries of processes that are gone, one read after they were last seen."""
-        table = self._bpf["proc_stats"]
+        table = self._bpf[b"proc_stats"]
         if self._reclaim_pending:
             doomed = [key for key in processes if key[0] in self._reclaim_pending]
             for tgid, slot in doomed:

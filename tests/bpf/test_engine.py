@@ -1,0 +1,263 @@
+"""The real program on this kernel, driven by workloads with exact, known syscall counts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Workload
+from tui.config import Config, Filters
+from tui.model.names import INVALID_SLOT, SyscallNames
+from tui.model.snapshot import Snapshot, build_snapshot
+
+pytestmark = pytest.mark.bpf
+
+N_GETPPID = 1234
+M_ENOENT = 37
+K_SLEEPS = 15
+NAMES = SyscallNames()
+
+
+@pytest.fixture
+def live() -> Iterator[Callable[[Config], object]]:
+    """Start BccSources for configs and close them all afterwards."""
+    from tui.sources.bcc_source import BccSource
+
+    sources: list[BccSource] = []
+
+    def open_source(config: Config) -> BccSource:
+        source = BccSource(config, NAMES)
+        sources.append(source)
+        source.start()
+        return source
+
+    yield open_source
+    for source in sources:
+        source.close()
+
+
+def run_and_measure(source: object, workload: Workload) -> Snapshot:
+    """Read, let the workload do its calls, read again; return that interval."""
+    before = source.read()  # type: ignore[attr-defined]
+    workload.go()
+    source.poll(0.05)  # type: ignore[attr-defined]
+    after = source.read()  # type: ignore[attr-defined]
+    return build_snapshot(before, after, NAMES)
+
+
+def counts(snapshot: Snapshot) -> dict[str, int]:
+    return {row.label: row.count for row in snapshot.syscalls if row.count}
+
+
+def assert_workload_exact(snapshot: Snapshot) -> None:
+    found = counts(snapshot)
+    assert found.get("getppid") == N_GETPPID
+    openat = next(row for row in snapshot.syscalls if row.name == "openat")
+    assert openat.count == M_ENOENT
+    assert openat.errors == M_ENOENT
+    assert dict(openat.errnos) == {"ENOENT": M_ENOENT}
+    sleeps = next(row for row in snapshot.syscalls if row.name == "clock_nanosleep")
+    assert sleeps.count == K_SLEEPS
+    assert sleeps.errors == 0
+    # 2 ms sleeps: p50 is the upper bound of the log2 bucket holding ~2 ms (capped by max).
+    assert sleeps.latency.p50_ns is not None
+    assert 2_000_000 <= sleeps.latency.p50_ns <= 1 << 22
+    assert sum(sleeps.hist[20:22]) >= K_SLEEPS - 1  # [1.05 ms, 4.19 ms)
+    assert sleeps.latency.avg_ns is not None and sleeps.latency.avg_ns >= 2_000_000
+
+
+WORKLOAD_FLAGS = (
+    f"--getppid={N_GETPPID}",
+    f"--enoent={M_ENOENT}",
+    f"--sleeps={K_SLEEPS}",
+)
+
+
+def test_exact_counts_under_comm_filter(live, workload_factory) -> None:
+    workload = workload_factory(*WORKLOAD_FLAGS)
+    source = live(Config(filters=Filters(comm=workload.name)))
+    snapshot = run_and_measure(source, workload)
+    assert_workload_exact(snapshot)
+    assert {row.pid for row in snapshot.processes} == {workload.pid}
+    process = snapshot.processes[0]
+    assert process.comm == workload.name
+    assert process.top_syscall == "getppid"
+    assert process.errors == M_ENOENT
+
+
+def test_exact_counts_under_pid_filter(live, workload_factory) -> None:
+    workload = workload_factory(*WORKLOAD_FLAGS)
+    source = live(Config(filters=Filters(pids=(workload.pid,))))
+    snapshot = run_and_measure(source, workload)
+    assert_workload_exact(snapshot)
+    assert {row.pid for row in snapshot.processes} == {workload.pid}
+
+
+def test_unfiltered_per_process_counts_are_exact(live, workload_factory) -> None:
+    workload = workload_factory(*WORKLOAD_FLAGS)
+    source = live(Config())
+    snapshot = run_and_measure(source, workload)
+    process = snapshot.process(workload.pid)
+    assert process is not None
+    mix = {call.label: call.count for call in process.syscalls}
+    assert mix["getppid"] == N_GETPPID
+    assert mix["openat"] == M_ENOENT
+    assert mix["clock_nanosleep"] == K_SLEEPS
+    assert process.errors == M_ENOENT
+    # Globally there is at least the workload's share (other processes may add more).
+    getppid = next(row for row in snapshot.syscalls if row.name == "getppid")
+    assert getppid.count >= N_GETPPID
+
+
+def test_failures_only_keeps_only_failed_calls(live, workload_factory) -> None:
+    workload = workload_factory(*WORKLOAD_FLAGS)
+    source = live(Config(filters=Filters(pids=(workload.pid,), failures_only=True)))
+    snapshot = run_and_measure(source, workload)
+    assert counts(snapshot) == {"openat": M_ENOENT}
+
+
+def test_errno_filter(live, workload_factory) -> None:
+    workload = workload_factory(*WORKLOAD_FLAGS, "--bad-nr=5")
+    source = live(Config(filters=Filters(pids=(workload.pid,), errno_value=2)))
+    snapshot = run_and_measure(source, workload)
+    assert counts(snapshot) == {"openat": M_ENOENT}
+
+
+def test_syscall_name_filter(live, workload_factory) -> None:
+    workload = workload_factory(*WORKLOAD_FLAGS)
+    config = Config(filters=Filters(pids=(workload.pid,), syscall_names=("getppid", "openat")))
+    snapshot = run_and_measure(live(config), workload)
+    assert counts(snapshot) == {"getppid": N_GETPPID, "openat": M_ENOENT}
+
+
+def test_tid_filter(live, workload_factory) -> None:
+    workload = workload_factory(*WORKLOAD_FLAGS)
+    source = live(Config(filters=Filters(tids=(workload.pid,), syscall_names=("getppid",))))
+    snapshot = run_and_measure(source, workload)
+    assert counts(snapshot) == {"getppid": N_GETPPID}
+
+
+def test_uid_filter(live, workload_factory) -> None:
+    nobody = 65534
+
+    def drop_to_nobody() -> None:
+        os.setgid(nobody)
+        os.setuid(nobody)
+
+    other = workload_factory(*WORKLOAD_FLAGS)
+    workload = workload_factory(*WORKLOAD_FLAGS, preexec_fn=drop_to_nobody)
+    source = live(Config(filters=Filters(uid=nobody, syscall_names=("getppid",))))
+    before = source.read()
+    workload.go()
+    other.go()
+    after = source.read()
+    snapshot = build_snapshot(before, after, NAMES)
+    assert counts(snapshot) == {"getppid": N_GETPPID}
+    assert snapshot.processes[0].pid == workload.pid
+    assert snapshot.processes[0].uid == nobody
+
+
+def test_cgroup_filter(live, workload_factory) -> None:
+    from tui.cli import cgroup2_root, resolve_cgroup
+
+    root = cgroup2_root()
+    group = root / f"syscalltop-test-{os.getpid()}"
+    group.mkdir()
+    inside = workload_factory(*WORKLOAD_FLAGS)
+    outside = workload_factory(*WORKLOAD_FLAGS)
+    try:
+        (group / "cgroup.procs").write_text(str(inside.pid))
+        cgroup_id, level, _ = resolve_cgroup(str(group))
+        config = Config(
+            filters=Filters(cgroup_id=cgroup_id, cgroup_level=level, syscall_names=("getppid",))
+        )
+        source = live(config)
+        before = source.read()
+        inside.go()
+        outside.go()
+        snapshot = build_snapshot(before, source.read(), NAMES)
+        assert counts(snapshot) == {"getppid": N_GETPPID}
+        assert [row.pid for row in snapshot.processes] == [inside.pid]
+    finally:
+        for workload in (inside, outside):
+            workload.finish()
+        group.rmdir()
+
+
+def test_out_of_table_ids_are_counted_not_dropped(live, workload_factory) -> None:
+    workload = workload_factory("--bad-nr=17")
+    snapshot = run_and_measure(live(Config(filters=Filters(pids=(workload.pid,)))), workload)
+    invalid = snapshot.syscall(INVALID_SLOT)
+    assert invalid is not None
+    assert invalid.count == 17
+    assert dict(invalid.errnos) == {"ENOSYS": 17}
+
+
+def test_sampling_every_call_carries_args_and_return(live, workload_factory) -> None:
+    workload = workload_factory("--getppid=50")
+    config = Config(sample_every=1, filters=Filters(pids=(workload.pid,), syscall_names=("getppid",)))
+    snapshot = run_and_measure(live(config), workload)
+    getppid_samples = [sample for sample in snapshot.samples if sample.name == "getppid"]
+    assert len(getppid_samples) == 50 or len(snapshot.samples) == 64  # kept window is 64
+    for sample in getppid_samples:
+        assert sample.pid == workload.pid
+        assert sample.ret == os.getpid()  # the workload's parent is this test process
+        assert sample.errno is None
+        assert sample.duration_ns is not None and sample.duration_ns > 0
+        assert sample.comm == workload.name
+
+
+def test_exit_group_counted_once_and_dead_process_reclaimed(live, workload_factory) -> None:
+    workload = workload_factory("--getppid=10")
+    source = live(Config(filters=Filters(pids=(workload.pid,))))
+    before = source.read()
+    workload.go()
+    workload.finish()
+    first = source.read()
+    snapshot = build_snapshot(before, first, NAMES)
+    assert counts(snapshot)["exit_group"] == 1
+    assert counts(snapshot)["getppid"] == 10
+    # Entries of the dead process are freed on a later read, after its last counts were seen.
+    second = source.read()
+    third = source.read()
+    assert any(tgid == workload.pid for tgid, _ in second.processes)
+    assert not any(tgid == workload.pid for tgid, _ in third.processes)
+    # Global per-syscall totals are untouched by the reclaim.
+    assert third.syscalls[NAMES.slots_for("getppid")[0]].count == 10
+
+
+def test_state_flag_does_not_leak_into_next_call(live, workload_factory) -> None:
+    """Two rounds of work: counts of the second round are exact too (no stale enter state)."""
+    workload = workload_factory("--getppid=100", "--sleeps=3", "--rounds=2")
+    source = live(Config(filters=Filters(pids=(workload.pid,))))
+    first = run_and_measure(source, workload)
+    assert counts(first)["getppid"] == 100
+    before = source.read()
+    workload.go()
+    snapshot = build_snapshot(before, source.read(), NAMES)
+    assert counts(snapshot)["getppid"] == 100
+    assert counts(snapshot)["clock_nanosleep"] == 3
+
+
+def test_i386_compat_calls_are_decoded_with_the_i386_table(live, tmp_path) -> None:
+    from tests.bpf.i386_elf import write_getppid_elf
+
+    binary = write_getppid_elf(tmp_path / "getppid32", calls=41)
+    import subprocess
+
+    probe = subprocess.run([str(binary)], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"kernel cannot run i386 binaries (exit {probe.returncode})")
+    source = live(Config(filters=Filters(comm=binary.name)))
+    before = source.read()
+    subprocess.run([str(binary)], check=True)
+    snapshot = build_snapshot(before, source.read(), NAMES)
+    compat = [row for row in snapshot.syscalls if row.compat and row.count]
+    labels = {row.label: row.count for row in compat}
+    assert labels.get("getppid (i386)") == 41
+    assert labels.get("exit (i386)") == 1
+    assert not any(row.name == "getppid" and not row.compat for row in snapshot.syscalls)
+

@@ -1,0 +1,105 @@
+"""Shared fixtures: a controlled workload process and the rule for real-BPF tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+WORKLOAD = REPO / "tests" / "workload.py"
+
+
+def bpf_unavailable_reason() -> str | None:
+    """Return why real BPF tests cannot run here, or None when they can."""
+    if os.geteuid() != 0:
+        return "real-BPF tests need root"
+    try:
+        import bcc  # noqa: F401
+    except ImportError:
+        return "bcc's Python bindings (python3-bpfcc) are not importable"
+    return None
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip real-BPF tests without root, saying why; under CI they must run, so fail."""
+    if "bpf" not in item.keywords:
+        return
+    reason = bpf_unavailable_reason()
+    if reason is None:
+        return
+    if _under_ci():
+        pytest.fail(f"CI=true but real-BPF tests cannot run: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@dataclass
+class Workload:
+    """A running tests/workload.py child."""
+
+    process: subprocess.Popen[str]
+    name: str
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def go(self, timeout_s: float = 30.0) -> None:
+        """Tell it to do its work and wait until it says it is done."""
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        assert line.strip() == "done", f"workload said {line!r}"
+
+    def finish(self) -> None:
+        """Let it exit and reap it."""
+        if self.process.poll() is None:
+            assert self.process.stdin
+            try:
+                self.process.stdin.close()
+            except BrokenPipeError:
+                pass
+            self.process.wait(10)
+
+
+def start_workload(*flags: str, name: str | None = None, **popen: object) -> Workload:
+    """Start a workload with its own comm and wait until it has renamed itself."""
+    name = name or f"wl{uuid.uuid4().hex[:10]}"
+    process = subprocess.Popen(
+        [sys.executable, str(WORKLOAD), "--name", name, *flags],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        **popen,  # type: ignore[arg-type]
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "ready"
+    return Workload(process, name)
+
+
+@pytest.fixture
+def workload_factory() -> Iterator[object]:
+    """Start workloads and make sure they are gone at the end of the test."""
+    started: list[Workload] = []
+
+    def make(*flags: str, name: str | None = None, **popen: object) -> Workload:
+        workload = start_workload(*flags, name=name, **popen)
+        started.append(workload)
+        return workload
+
+    yield make
+    for workload in started:
+        if workload.process.poll() is None:
+            workload.process.kill()
+            workload.process.wait(10)
