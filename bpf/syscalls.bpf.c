@@ -39,7 +39,6 @@ BPF_TASK_STORAGE(enter_states, struct enter_state);
 /* Never written: the all-zero value a new per-process entry starts from (too big for the stack). */
 BPF_ARRAY(zero_proc_stats, struct proc_stats, 1);
 #if SAMPLE_EVERY > 0
-BPF_PERCPU_ARRAY(sample_countdown, u64, 1);
 BPF_PERCPU_ARRAY(sample_scratch, struct sample_event, 1);
 BPF_PERF_OUTPUT(samples);
 #endif
@@ -86,8 +85,11 @@ static __always_inline u32 slot_of(s64 nr, u32 compat)
 }
 
 /* Filters known at entry and at exit alike, so paired and unpaired calls agree. */
-static __always_inline int passes_filter(u64 pid_tgid, u32 slot)
+static __always_inline int passes_filter(u32 slot)
 {
+#if defined(FILTER_TGID_EXPR) || defined(FILTER_TID_EXPR)
+    u64 pid_tgid = bpf_get_current_pid_tgid();
+#endif
 #ifdef FILTER_TGID_EXPR
     u32 tgid = pid_tgid >> 32;
     if (!(FILTER_TGID_EXPR))
@@ -201,18 +203,11 @@ static __always_inline void count_process(u32 tgid, u32 slot, int failed, int ti
 }
 
 #if SAMPLE_EVERY > 0
-static __always_inline void maybe_sample(struct bpf_raw_tracepoint_args *ctx, u64 pid_tgid,
+static __always_inline void send_sample(struct bpf_raw_tracepoint_args *ctx, u32 tgid,
                                          u32 slot, s64 ret, int timed, u64 now_ns,
                                          u64 duration_ns)
 {
     u32 zero = 0;
-    u64 *countdown = sample_countdown.lookup(&zero);
-    if (!countdown)
-        return;
-    if (++(*countdown) < SAMPLE_EVERY)
-        return;
-    *countdown = 0;
-
     struct sample_event *event = sample_scratch.lookup(&zero);
     if (!event)
         return;
@@ -237,8 +232,8 @@ static __always_inline void maybe_sample(struct bpf_raw_tracepoint_args *ctx, u6
     event->duration_ns = duration_ns;
     event->cgroup_id = bpf_get_current_cgroup_id();
     event->ret = ret;
-    event->tgid = pid_tgid >> 32;
-    event->tid = (u32)pid_tgid;
+    event->tgid = tgid;
+    event->tid = (u32)bpf_get_current_pid_tgid();
     event->uid = (u32)bpf_get_current_uid_gid();
     event->cpu = bpf_get_smp_processor_id();
     event->slot = slot;
@@ -248,7 +243,7 @@ static __always_inline void maybe_sample(struct bpf_raw_tracepoint_args *ctx, u6
 }
 #endif
 
-static __always_inline void account(struct bpf_raw_tracepoint_args *ctx, u64 pid_tgid,
+static __always_inline void account(struct bpf_raw_tracepoint_args *ctx, u32 tgid,
                                     u32 slot, s64 ret, int timed, u64 now_ns,
                                     u64 duration_ns)
 {
@@ -263,28 +258,30 @@ static __always_inline void account(struct bpf_raw_tracepoint_args *ctx, u64 pid
 #endif
     u32 bucket = timed ? log2_bucket(duration_ns) : 0;
     struct syscall_stats *stats = syscall_stats.lookup(&slot);
-    if (stats) {
-        stats->count++;
-        if (failed)
-            stats->errors++;
-        if (timed) {
-            stats->latency_sum_ns += duration_ns;
-            stats->latency_hist[bucket]++;
-            if (duration_ns > stats->latency_max_ns)
-                stats->latency_max_ns = duration_ns;
-        }
+    if (!stats)
+        return;
+    stats->count++;
+    if (failed)
+        stats->errors++;
+    if (timed) {
+        stats->latency_sum_ns += duration_ns;
+        stats->latency_hist[bucket]++;
+        if (duration_ns > stats->latency_max_ns)
+            stats->latency_max_ns = duration_ns;
     }
     if (failed)
         count_errno(slot, (u32)(-ret));
-    count_process(pid_tgid >> 32, slot, failed, timed, duration_ns, bucket);
+    count_process(tgid, slot, failed, timed, duration_ns, bucket);
 #if SAMPLE_EVERY > 0
-    maybe_sample(ctx, pid_tgid, slot, ret, timed, now_ns, duration_ns);
+    if (++stats->since_sample >= SAMPLE_EVERY) {
+        stats->since_sample = 0;
+        send_sample(ctx, tgid, slot, ret, timed, now_ns, duration_ns);
+    }
 #endif
 }
 
 RAW_TRACEPOINT_PROBE(sys_enter)
 {
-    u64 pid_tgid = bpf_get_current_pid_tgid();
     struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
     struct enter_state *state =
         enter_states.task_storage_get(task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -293,18 +290,20 @@ RAW_TRACEPOINT_PROBE(sys_enter)
         return 0;
     }
     u32 abi_flags = state->flags & (STATE_ABI_KNOWN | STATE_COMPAT);
-    if (!abi_flags)
+    if (!abi_flags) {
         abi_flags = STATE_ABI_KNOWN | (is_compat_task(ctx->args[0]) ? STATE_COMPAT : 0);
+        state->tgid = bpf_get_current_pid_tgid() >> 32;
+    }
     u32 slot = slot_of((s64)ctx->args[1], abi_flags & STATE_COMPAT);
     state->slot = slot;
-    if (!passes_filter(pid_tgid, slot)) {
+    if (!passes_filter(slot)) {
         state->flags = abi_flags | STATE_ENTERED;
         return 0;
     }
     if (never_returns(slot)) {
         /* exit and exit_group have no sys_exit: count them here, untimed, and keep no state. */
         state->flags = abi_flags;
-        account(ctx, pid_tgid, slot, 0, 0, 0, 0);
+        account(ctx, state->tgid, slot, 0, 0, 0, 0);
         return 0;
     }
     state->flags = abi_flags | STATE_ENTERED | STATE_TRACKED;
@@ -315,7 +314,6 @@ RAW_TRACEPOINT_PROBE(sys_enter)
 RAW_TRACEPOINT_PROBE(sys_exit)
 {
     u64 now_ns = bpf_ktime_get_ns();
-    u64 pid_tgid = bpf_get_current_pid_tgid();
     s64 ret = (s64)ctx->args[1];
     struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
     struct enter_state *state = enter_states.task_storage_get(task, 0, 0);
@@ -324,17 +322,18 @@ RAW_TRACEPOINT_PROBE(sys_exit)
         /* exec may switch the ABI, so the next entry reads it afresh. */
         state->flags = is_exec(state->slot) ? 0 : flags & (STATE_ABI_KNOWN | STATE_COMPAT);
         if (flags & STATE_TRACKED)
-            account(ctx, pid_tgid, state->slot, ret, 1, now_ns, now_ns - state->enter_ns);
+            account(ctx, state->tgid, state->slot, ret, 1, now_ns, now_ns - state->enter_ns);
         return 0;
     }
+    u64 pid_tgid = bpf_get_current_pid_tgid();
     /* No entry seen: a call rejected before sys_enter (seccomp, ptrace) or one that was
      * already running when we attached. Count it untimed under the id in orig_ax. */
     s64 nr = -1;
     bpf_probe_read_kernel(&nr, sizeof(nr), (void *)(ctx->args[0] + REG_ORIG_AX * 8));
     u32 slot = slot_of(nr, is_compat_task(ctx->args[0]));
-    if (!passes_filter(pid_tgid, slot))
+    if (!passes_filter(slot))
         return 0;
     count_loss(LOSS_UNTIMED_EXITS);
-    account(ctx, pid_tgid, slot, ret, 0, now_ns, 0);
+    account(ctx, pid_tgid >> 32, slot, ret, 0, now_ns, 0);
     return 0;
 }

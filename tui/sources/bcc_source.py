@@ -7,6 +7,7 @@ import ctypes as ct
 import errno
 import os
 import struct
+import sys
 import tempfile
 import time
 from collections import deque
@@ -29,12 +30,12 @@ from tui.sources.program import build_program, header_constants
 _C = header_constants()
 _HIST = _C["HIST_BUCKETS"]
 _SLOT_COUNT = _C["SLOT_COUNT"]
-_STATS_WORDS = 4 + _HIST  # struct syscall_stats
+_STATS_WORDS = 5 + _HIST  # struct syscall_stats
 _PROC_FORMAT = f"<QQQQII{_C['COMM_LEN']}s{_HIST}Q"  # struct proc_stats
 _PROC_SIZE = struct.calcsize(_PROC_FORMAT)
 _SAMPLE_FORMAT = f"<QQQq{_C['SYSCALL_ARGS']}QIIIIII{_C['COMM_LEN']}s"  # struct sample_event
 _SAMPLE_SIZE = struct.calcsize(_SAMPLE_FORMAT)
-SAMPLES_KEPT_PER_READ = 4096
+SAMPLES_KEPT_PER_READ = 1024
 
 
 class BpfLoadFailed(RuntimeError):
@@ -48,24 +49,29 @@ def _possible_cpus() -> int:
 
 
 @contextlib.contextmanager
-def _captured_stderr() -> Iterator[list[str]]:
-    """Send fd 2 to a file while libbcc/clang talk, and hand back what they said."""
+def _captured_output() -> Iterator[list[str]]:
+    """Send fds 1 and 2 to a file while libbcc and clang talk; hand back what they said."""
     lines: list[str] = []
-    saved = os.dup(2)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = (os.dup(1), os.dup(2))
     with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 1)
         os.dup2(sink.fileno(), 2)
         try:
             yield lines
         finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
             sink.seek(0)
             lines.extend(sink.read().decode("utf-8", "replace").splitlines())
 
 
 def _first_error(lines: list[str], fallback: str) -> str:
     for line in lines:
-        if "error" in line.lower():
+        if "error" in line.lower() or "unable" in line.lower():
             return line.strip()[:300]
     return fallback
 
@@ -133,7 +139,8 @@ class BccSource:
         self._prev_stats_raw: list[bytes] = []
         self._prev_stats: dict[int, CallCounters] = {}
         self._proc_cache: dict[bytes, tuple[bytes, ProcessCallCounters]] = {}
-        self._samples: deque[SampleEvent] = deque(maxlen=SAMPLES_KEPT_PER_READ)
+        # Raw bytes only: the callback runs per sample, decoding waits for read().
+        self._samples: deque[bytes] = deque(maxlen=SAMPLES_KEPT_PER_READ)
         self._lost_samples = 0
         self._reclaim_pending: set[int] = set()
 
@@ -143,7 +150,7 @@ class BccSource:
         """Compile, load and attach; raise BpfLoadFailed or HeadersMissing with one line."""
         self.headers = locate_headers()
         os.environ["BCC_KERNEL_SOURCE"] = str(self.headers.path)
-        with _captured_stderr() as said:
+        with _captured_output() as said:
             try:
                 from bcc import BPF
 
@@ -181,25 +188,26 @@ class BccSource:
     # -- sampled events ---------------------------------------------------------------------
 
     def _on_sample(self, cpu: int, data: Any, size: int) -> None:
-        raw = ct.string_at(data, _SAMPLE_SIZE)
+        self._samples.append(ct.string_at(data, _SAMPLE_SIZE))
+
+    @staticmethod
+    def _decode_sample(raw: bytes) -> SampleEvent:
         fields = struct.unpack(_SAMPLE_FORMAT, raw)
         args_end = 4 + _C["SYSCALL_ARGS"]
         tgid, tid, uid, event_cpu, slot, timed = fields[args_end : args_end + 6]
-        self._samples.append(
-            SampleEvent(
-                exit_ns=fields[0],
-                duration_ns=fields[1],
-                cgroup_id=fields[2],
-                ret=fields[3],
-                args=tuple(fields[4:args_end]),
-                tgid=tgid,
-                tid=tid,
-                uid=uid,
-                cpu=event_cpu,
-                slot=slot,
-                timed=bool(timed),
-                comm=comm_text(fields[-1]),
-            )
+        return SampleEvent(
+            exit_ns=fields[0],
+            duration_ns=fields[1],
+            cgroup_id=fields[2],
+            ret=fields[3],
+            args=tuple(fields[4:args_end]),
+            tgid=tgid,
+            tid=tid,
+            uid=uid,
+            cpu=event_cpu,
+            slot=slot,
+            timed=bool(timed),
+            comm=comm_text(fields[-1]),
         )
 
     def _on_lost(self, lost: int) -> None:
@@ -224,7 +232,7 @@ class BccSource:
         errnos = self._read_errnos()
         processes = self._read_processes()
         loss = self._read_loss()
-        samples = tuple(self._samples)
+        samples = tuple(self._decode_sample(raw) for raw in self._samples)
         self._samples.clear()
         self._reclaim_dead(processes)
         return RawReading(
@@ -267,7 +275,7 @@ class BccSource:
                 latency_sum_ns=sum(cpu[2] for cpu in per_cpu),
                 latency_max_ns=max(cpu[3] for cpu in per_cpu),
                 latency_hist=tuple(
-                    sum(cpu[4 + bucket] for cpu in per_cpu) for bucket in range(_HIST)
+                    sum(cpu[5 + bucket] for cpu in per_cpu) for bucket in range(_HIST)
                 ),
             )
         self._prev_stats_raw = raw_by_slot

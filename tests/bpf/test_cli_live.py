@@ -1,0 +1,188 @@
+"""The syscalltop command on the live kernel, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.bpf
+
+SYSCALLTOP = [sys.executable, "-m", "tui"]
+
+
+def run_cli(*args: str, timeout: float = 60, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SYSCALLTOP, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def start_cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*SYSCALLTOP, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
+    )
+
+
+def json_lines(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def summed(lines: list[dict], name: str) -> tuple[int, int, dict[str, int]]:
+    count = errors = 0
+    errnos: dict[str, int] = {}
+    for line in lines:
+        for row in line["syscalls"]:
+            if row["name"] == name:
+                count += row["count"]
+                errors += row["errors"]
+                for errno_name, value in row["errnos"].items():
+                    errnos[errno_name] = errnos.get(errno_name, 0) + value
+    return count, errors, errnos
+
+
+def _feed_when_attached(process: subprocess.Popen[str], workload, first_line: list[str]) -> None:
+    """Start the workload once the first interval line shows the program is attached."""
+    assert process.stdout is not None
+    first_line.append(process.stdout.readline())
+    workload.go()
+
+
+@pytest.mark.parametrize("how", ["comm", "pid"])
+def test_json_exact_counts_for_a_renamed_workload(how: str, workload_factory) -> None:
+    workload = workload_factory("--getppid=777", "--enoent=23", "--sleeps=9")
+    selector = ["--comm", workload.name] if how == "comm" else ["-p", str(workload.pid)]
+    process = start_cli("--json", "-i", "0.5", "-n", "6", *selector)
+    first: list[str] = []
+    feeder = threading.Thread(target=_feed_when_attached, args=(process, workload, first))
+    feeder.start()
+    stdout, stderr = process.communicate(timeout=60)
+    feeder.join()
+    assert process.returncode == 0, stderr
+    lines = json_lines(first[0] + stdout)
+    assert len(lines) == 6
+    assert summed(lines, "getppid")[0] == 777
+    assert summed(lines, "openat") == (23, 23, {"ENOENT": 23})
+    assert summed(lines, "clock_nanosleep")[:2] == (9, 0)
+    last_totals = {row["name"]: row["total"] for row in lines[-1]["syscalls"]}
+    assert last_totals["getppid"] == 777
+    sleep_row = next(r for line in lines for r in line["syscalls"]
+                     if r["name"] == "clock_nanosleep" and r["count"])
+    assert 2_000_000 <= sleep_row["latency"]["p50_ns"] <= 1 << 22
+    processes = {row["pid"]: row for line in lines for row in line["processes"]}
+    assert set(processes) == {workload.pid}
+    assert processes[workload.pid]["comm"] == workload.name
+    assert processes[workload.pid]["user"] == "root"
+
+
+def test_json_lines_have_the_documented_shape() -> None:
+    result = run_cli("--json", "-n", "2", "-i", "0.3")
+    assert result.returncode == 0, result.stderr
+    lines = json_lines(result.stdout)
+    assert len(lines) == 2
+    for line in lines:
+        assert set(line) >= {"time", "interval_s", "totals", "syscalls", "processes"}
+        assert set(line["totals"]) >= {"count", "errors", "rate", "lost_samples"}
+        assert line["syscalls"], "an idle machine still makes syscalls (we do)"
+        row = line["syscalls"][0]
+        assert set(row) >= {"nr", "name", "compat", "count", "total", "rate", "errors",
+                            "errnos", "latency"}
+        assert set(row["latency"]) == {"avg_ns", "p50_ns", "p95_ns", "p99_ns", "max_ns"}
+        process = line["processes"][0]
+        assert set(process) >= {"pid", "comm", "user", "count", "total", "rate", "errors",
+                                "syscalls"}
+
+
+def test_make_run_passes_args_and_prints_three_json_lines() -> None:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    result = subprocess.run(
+        ["make", "-s", "run", "ARGS=--batch --json -n 3 -i 0.3"],
+        capture_output=True, text=True, timeout=300, cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == 3
+    assert all("syscalls" in json.loads(line) for line in lines)
+
+
+def test_batch_text_shows_a_workload(workload_factory) -> None:
+    workload = workload_factory("--getppid=300")
+    process = start_cli("--batch", "-i", "0.5", "-n", "4", "-p", str(workload.pid))
+    first: list[str] = []
+    feeder = threading.Thread(target=_feed_when_attached, args=(process, workload, first))
+    feeder.start()
+    stdout, stderr = process.communicate(timeout=60)
+    feeder.join()
+    assert process.returncode == 0, stderr
+    text = first[0] + stdout
+    assert "getppid" in text
+    assert workload.name in text
+
+
+def test_ebpf_prints_the_program_with_filters() -> None:
+    result = run_cli("--ebpf", "--syscall", "openat", "-x")
+    assert result.returncode == 0
+    assert "RAW_TRACEPOINT_PROBE(sys_enter)" in result.stdout
+    assert "#define FAILURES_ONLY 1" in result.stdout
+    assert "#define FILTER_SLOT_EXPR (slot == 257 || slot == 807)" in result.stdout
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    return lines[0]
+
+
+def test_broken_headers_are_a_bpf_load_failure_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "include").mkdir()
+    env = {**os.environ, "BCC_KERNEL_SOURCE": str(tmp_path)}
+    result = run_cli("--batch", "-n", "1", env=env)
+    assert result.returncode == 4
+    assert one_line_error(result).startswith("syscalltop: BPF program failed to load")
+
+
+def test_no_headers_at_all_names_the_package(tmp_path: Path) -> None:
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare is not installed")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    script = (
+        f"mount --bind {empty} /usr/src && mount --bind {empty} /lib/modules && "
+        f"exec {sys.executable} -m tui --batch -n 1"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "BCC_KERNEL_SOURCE"}
+    result = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+        capture_output=True, text=True, timeout=60, cwd=REPO, env=env,
+    )
+    assert result.returncode == 2, result.stderr
+    line = one_line_error(result)
+    assert "no kernel headers" in line
+    assert "linux-headers-" in line
+
+
+def test_without_capabilities_one_line_and_exit_3() -> None:
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv is not installed")
+    result = subprocess.run(
+        ["setpriv", "--inh-caps=-all", "--bounding-set=-all", sys.executable, "-m", "tui",
+         "--batch", "-n", "1"],
+        capture_output=True, text=True, timeout=30, cwd=REPO,
+    )
+    assert result.returncode == 3
+    assert "needs root" in one_line_error(result)

@@ -1,0 +1,58 @@
+"""Finding kernel headers, merging Debian's split trees, and the no-headers message."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tui.sources.kernel_headers import HeadersMissing, locate_headers, merge_headers
+
+
+def make_split_tree(src: Path, version: str) -> tuple[Path, Path]:
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
+    common = src / f"linux-headers-{version}-common"
+    arch_dir = src / f"linux-headers-{version}-{arch}"
+    (common / "include" / "linux").mkdir(parents=True)
+    (common / "include" / "linux" / "types.h").write_text("common")
+    (common / "arch" / "x86" / "include").mkdir(parents=True)
+    (common / "Makefile").write_text("common makefile")
+    (arch_dir / "include" / "generated").mkdir(parents=True)
+    (arch_dir / "include" / "generated" / "autoconf.h").write_text("arch")
+    (arch_dir / "Makefile").write_text("arch makefile")
+    return common, arch_dir
+
+
+def test_merge_overlays_arch_on_common(tmp_path: Path) -> None:
+    common, arch_dir = make_split_tree(tmp_path / "src", "6.1.0-9")
+    merged = merge_headers(common, arch_dir, cache_dir=tmp_path / "cache")
+    assert (merged / "include" / "linux" / "types.h").read_text() == "common"
+    assert (merged / "include" / "generated" / "autoconf.h").read_text() == "arch"
+    assert (merged / "Makefile").read_text() == "arch makefile"
+    # Cached: a second call reuses the tree.
+    assert merge_headers(common, arch_dir, cache_dir=tmp_path / "cache") == merged
+
+
+def test_locate_prefers_matching_build_dir(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("BCC_KERNEL_SOURCE", raising=False)
+    build = tmp_path / "modules" / "6.9.9" / "build"
+    (build / "include").mkdir(parents=True)
+    make_split_tree(tmp_path / "src", "6.1.0-9")
+    found = locate_headers("6.9.9", tmp_path / "modules", tmp_path / "src", tmp_path / "cache")
+    assert found.path == build
+
+
+def test_locate_merges_newest_split_tree(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("BCC_KERNEL_SOURCE", raising=False)
+    make_split_tree(tmp_path / "src", "6.1.0-9")
+    make_split_tree(tmp_path / "src", "6.1.0-12")
+    found = locate_headers("6.18.0", tmp_path / "modules", tmp_path / "src", tmp_path / "cache")
+    assert "6.1.0-12" in found.path.name
+    assert "not 6.18.0" in found.describe()
+
+
+def test_no_headers_names_the_package(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("BCC_KERNEL_SOURCE", raising=False)
+    with pytest.raises(HeadersMissing, match=r"apt-get install linux-headers-"):
+        locate_headers("6.18.0", tmp_path / "modules", tmp_path / "src", tmp_path / "cache")

@@ -1,0 +1,182 @@
+"""A deterministic stand-in for the kernel, for UI tests and screenshots only."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from tui.model.names import COMPAT_SLOT_BASE, INVALID_SLOT
+from tui.model.sanitize import safe_text
+from tui.model.readings import (
+    HIST_BUCKETS,
+    CallCounters,
+    LossCounters,
+    ProcessCallCounters,
+    RawReading,
+    SampleEvent,
+)
+
+FAKE_EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z: screens never show the real clock
+
+
+@dataclass(frozen=True, slots=True)
+class FakeCall:
+    """One syscall a fake process makes: calls per second, failures, typical latency."""
+
+    slot: int
+    per_second: int
+    errors_per_second: int = 0
+    errno_value: int = 0
+    latency_bucket: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class FakeProcess:
+    """A fake process: who it is and what it calls."""
+
+    pid: int
+    comm: str
+    uid: int
+    calls: tuple[FakeCall, ...]
+    starts_at_tick: int = 0
+
+
+def default_scenario() -> tuple[FakeProcess, ...]:
+    """Return a small, busy-looking machine: a web server, a database, a cron job, a 32-bit tool."""
+    return (
+        FakeProcess(4242, "nginx", 33, (
+            FakeCall(232, 1800, latency_bucket=14),  # epoll_wait
+            FakeCall(0, 1200, 40, 11, 11),  # read, EAGAIN
+            FakeCall(1, 1100, latency_bucket=12),  # write
+            FakeCall(257, 300, 120, 2, 13),  # openat, ENOENT
+        )),
+        FakeProcess(1337, "postgres", 105, (
+            FakeCall(17, 900, latency_bucket=15),  # pread64
+            FakeCall(18, 400, latency_bucket=16),  # pwrite64
+            FakeCall(75, 50, latency_bucket=21),  # fdatasync
+            FakeCall(202, 600, 200, 110, 18),  # futex, ETIMEDOUT
+        )),
+        FakeProcess(2024, "backup.sh", 0, (
+            FakeCall(262, 500, 20, 13, 12),  # newfstatat, EACCES
+            FakeCall(217, 80, latency_bucket=13),  # getdents64
+        )),
+        FakeProcess(3030, "legacy32", 1000, (
+            FakeCall(COMPAT_SLOT_BASE + 64, 40, latency_bucket=9),  # getppid (i386)
+        )),
+        FakeProcess(5151, "[evil]\x1b[31m", 1000, (
+            FakeCall(INVALID_SLOT, 3, 3, 38, 8),  # garbage ids, ENOSYS
+            FakeCall(101, 1, 1, 1, 12),  # ptrace, EPERM
+        ), starts_at_tick=2),
+    )
+
+
+@dataclass
+class FakeSource:
+    """Cumulative readings of a scripted machine; each read advances exactly one interval."""
+
+    interval_s: float = 1.0
+    scenario: tuple[FakeProcess, ...] = field(default_factory=default_scenario)
+    label: str = "fake"
+    tick: int = 0
+    _lost_samples: int = 0
+    _counters: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+
+    def start(self) -> None:
+        """Nothing to load."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def poll(self, timeout_s: float) -> None:
+        """Wait like a real source would (the app's collector paces on it)."""
+        time.sleep(max(timeout_s, 0.0))
+
+    def _advance(self) -> None:
+        # Rates wobble deterministically so trends and sparklines have something to show.
+        wobble = (0, 1, 3, 2, 5, 4, 1, 0)[self.tick % 8]
+        for process in self.scenario:
+            if self.tick < process.starts_at_tick:
+                continue
+            for call in process.calls:
+                counters = self._counters.setdefault(
+                    (process.pid, call.slot), [0, 0, 0, 0] + [0] * HIST_BUCKETS
+                )
+                calls = round(call.per_second * self.interval_s * (10 + wobble) / 10)
+                errors = min(calls, round(call.errors_per_second * self.interval_s))
+                duration = (1 << call.latency_bucket) + (1 << call.latency_bucket) // 3
+                counters[0] += calls
+                counters[1] += errors
+                counters[2] += calls * duration
+                counters[3] = max(counters[3], duration + wobble * 1000)
+                counters[4 + call.latency_bucket] += calls - calls // 10
+                counters[4 + min(call.latency_bucket + 2, HIST_BUCKETS - 1)] += calls // 10
+        self._lost_samples += 1 if self.tick % 5 == 4 else 0
+        self.tick += 1
+
+    def read(self) -> RawReading:
+        """Return the counters after one more interval."""
+        self._advance()
+        syscalls: dict[int, list[int]] = {}
+        errnos: dict[tuple[int, int], int] = {}
+        processes: dict[tuple[int, int], ProcessCallCounters] = {}
+        by_pid = {process.pid: process for process in self.scenario}
+        for (pid, slot), counters in self._counters.items():
+            total = syscalls.setdefault(slot, [0, 0, 0, 0] + [0] * HIST_BUCKETS)
+            for index, value in enumerate(counters):
+                total[index] = max(total[index], value) if index == 3 else total[index] + value
+            process = by_pid[pid]
+            call = next(call for call in process.calls if call.slot == slot)
+            if counters[1]:
+                errnos[(slot, call.errno_value)] = errnos.get((slot, call.errno_value), 0) + counters[1]
+            processes[(pid, slot)] = ProcessCallCounters(
+                tgid=pid,
+                slot=slot,
+                uid=process.uid,
+                comm=safe_text(process.comm),
+                counters=_counters(counters),
+            )
+        samples = tuple(self._samples())
+        return RawReading(
+            monotonic_ns=int(self.tick * self.interval_s * 1e9),
+            wall_time=FAKE_EPOCH + self.tick * self.interval_s,
+            syscalls={slot: _counters(values) for slot, values in syscalls.items()},
+            errnos=errnos,
+            processes=processes,
+            loss=LossCounters(lost_samples=self._lost_samples),
+            samples=samples,
+        )
+
+    def _samples(self) -> list[SampleEvent]:
+        events: list[SampleEvent] = []
+        for process in self.scenario:
+            if self.tick <= process.starts_at_tick:
+                continue
+            call = process.calls[self.tick % len(process.calls)]
+            failed = call.errors_per_second > 0 and self.tick % 2 == 0
+            events.append(
+                SampleEvent(
+                    exit_ns=int(self.tick * self.interval_s * 1e9) + process.pid,
+                    duration_ns=(1 << call.latency_bucket) + 123,
+                    cgroup_id=1,
+                    ret=-call.errno_value if failed else 3,
+                    args=(3, 0x7FFD0000, 4096, 0, 0, 0),
+                    tgid=process.pid,
+                    tid=process.pid,
+                    uid=process.uid,
+                    cpu=process.pid % 2,
+                    slot=call.slot,
+                    timed=True,
+                    comm=safe_text(process.comm),
+                )
+            )
+        return events
+
+
+def _counters(values: list[int]) -> CallCounters:
+    return CallCounters(
+        count=values[0],
+        errors=values[1],
+        latency_sum_ns=values[2],
+        latency_max_ns=values[3],
+        latency_hist=tuple(values[4:]),
+    )
