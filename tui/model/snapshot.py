@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+from tui.model.history import RateHistory
 from tui.model.histogram import EMPTY_LATENCY, LatencySummary, highest_bound_ns
 from tui.model.names import SyscallNames, errno_name
 from tui.model.readings import (
@@ -164,6 +165,8 @@ class Snapshot:
     syscalls: tuple[SyscallRow, ...]
     processes: tuple[ProcessRow, ...]
     samples: tuple[SampleRow, ...]
+    syscall_trends: dict[int, tuple[float, ...]] = field(default_factory=dict)
+    process_trends: dict[int, tuple[float, ...]] = field(default_factory=dict)
 
     def syscall(self, slot: int) -> SyscallRow | None:
         """Return the row of a slot, or None when it has never been called."""
@@ -402,6 +405,8 @@ class SnapshotStream:
         self.describe = describe
         self.previous: RawReading | None = None
         self._recent_samples: tuple[SampleRow, ...] = ()
+        self._syscall_history = RateHistory()
+        self._process_history = RateHistory()
 
     def push(self, reading: RawReading) -> Snapshot | None:
         """Return the interval ending at `reading`; None for the first (baseline) reading."""
@@ -410,4 +415,12 @@ class SnapshotStream:
             return None
         snapshot = build_snapshot(previous, reading, self.names, self.describe, self._recent_samples)
         self._recent_samples = snapshot.samples
-        return snapshot
+        self._syscall_history.record({row.slot: row.rate for row in snapshot.syscalls if row.count})
+        self._process_history.record({row.pid: row.rate for row in snapshot.processes})
+        return replace(
+            snapshot,
+            syscall_trends={row.slot: self._syscall_history.series(row.slot)
+                            for row in snapshot.syscalls},
+            process_trends={row.pid: self._process_history.series(row.pid)
+                            for row in snapshot.processes},
+        )

@@ -1,0 +1,315 @@
+"""The Textual app: receives snapshots from the collector thread and shows them."""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import threading
+import time
+from collections.abc import Iterable, Sequence
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+from tui.collector import Collector
+from tui.config import Config
+from tui.model.names import SyscallNames
+from tui.model.readings import RawReading
+from tui.model.snapshot import (
+    DescribeProcess,
+    ProcessRow,
+    Snapshot,
+    SnapshotStream,
+    SyscallRow,
+    kernel_identity,
+)
+from tui.paths import resource_dir
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.drilldown import ProcessScreen, SyscallScreen
+from tui.screens.help import HelpScreen
+from tui.sources.base import Source
+from tui.widgets.status import StatusFacts
+
+INTERVAL_STEPS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+THEMES = {"dark": "textual-dark", "light": "textual-light"}
+
+
+class SnapshotReady(Message):
+    """A new interval is ready to show (the newest one wins when several queue up)."""
+
+
+class SourceFailed(Message):
+    """The collector stopped with an error."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error
+
+
+class SyscallTopApp(App[int]):
+    """Live syscall dashboard."""
+
+    CSS_PATH = str(resource_dir("styles") / "app.tcss")
+    TITLE = "syscalltop"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark,f1", "help", "Help"),
+        Binding("p", "toggle_pause", "Pause"),
+        Binding("x", "toggle_failures", "Failures"),
+        Binding("plus,equals_sign", "slower", "+Interval", show=False),
+        Binding("minus", "faster", "-Interval", show=False),
+        Binding("t", "toggle_theme", "Theme", show=False),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        source: Source,
+        names: SyscallNames,
+        describe: DescribeProcess = kernel_identity,
+        facts: StatusFacts | None = None,
+        start_collector: bool = True,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.source = source
+        self.names = names
+        self.stream = SnapshotStream(names, describe)
+        self.facts = facts or default_facts(config, source)
+        self.start_collector = start_collector
+        self.interval_s = config.interval_s
+        self.paused = False
+        self.failures_only = False
+        self.filter_text = ""
+        self.snapshot: Snapshot | None = None
+        self.shown_snapshot: Snapshot | None = None
+        self.own_cpu_pct: float | None = None
+        self.collector: Collector | None = None
+        self._latest_lock = threading.Lock()
+        self._latest: tuple[Snapshot, float | None] | None = None
+        self._cpu_mark = (time.monotonic(), _cpu_seconds())
+        self.theme = THEMES.get(config.theme, "textual-dark")
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.push_screen(DashboardScreen())
+        if self.start_collector:
+            self.collector = Collector(
+                self.source, self.interval_s, self._reading_arrived, self._collector_failed
+            )
+            self.collector.start()
+
+    def on_unmount(self) -> None:
+        if self.collector is not None:
+            self.collector.stop()
+
+    # -- data arriving (collector thread) --------------------------------------------------
+
+    def _reading_arrived(self, reading: RawReading) -> None:
+        """Runs on the collector thread: build the snapshot there, post only the newest."""
+        snapshot = self.stream.push(reading)
+        if snapshot is None:
+            return
+        now, cpu = time.monotonic(), _cpu_seconds()
+        mark_time, mark_cpu = self._cpu_mark
+        self._cpu_mark = (now, cpu)
+        own_cpu = 100 * (cpu - mark_cpu) / (now - mark_time) if now > mark_time else None
+        with self._latest_lock:
+            already_posted = self._latest is not None
+            self._latest = (snapshot, own_cpu)
+        if not already_posted:
+            self.post_message(SnapshotReady())
+
+    def _collector_failed(self, error: BaseException) -> None:
+        self.post_message(SourceFailed(error))
+
+    def on_snapshot_ready(self, _message: SnapshotReady) -> None:
+        with self._latest_lock:
+            latest, self._latest = self._latest, None
+        if latest is not None:
+            self.apply_snapshot(*latest)
+
+    def on_source_failed(self, message: SourceFailed) -> None:
+        self.exit(1, message=f"syscalltop: collector failed: {message.error}")
+
+    # -- used by tests and screenshots instead of the collector thread ---------------------
+
+    def advance(self, intervals: int = 1) -> None:
+        """Read `intervals` more readings from the source synchronously and show the last."""
+        for _ in range(intervals):
+            snapshot = self.stream.push(self.source.read())
+            if snapshot is not None:
+                self.apply_snapshot(snapshot, None)
+
+    def apply_snapshot(self, snapshot: Snapshot, own_cpu_pct: float | None) -> None:
+        """Take a new interval; redraw unless paused."""
+        self.snapshot = snapshot
+        self.own_cpu_pct = own_cpu_pct
+        if self.paused:
+            return
+        self.shown_snapshot = snapshot
+        self._redraw()
+
+    def _redraw(self) -> None:
+        screen = self.screen
+        if hasattr(screen, "refresh_view"):
+            screen.refresh_view()
+
+    # -- view state ------------------------------------------------------------------------
+
+    def view_note(self) -> str:
+        """Return a short description of the view settings in force."""
+        notes = []
+        if self.filter_text:
+            notes.append(f"/{self.filter_text}")
+        if self.failures_only:
+            notes.append("failures only")
+        return ", ".join(notes)
+
+    def _matches(self, *texts: str) -> bool:
+        needle = self.filter_text.lower()
+        return not needle or any(needle in text.lower() for text in texts)
+
+    def visible_syscalls(self, snapshot: Snapshot) -> list[SyscallRow]:
+        """Return the syscall rows the view shows: active this interval, filtered."""
+        return [
+            row
+            for row in snapshot.syscalls
+            if row.count
+            and (not self.failures_only or row.errors)
+            and self._matches(row.label)
+        ]
+
+    def visible_processes(self, snapshot: Snapshot) -> list[ProcessRow]:
+        """Return the process rows the view shows, filtered by comm (or their syscalls)."""
+        return [
+            row
+            for row in snapshot.processes
+            if (not self.failures_only or row.errors)
+            and self._matches(row.comm, str(row.pid), *(call.label for call in row.syscalls))
+        ]
+
+    def syscall_trend(self, slot: int) -> Sequence[float]:
+        """Return recent rates of a syscall for its sparkline."""
+        return self.shown_snapshot.syscall_trends.get(slot, ()) if self.shown_snapshot else ()
+
+    def process_trend(self, pid: int) -> Sequence[float]:
+        """Return recent rates of a process for its sparkline."""
+        return self.shown_snapshot.process_trends.get(pid, ()) if self.shown_snapshot else ()
+
+    def set_filter_text(self, text: str) -> None:
+        """Filter rows by syscall name or comm."""
+        self.filter_text = text
+        self._redraw()
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show every key."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_pause(self) -> None:
+        """Freeze the screen; collection goes on, and unpausing shows the newest interval."""
+        self.paused = not self.paused
+        if not self.paused and self.snapshot is not None:
+            self.shown_snapshot = self.snapshot
+        self._redraw()
+
+    def action_toggle_failures(self) -> None:
+        """Show only syscalls and processes with errors."""
+        self.failures_only = not self.failures_only
+        self._redraw()
+
+    def _set_interval(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        if self.collector is not None:
+            self.collector.set_interval(interval_s)
+        self._redraw()
+
+    def action_slower(self) -> None:
+        """Lengthen the interval one step."""
+        longer = [step for step in INTERVAL_STEPS if step > self.interval_s]
+        self._set_interval(longer[0] if longer else self.interval_s)
+
+    def action_faster(self) -> None:
+        """Shorten the interval one step."""
+        shorter = [step for step in INTERVAL_STEPS if step < self.interval_s]
+        self._set_interval(shorter[-1] if shorter else self.interval_s)
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the dark and the light theme."""
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def open_syscall(self, slot: int) -> None:
+        """Drill down into a syscall's callers."""
+        self.push_screen(SyscallScreen(slot))
+
+    def open_process(self, pid: int) -> None:
+        """Drill down into a process's syscall mix."""
+        self.push_screen(ProcessScreen(pid))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Command palette: our actions, and Textual's minus any that write files as root."""
+        yield SystemCommand("Pause / resume", "Freeze the screen (collection continues)",
+                            self.action_toggle_pause)
+        yield SystemCommand("Failures only", "Show only syscalls and processes with errors",
+                            self.action_toggle_failures)
+        yield SystemCommand("Longer interval", "Update less often", self.action_slower)
+        yield SystemCommand("Shorter interval", "Update more often", self.action_faster)
+        yield SystemCommand("Toggle theme", "Dark or light", self.action_toggle_theme)
+        yield SystemCommand("Help", "Every key", self.action_help)
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Screenshot", "Theme"):
+                yield command
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def default_facts(config: Config, source: Source) -> StatusFacts:
+    """Return the status facts of this machine and session."""
+    headers = getattr(source, "headers", None)
+    return StatusFacts(
+        host=socket.gethostname(),
+        kernel=os.uname().release,
+        cpus=os.cpu_count() or 1,
+        source=source.label,
+        sample_every=config.sample_every,
+        filters=config.filters.describe(),
+        headers=headers.describe() if headers is not None else None,
+    )
+
+
+def make_app(
+    config: Config,
+    source: Source,
+    names: SyscallNames | None = None,
+    describe: DescribeProcess = kernel_identity,
+    facts: StatusFacts | None = None,
+    start_collector: bool = True,
+) -> SyscallTopApp:
+    """Build the app; the CLI and the tests both come through here."""
+    return SyscallTopApp(
+        config, source, names or SyscallNames(), describe, facts, start_collector
+    )
+
+
+def run_dashboard(config: Config, names: SyscallNames) -> int:
+    """Start the live source, run the dashboard, always detach on the way out."""
+    from tui.cli import open_live_source
+    from tui.procinfo import ProcessInfo
+
+    source = open_live_source(config, names)
+    try:
+        app = make_app(config, source, names, ProcessInfo().describe)
+        result = app.run()
+        return app.return_code if app.return_code is not None else (result or 0)
+    finally:
+        source.close()

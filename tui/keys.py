@@ -1,0 +1,20 @@
+"""Every key of the dashboard, once: the help screen, README and tests read this table."""
+
+from __future__ import annotations
+
+KEYS: tuple[tuple[str, str], ...] = (
+    ("q", "quit"),
+    ("? / F1", "this help"),
+    ("↑ ↓ j k PgUp PgDn", "move the cursor"),
+    ("Tab / Shift+Tab", "next / previous pane"),
+    ("Enter", "drill down: syscall → its callers, process → its syscalls"),
+    ("Esc / Backspace", "back (and clear the / filter)"),
+    ("/", "filter rows by syscall name or comm as you type"),
+    ("s / > / <", "sort by next / next / previous column (or click a header)"),
+    ("r", "reverse the sort"),
+    ("x", "failures only: show only syscalls and processes with errors"),
+    ("p", "pause the screen (collection continues)"),
+    ("+ / -", "longer / shorter interval"),
+    ("t", "toggle dark / light theme"),
+    ("Ctrl+P", "command palette (same actions)"),
+)

@@ -1,0 +1,150 @@
+"""Drill-downs: a syscall's callers, and one process's syscall mix; Esc goes back."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Group
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from tui.manpages import describe_syscall
+from tui.model.snapshot import Snapshot
+from tui.widgets.detail import detail_renderable
+from tui.widgets.format import compact
+from tui.widgets.status import StatusBar
+from tui.widgets.tables import CallerRow, CallersTable, ProcessSyscallsTable
+
+if TYPE_CHECKING:
+    from tui.app import SyscallTopApp
+
+
+class DrillDownScreen(Screen[None]):
+    """Shared behaviour: back keys, status bar, redraw on each snapshot."""
+
+    BINDINGS = [Binding("escape,backspace", "back", "Back")]
+
+    @property
+    def syscalltop(self) -> SyscallTopApp:
+        """Return the app with its typed state."""
+        return self.app  # type: ignore[return-value]
+
+    def action_back(self) -> None:
+        """Return to the previous screen."""
+        self.app.pop_screen()
+
+    def on_mount(self) -> None:
+        self.refresh_view()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Called by the app when a new interval is ready (and not paused)."""
+        self.refresh_view()
+
+    def refresh_view(self) -> None:
+        """Redraw from the app's current snapshot."""
+        app = self.syscalltop
+        self.query_one("#status", StatusBar).show(
+            app.facts, app.shown_snapshot, app.interval_s, app.paused, app.own_cpu_pct,
+            app.view_note(),
+        )
+        if app.shown_snapshot is not None:
+            self.redraw(app.shown_snapshot)
+
+    def redraw(self, snapshot: Snapshot) -> None:
+        """Redraw the screen's own content."""
+        raise NotImplementedError
+
+
+class SyscallScreen(DrillDownScreen):
+    """One syscall: its detail and every process calling it."""
+
+    def __init__(self, slot: int) -> None:
+        super().__init__()
+        self.slot = slot
+        self.add_class("drilldown")
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Horizontal(id="drill-main"):
+            yield CallersTable(id="callers")
+            with VerticalScroll(id="drill-detail-box"):
+                yield Static(id="drill-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#callers", CallersTable).border_title = "Callers"
+        self.query_one("#callers", CallersTable).focus()
+        super().on_mount()
+
+    def redraw(self, snapshot: Snapshot) -> None:
+        row = snapshot.syscall(self.slot)
+        name = self.syscalltop.names.decode(self.slot).name
+        description = describe_syscall(name) if row is not None else None
+        self.query_one("#drill-detail", Static).update(
+            detail_renderable(row, snapshot, description, compact_view=False)
+            if row is not None
+            else Text(f"{name}: no calls recorded yet", style="dim")
+        )
+        callers = [CallerRow(process, call) for process, call in snapshot.callers(self.slot)]
+        self.query_one("#callers", CallersTable).show(callers)
+
+    @on(DataTable.RowSelected, "#callers")
+    def _caller_chosen(self) -> None:
+        row = self.query_one("#callers", CallersTable).selected_row
+        if row is not None:
+            self.syscalltop.open_process(row.process.pid)
+
+
+class ProcessScreen(DrillDownScreen):
+    """One process: who it is and its syscall mix with rates, errors and latency."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__()
+        self.pid = pid
+        self.add_class("drilldown")
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield Static(id="process-header")
+        yield ProcessSyscallsTable(id="process-syscalls")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#process-syscalls", ProcessSyscallsTable).border_title = "Syscalls"
+        self.query_one("#process-syscalls", ProcessSyscallsTable).focus()
+        super().on_mount()
+
+    def redraw(self, snapshot: Snapshot) -> None:
+        process = snapshot.process(self.pid)
+        header = self.query_one("#process-header", Static)
+        if process is None:
+            header.update(Text(f"pid {self.pid}: no syscalls this interval (idle or exited)",
+                               style="dim"))
+            self.query_one("#process-syscalls", ProcessSyscallsTable).show([])
+            return
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(f"{process.comm}", style="bold")
+        title.append(f"  pid {process.pid}  user {process.user}")
+        numbers = Text(
+            f"{compact(process.rate)} calls/s  {compact(process.error_rate)} err/s  "
+            f"interval {compact(process.count)}  total {compact(process.total)}",
+            no_wrap=True,
+        )
+        cmdline = Text(process.cmdline or "(no command line)", style="dim", no_wrap=True,
+                       overflow="ellipsis")
+        header.update(Group(title, numbers, cmdline))
+        self.query_one("#process-syscalls", ProcessSyscallsTable).show(list(process.syscalls))
+
+    @on(DataTable.RowSelected, "#process-syscalls")
+    def _syscall_chosen(self) -> None:
+        row = self.query_one("#process-syscalls", ProcessSyscallsTable).selected_row
+        if row is not None:
+            self.syscalltop.open_syscall(row.slot)

@@ -1,0 +1,69 @@
+"""The status header: where, what source, how fast, and what was lost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Group
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.model.snapshot import Snapshot
+from tui.widgets.format import compact
+
+
+@dataclass(frozen=True, slots=True)
+class StatusFacts:
+    """Facts fixed for the session, shown beside the live numbers."""
+
+    host: str
+    kernel: str
+    cpus: int
+    source: str
+    sample_every: int
+    filters: str
+    headers: str | None = None
+
+
+class StatusBar(Static):
+    """One or two lines of status; loss and pause stand out."""
+
+    def show(
+        self,
+        facts: StatusFacts,
+        snapshot: Snapshot | None,
+        interval_s: float,
+        paused: bool,
+        own_cpu_pct: float | None,
+        view_note: str,
+    ) -> None:
+        """Redraw the status lines."""
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(" syscalltop ", style="bold reverse")
+        if paused:
+            line.append(" PAUSED ", style="bold reverse yellow")
+        line.append(f" {facts.source} ", style="bold")
+        line.append(f"every {interval_s:g}s ")
+        sample = f"1/{facts.sample_every}" if facts.sample_every > 0 else "off"
+        line.append(f"sample {sample} ")
+        if snapshot is not None:
+            totals = snapshot.totals
+            line.append(f"{compact(totals.rate)} calls/s ", style="bold")
+            line.append(
+                f"{compact(totals.error_rate)} err/s ",
+                style="bold red" if totals.errors else "",
+            )
+            lost = totals.loss.lost_samples
+            line.append(f"lost {compact(lost)} ", style="bold reverse red" if lost else "dim")
+            dropped = totals.loss.proc_map_full + totals.loss.errno_map_full
+            if dropped:
+                line.append(f"dropped {compact(dropped)} ", style="bold reverse red")
+        if own_cpu_pct is not None:
+            line.append(f"self {own_cpu_pct:.1f}%cpu ", style="dim")
+        second = Text(no_wrap=True, overflow="ellipsis", style="dim")
+        second.append(f" {facts.host} {facts.kernel} {facts.cpus}cpu | filter: {facts.filters}")
+        if view_note:
+            second.append(f" | view: {view_note}")
+        if facts.headers:
+            second.append(f" | {facts.headers}")
+        self.update(Group(line, second))
