@@ -131,8 +131,9 @@ class ProcessScreen(DrillDownScreen):
             self.query_one("#process-syscalls", ProcessSyscallsTable).show([])
             return
         title = Text(no_wrap=True, overflow="ellipsis")
-        title.append(f"{process.comm}", style="bold")
-        title.append(f"  pid {process.pid}  user {process.user}")
+        title.append(process.comm, style="bold")
+        title.append(" ")
+        title.append(f"· pid {process.pid} · user {process.user}")
         numbers = Text(
             f"{compact(process.rate)} calls/s  {compact(process.error_rate)} err/s  "
             f"interval {compact(process.count)}  total {compact(process.total)}",

@@ -62,7 +62,8 @@ def detail_renderable(
         return Text("Select a syscall to see its errors, latency and callers.", style="dim")
     title = Text(no_wrap=True)
     title.append(row.label, style="bold")
-    title.append(f" · nr {row.nr}" if row.nr >= 0 else " · out-of-table id", style="dim")
+    title.append(" ")
+    title.append(f"· nr {row.nr}" if row.nr >= 0 else "· out-of-table id", style="dim")
     parts: list[RenderableType] = [title]
     if description:
         parts.append(Text(description, style="italic", no_wrap=True, overflow="ellipsis"))

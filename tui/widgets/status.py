@@ -28,6 +28,8 @@ class StatusFacts:
 class StatusBar(Static):
     """One or two lines of status; loss and pause stand out."""
 
+    plain = ""
+
     def show(
         self,
         facts: StatusFacts,
@@ -66,4 +68,5 @@ class StatusBar(Static):
             second.append(f" | view: {view_note}")
         if facts.headers:
             second.append(f" | {facts.headers}")
+        self.plain = f"{line.plain}\n{second.plain}"
         self.update(Group(line, second))

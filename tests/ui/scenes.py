@@ -1,0 +1,54 @@
+"""The screens README shows, made from the real app on the deterministic fake source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.app import SyscallTopApp, make_app
+from tui.config import Config
+from tui.sources.fake_source import FakeSource
+from tui.widgets.status import StatusFacts
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+FACTS = StatusFacts(
+    host="demo-host", kernel="6.18.0", cpus=2, source="fake", sample_every=1000, filters="none"
+)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A screenshot: terminal size and the keys pressed after a few intervals."""
+
+    name: str
+    size: tuple[int, int]
+    keys: tuple[str, ...] = ()
+    intervals: int = 6
+
+
+SCENES = (
+    Scene("dashboard-80x24", (80, 24)),
+    Scene("dashboard-160x48", (160, 48)),
+    Scene("detail-openat-160x48", (160, 48), ("down", "down", "down", "down", "down", "down", "down")),
+    Scene("syscall-drilldown-120x36", (120, 36), ("down", "enter")),
+    Scene("process-drilldown-100x30", (100, 30), ("tab", "enter")),
+    Scene("filter-open-80x24", (80, 24), ("slash", "o", "p", "e", "n")),
+    Scene("help-80x24", (80, 24), ("question_mark",)),
+)
+
+
+def scene_app() -> SyscallTopApp:
+    """Return the app on the fake source, driven by hand (no collector thread)."""
+    return make_app(Config(), FakeSource(), facts=FACTS, start_collector=False)
+
+
+async def render_scene(scene: Scene) -> str:
+    """Run the app headless for a scene and return its SVG."""
+    app = scene_app()
+    async with app.run_test(size=scene.size) as pilot:
+        app.advance(scene.intervals)
+        await pilot.pause()
+        for key in scene.keys:
+            await pilot.press(key)
+        await pilot.pause()
+        return app.export_screenshot(title=f"syscalltop — {scene.name}")

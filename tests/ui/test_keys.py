@@ -1,0 +1,251 @@
+"""Every key on the help screen, driven through Pilot on the deterministic fake source."""
+
+from __future__ import annotations
+
+from tui.app import SyscallTopApp
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.drilldown import ProcessScreen, SyscallScreen
+from tui.screens.help import HelpScreen
+from tui.widgets.tables import ProcessRatesTable, TopSyscallsTable
+from tests.ui.scenes import scene_app
+
+
+def syscalls(app: SyscallTopApp) -> TopSyscallsTable:
+    return app.screen.query_one("#syscalls", TopSyscallsTable)
+
+
+def processes(app: SyscallTopApp) -> ProcessRatesTable:
+    return app.screen.query_one("#processes", ProcessRatesTable)
+
+
+def names_shown(app: SyscallTopApp) -> list[str]:
+    table = syscalls(app)
+    return [table._rows[key].label for key in table._order]
+
+
+async def test_q_quits() -> None:
+    app = scene_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.advance(2)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert not app.is_running
+
+
+async def test_help_opens_with_question_mark_and_f1_and_closes_with_escape() -> None:
+    app = scene_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in ("question_mark", "f1"):
+            await pilot.press(key)
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_cursor_keys_move_and_cursor_stays_on_the_same_syscall() -> None:
+    app = scene_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        assert syscalls(app).selected_row.name == "epoll_wait"
+        await pilot.press("j", "down")
+        assert syscalls(app).selected_row.name == "write"
+        await pilot.press("k")
+        assert syscalls(app).selected_row.name == "read"
+        await pilot.press("pagedown")
+        assert syscalls(app).cursor_row > 2
+        await pilot.press("pageup", "down", "down", "down", "down")
+        chosen = syscalls(app).selected_row.name
+        app.advance(5)  # rates wobble and rows re-sort; the cursor follows its syscall
+        await pilot.pause()
+        assert syscalls(app).selected_row.name == chosen
+
+
+async def test_tab_moves_between_panes() -> None:
+    app = scene_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(2)
+        assert app.focused is syscalls(app)
+        await pilot.press("tab")
+        assert app.focused is processes(app)
+        await pilot.press("tab")
+        assert app.focused.id == "detail"
+        await pilot.press("shift+tab")
+        assert app.focused is processes(app)
+
+
+async def test_enter_on_syscall_shows_its_callers_and_escape_returns() -> None:
+    app = scene_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        assert isinstance(app.screen, SyscallScreen)
+        assert app.names.decode(app.screen.slot).name == "read"
+        callers = app.screen.query_one("#callers")
+        assert [row.process.comm for row in callers._rows.values()] == ["nginx"]
+        app.advance(1)  # the drill-down follows live data
+        await pilot.pause()
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.press("enter")
+        assert isinstance(app.screen, SyscallScreen)
+        await pilot.press("backspace")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_enter_on_process_shows_its_syscalls() -> None:
+    app = scene_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        await pilot.press("tab", "down", "enter")
+        assert isinstance(app.screen, ProcessScreen)
+        assert app.screen.pid == 1337
+        table = app.screen.query_one("#process-syscalls")
+        assert {row.name for row in table._rows.values()} == {
+            "pread64", "pwrite64", "fdatasync", "futex"
+        }
+        # From a process's syscall straight to that syscall's callers.
+        await pilot.press("enter")
+        assert isinstance(app.screen, SyscallScreen)
+        await pilot.press("escape", "escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_slash_filters_as_you_type_and_escape_clears() -> None:
+    app = scene_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        await pilot.press("slash", "o", "p", "e", "n")
+        assert names_shown(app) == ["openat"]
+        assert [row.comm for row in processes(app)._rows.values()] == ["nginx"]
+        await pilot.press("enter")  # keep the filter, back to the table
+        assert app.focused is syscalls(app)
+        app.advance(1)
+        await pilot.pause()
+        assert names_shown(app) == ["openat"]
+        await pilot.press("slash", "escape")
+        assert len(names_shown(app)) > 5
+        # comm filter: the process table narrows to the matching process.
+        await pilot.press("slash", *"postgres")
+        assert [row.comm for row in processes(app)._rows.values()] == ["postgres"]
+
+
+async def test_sort_keys_and_reverse() -> None:
+    app = scene_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        table = syscalls(app)
+        assert table.sort_key == "rate"
+        await pilot.press("s")
+        assert table.sort_key == "share"
+        await pilot.press("greater_than_sign")
+        assert table.sort_key == "errors"
+        assert names_shown(app)[0] == "futex"  # 200 errors/s
+        await pilot.press("less_than_sign", "less_than_sign", "less_than_sign")
+        assert table.sort_key == "nr"
+        assert names_shown(app)[0] == "newfstatat"  # nr 262, the highest in the scenario
+        await pilot.press("r")
+        assert not table.sort_descending
+        assert names_shown(app)[:2] == ["invalid", "read"]  # out-of-table ids sort as -1
+        await pilot.press("less_than_sign")
+        assert table.sort_key == "name"
+
+
+async def test_header_click_sorts() -> None:
+    app = scene_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        table = syscalls(app)
+        table.post_message(
+            table.HeaderSelected(table, table.columns["p99"].key, 7, label=table.columns["p99"].label)
+        )
+        await pilot.pause()
+        assert table.sort_key == "p99"
+        assert names_shown(app)[0] == "fdatasync"  # the slowest in the scenario
+
+
+async def test_x_shows_failures_only() -> None:
+    app = scene_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        await pilot.press("x")
+        assert set(names_shown(app)) == {"read", "openat", "futex", "newfstatat", "invalid", "ptrace"}
+        assert "failures only" in app.view_note()
+        await pilot.press("x")
+        assert len(names_shown(app)) > 6
+
+
+async def test_p_pauses_the_screen_but_not_collection() -> None:
+    app = scene_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        await pilot.press("p")
+        frozen = app.shown_snapshot
+        app.advance(2)
+        await pilot.pause()
+        assert app.shown_snapshot is frozen
+        assert app.snapshot is not frozen  # still collecting
+        status = app.screen.query_one("#status")
+        assert "PAUSED" in status.plain
+        await pilot.press("p")
+        assert app.shown_snapshot is app.snapshot
+        assert "PAUSED" not in status.plain
+
+
+async def test_plus_and_minus_change_the_interval() -> None:
+    app = scene_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("plus")
+        assert app.interval_s == 2.0
+        await pilot.press("minus", "minus")
+        assert app.interval_s == 0.5
+        status = app.screen.query_one("#status")
+        assert "every 0.5s" in status.plain
+
+
+async def test_t_toggles_theme() -> None:
+    app = scene_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.theme == "textual-dark"
+        await pilot.press("t")
+        assert app.theme == "textual-light"
+
+
+async def test_command_palette_offers_actions_and_no_file_writing_screenshot() -> None:
+    app = scene_app()
+    async with app.run_test(size=(80, 24)):
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert {"Pause / resume", "Failures only", "Help", "Quit"} <= set(titles)
+        assert "Screenshot" not in titles
+
+
+async def test_hostile_comm_is_shown_literally() -> None:
+    app = scene_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(4)
+        await pilot.pause()
+        comms = [str(cell) for row in processes(app)._cells.values() for cell in row[1:2]]
+        assert "[evil]\\x1b[31m" in comms
+        svg = app.export_screenshot()
+        assert "\x1b" not in svg
+
+
+async def test_tiny_terminals_do_not_crash() -> None:
+    for size in ((40, 12), (20, 5), (80, 24)):
+        app = scene_app()
+        async with app.run_test(size=size) as pilot:
+            app.advance(3)
+            await pilot.pause()
+            await pilot.press("tab", "enter", "escape", "question_mark", "escape")
+            await pilot.resize_terminal(30, 8)
+            await pilot.pause()
+            await pilot.resize_terminal(160, 48)
+            await pilot.pause()
