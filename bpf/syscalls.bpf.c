@@ -35,6 +35,7 @@ BPF_PERCPU_ARRAY(syscall_stats, struct syscall_stats, SLOT_COUNT);
 BPF_PERCPU_ARRAY(loss_counts, u64, LOSS_SLOTS);
 BPF_HASH(proc_stats, struct proc_key, struct proc_stats, PROC_MAP_ENTRIES);
 BPF_HASH(errno_counts, struct errno_key, u64, ERRNO_MAP_ENTRIES);
+BPF_PERCPU_ARRAY(cpu_states, struct cpu_state, 1);
 BPF_TASK_STORAGE(enter_states, struct enter_state);
 /* Never written: the all-zero value a new per-process entry starts from (too big for the stack). */
 BPF_ARRAY(zero_proc_stats, struct proc_stats, 1);
@@ -85,11 +86,8 @@ static __always_inline u32 slot_of(s64 nr, u32 compat)
 }
 
 /* Filters known at entry and at exit alike, so paired and unpaired calls agree. */
-static __always_inline int passes_filter(u32 slot)
+static __always_inline int passes_filter(u64 pid_tgid, u32 slot)
 {
-#if defined(FILTER_TGID_EXPR) || defined(FILTER_TID_EXPR)
-    u64 pid_tgid = bpf_get_current_pid_tgid();
-#endif
 #ifdef FILTER_TGID_EXPR
     u32 tgid = pid_tgid >> 32;
     if (!(FILTER_TGID_EXPR))
@@ -282,6 +280,48 @@ static __always_inline void account(struct bpf_raw_tracepoint_args *ctx, u32 tgi
 
 RAW_TRACEPOINT_PROBE(sys_enter)
 {
+    u32 zero = 0;
+    struct cpu_state *cpu = cpu_states.lookup(&zero);
+    if (!cpu)
+        return 0;
+    u64 pid_tgid = bpf_get_current_pid_tgid();
+    u32 tid = (u32)pid_tgid;
+    if (cpu->abi_tid != tid || !cpu->abi_flags) {
+        cpu->abi_tid = tid;
+        cpu->abi_flags = STATE_ABI_KNOWN | (is_compat_task(ctx->args[0]) ? STATE_COMPAT : 0);
+    }
+    u32 slot = slot_of((s64)ctx->args[1], cpu->abi_flags & STATE_COMPAT);
+    cpu->tid = tid;
+    cpu->tgid = pid_tgid >> 32;
+    cpu->slot = slot;
+    if (!passes_filter(pid_tgid, slot)) {
+        cpu->flags = STATE_ENTERED;
+        return 0;
+    }
+    if (never_returns(slot)) {
+        /* exit and exit_group have no sys_exit: count them here, untimed, and keep no state. */
+        cpu->flags = 0;
+        account(ctx, cpu->tgid, slot, 0, 0, 0, 0);
+        return 0;
+    }
+    cpu->flags = STATE_ENTERED | STATE_TRACKED;
+    cpu->enter_ns = bpf_ktime_get_ns();
+    return 0;
+}
+
+/* A thread leaving the CPU inside a syscall takes its entry state along in task storage. */
+RAW_TRACEPOINT_PROBE(sched_switch)
+{
+    u32 zero = 0;
+    struct cpu_state *cpu = cpu_states.lookup(&zero);
+    if (!cpu || !(cpu->flags & STATE_ENTERED))
+        return 0;
+    u32 flags = cpu->flags;
+    cpu->flags = 0;
+    if (cpu->tid != (u32)bpf_get_current_pid_tgid()) {
+        count_loss(LOSS_STALE_CPU_STATE);
+        return 0;
+    }
     struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
     struct enter_state *state =
         enter_states.task_storage_get(task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -289,49 +329,56 @@ RAW_TRACEPOINT_PROBE(sys_enter)
         count_loss(LOSS_STATE_UNAVAILABLE);
         return 0;
     }
-    u32 abi_flags = state->flags & (STATE_ABI_KNOWN | STATE_COMPAT);
-    if (!abi_flags) {
-        abi_flags = STATE_ABI_KNOWN | (is_compat_task(ctx->args[0]) ? STATE_COMPAT : 0);
-        state->tgid = bpf_get_current_pid_tgid() >> 32;
-    }
-    u32 slot = slot_of((s64)ctx->args[1], abi_flags & STATE_COMPAT);
-    state->slot = slot;
-    if (!passes_filter(slot)) {
-        state->flags = abi_flags | STATE_ENTERED;
-        return 0;
-    }
-    if (never_returns(slot)) {
-        /* exit and exit_group have no sys_exit: count them here, untimed, and keep no state. */
-        state->flags = abi_flags;
-        account(ctx, state->tgid, slot, 0, 0, 0, 0);
-        return 0;
-    }
-    state->flags = abi_flags | STATE_ENTERED | STATE_TRACKED;
-    state->enter_ns = bpf_ktime_get_ns();
+    state->enter_ns = cpu->enter_ns;
+    state->tgid = cpu->tgid;
+    state->slot = cpu->slot;
+    state->flags = flags;
     return 0;
+}
+
+static __always_inline void finish_call(struct bpf_raw_tracepoint_args *ctx,
+                                        struct cpu_state *cpu, u32 tid, u32 flags, u32 tgid,
+                                        u32 slot, s64 ret, u64 now_ns, u64 enter_ns)
+{
+    /* exec may switch the ABI, so the next entry reads it afresh. */
+    if (is_exec(slot) && cpu->abi_tid == tid)
+        cpu->abi_flags = 0;
+    if (flags & STATE_TRACKED)
+        account(ctx, tgid, slot, ret, 1, now_ns, now_ns - enter_ns);
 }
 
 RAW_TRACEPOINT_PROBE(sys_exit)
 {
     u64 now_ns = bpf_ktime_get_ns();
     s64 ret = (s64)ctx->args[1];
+    u32 zero = 0;
+    struct cpu_state *cpu = cpu_states.lookup(&zero);
+    if (!cpu)
+        return 0;
+    u64 pid_tgid = bpf_get_current_pid_tgid();
+    u32 tid = (u32)pid_tgid;
+    if ((cpu->flags & STATE_ENTERED) && cpu->tid == tid) {
+        u32 flags = cpu->flags;
+        cpu->flags = 0;
+        finish_call(ctx, cpu, tid, flags, cpu->tgid, cpu->slot, ret, now_ns, cpu->enter_ns);
+        return 0;
+    }
+    /* The call slept or was preempted: its state went to task storage at the switch. */
     struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
     struct enter_state *state = enter_states.task_storage_get(task, 0, 0);
     if (state && (state->flags & STATE_ENTERED)) {
         u32 flags = state->flags;
-        /* exec may switch the ABI, so the next entry reads it afresh. */
-        state->flags = is_exec(state->slot) ? 0 : flags & (STATE_ABI_KNOWN | STATE_COMPAT);
-        if (flags & STATE_TRACKED)
-            account(ctx, state->tgid, state->slot, ret, 1, now_ns, now_ns - state->enter_ns);
+        state->flags = 0;
+        finish_call(ctx, cpu, tid, flags, state->tgid, state->slot, ret, now_ns,
+                    state->enter_ns);
         return 0;
     }
-    u64 pid_tgid = bpf_get_current_pid_tgid();
     /* No entry seen: a call rejected before sys_enter (seccomp, ptrace) or one that was
      * already running when we attached. Count it untimed under the id in orig_ax. */
     s64 nr = -1;
     bpf_probe_read_kernel(&nr, sizeof(nr), (void *)(ctx->args[0] + REG_ORIG_AX * 8));
     u32 slot = slot_of(nr, is_compat_task(ctx->args[0]));
-    if (!passes_filter(slot))
+    if (!passes_filter(pid_tgid, slot))
         return 0;
     count_loss(LOSS_UNTIMED_EXITS);
     account(ctx, pid_tgid >> 32, slot, ret, 0, now_ns, 0);

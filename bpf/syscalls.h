@@ -25,12 +25,13 @@
 #define LOSS_ERRNO_MAP_FULL 1
 #define LOSS_UNTIMED_EXITS 2
 #define LOSS_STATE_UNAVAILABLE 3
-#define LOSS_SLOTS 4
+#define LOSS_STALE_CPU_STATE 4
+#define LOSS_SLOTS 5
 
-/* enter_state.flags */
+/* cpu_state.flags and enter_state.flags */
 #define STATE_ENTERED 1
 #define STATE_TRACKED 2
-/* Sticky per-thread bits: the ABI is read from the register frame once, and again after exec. */
+/* cpu_state.abi_flags: the ABI of thread abi_tid, read from its register frame once. */
 #define STATE_ABI_KNOWN 4
 #define STATE_COMPAT 8
 
@@ -69,12 +70,24 @@ struct errno_key {
     u32 errno_value;
 };
 
-struct enter_state {
+/* The call in progress on a CPU. A call that neither sleeps nor is preempted enters and exits
+ * on one CPU with no context switch in between, so its state lives here (cheap); sched_switch
+ * moves the state of a thread leaving the CPU mid-call into task storage (struct enter_state). */
+struct cpu_state {
     u64 enter_ns;
+    u32 tid;
+    u32 tgid;
     u32 slot;
     u32 flags;
-    /* Cached with the ABI: a thread's tgid never changes, and a helper call costs ~18 ns. */
+    u32 abi_tid;
+    u32 abi_flags;
+};
+
+struct enter_state {
+    u64 enter_ns;
     u32 tgid;
+    u32 slot;
+    u32 flags;
     u32 reserved;
 };
 

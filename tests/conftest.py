@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -66,10 +67,8 @@ class Workload:
         """Let it exit and reap it."""
         if self.process.poll() is None:
             assert self.process.stdin
-            try:
+            with contextlib.suppress(BrokenPipeError):
                 self.process.stdin.close()
-            except BrokenPipeError:
-                pass
             self.process.wait(10)
 
 

@@ -8,6 +8,7 @@ work, prints "done", then waits for a line or EOF before exiting. Everything it 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import os
 import sys
@@ -36,6 +37,12 @@ def main() -> int:
     parser.add_argument("--sleep-ms", type=float, default=2.0)
     parser.add_argument("--bad-nr", type=int, default=0, help="calls of an out-of-table id")
     parser.add_argument("--rounds", type=int, default=1, help="wait for 'go' this many times")
+    parser.add_argument(
+        "--hot-seconds",
+        type=float,
+        default=0.0,
+        help="after the counted calls, call getppid for this long",
+    )
     args = parser.parse_args()
 
     set_comm(args.name)
@@ -48,14 +55,16 @@ def main() -> int:
         for _ in range(args.getppid):
             os.getppid()
         for _ in range(args.enoent):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.open(missing, os.O_RDONLY)
-            except FileNotFoundError:
-                pass
         for _ in range(args.sleeps):
             time.sleep(args.sleep_ms / 1000)
         for _ in range(args.bad_nr):
             raw_syscall(1000)
+        hot_until = time.monotonic() + args.hot_seconds
+        while time.monotonic() < hot_until:
+            for _ in range(1000):
+                os.getppid()
         sys.stdout.write("done\n")
         sys.stdout.flush()
     sys.stdin.readline()

@@ -175,13 +175,21 @@ class SyscallTopApp(App[int]):
         return not needle or any(needle in text.lower() for text in texts)
 
     def visible_syscalls(self, snapshot: Snapshot) -> list[SyscallRow]:
-        """Return the syscall rows the view shows: active this interval, filtered."""
+        """Return the syscall rows the view shows: active, filtered by name or by caller."""
+        called_by_match: set[int] = set()
+        if self.filter_text:
+            called_by_match = {
+                call.slot
+                for process in snapshot.processes
+                if self._matches(process.comm, str(process.pid))
+                for call in process.syscalls
+            }
         return [
             row
             for row in snapshot.syscalls
             if row.count
             and (not self.failures_only or row.errors)
-            and self._matches(row.label)
+            and (self._matches(row.label) or row.slot in called_by_match)
         ]
 
     def visible_processes(self, snapshot: Snapshot) -> list[ProcessRow]:
@@ -255,10 +263,14 @@ class SyscallTopApp(App[int]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Command palette: our actions, and Textual's minus any that write files as root."""
-        yield SystemCommand("Pause / resume", "Freeze the screen (collection continues)",
-                            self.action_toggle_pause)
-        yield SystemCommand("Failures only", "Show only syscalls and processes with errors",
-                            self.action_toggle_failures)
+        yield SystemCommand(
+            "Pause / resume", "Freeze the screen (collection continues)", self.action_toggle_pause
+        )
+        yield SystemCommand(
+            "Failures only",
+            "Show only syscalls and processes with errors",
+            self.action_toggle_failures,
+        )
         yield SystemCommand("Longer interval", "Update less often", self.action_slower)
         yield SystemCommand("Shorter interval", "Update more often", self.action_faster)
         yield SystemCommand("Toggle theme", "Dark or light", self.action_toggle_theme)
@@ -296,9 +308,7 @@ def make_app(
     start_collector: bool = True,
 ) -> SyscallTopApp:
     """Build the app; the CLI and the tests both come through here."""
-    return SyscallTopApp(
-        config, source, names or SyscallNames(), describe, facts, start_collector
-    )
+    return SyscallTopApp(config, source, names or SyscallNames(), describe, facts, start_collector)
 
 
 def run_dashboard(config: Config, names: SyscallNames) -> int:

@@ -60,15 +60,30 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--ebpf", action="store_true", help="print the BPF program and exit")
     mode.add_argument("--version", action="version", version=f"syscalltop {__version__}")
     timing = parser.add_argument_group("timing")
-    timing.add_argument("-i", "--interval", type=float, default=1.0, metavar="S",
-                        help="seconds between updates (default 1)")
+    timing.add_argument(
+        "-i",
+        "--interval",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="seconds between updates (default 1)",
+    )
     timing.add_argument("-d", "--duration", type=float, metavar="S", help="stop after S seconds")
     timing.add_argument("-n", "--count", type=int, metavar="K", help="stop after K intervals")
-    timing.add_argument("-T", "--top", type=int, metavar="N",
-                        help="rows to show (batch text default 10; JSON default all)")
-    timing.add_argument("--sample", type=int, default=DEFAULT_SAMPLE_EVERY, metavar="N",
-                        help=f"sample 1 in N calls with arguments (0 off, default "
-                        f"{DEFAULT_SAMPLE_EVERY})")
+    timing.add_argument(
+        "-T",
+        "--top",
+        type=int,
+        metavar="N",
+        help="rows to show (batch text default 10; JSON default all)",
+    )
+    timing.add_argument(
+        "--sample",
+        type=int,
+        default=DEFAULT_SAMPLE_EVERY,
+        metavar="N",
+        help=f"sample 1 in N calls with arguments (0 off, default {DEFAULT_SAMPLE_EVERY})",
+    )
     filters = parser.add_argument_group("filters (applied in the kernel)")
     filters.add_argument("-p", "--pid", metavar="PID[,PID]", help="only these processes")
     filters.add_argument("-t", "--tid", metavar="TID[,TID]", help="only these threads")

@@ -56,7 +56,9 @@ class ProcessInfo:
                 cmdline = safe_text(" ".join(process.cmdline()), CMDLINE_MAX)
             except (psutil.Error, OSError):
                 cmdline = ""
-            cached = _Cached(create_time, ProcessIdentity(comm, user_name(uid, self._users), cmdline))
+            cached = _Cached(
+                create_time, ProcessIdentity(comm, user_name(uid, self._users), cmdline)
+            )
             self._by_pid[pid] = cached
         identity = cached.identity
         if identity.comm != comm:

@@ -52,11 +52,16 @@ def main() -> int:
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     wall_s = time.monotonic() - wall_before
     cpu_s = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    print(json.dumps({
-        "attach_s": attach_s,
-        "cpu_pct": 100 * cpu_s / wall_s if wall_s else 0.0,
-        "max_rss_mb": cpu_after.ru_maxrss / 1024,
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "attach_s": attach_s,
+                "cpu_pct": 100 * cpu_s / wall_s if wall_s else 0.0,
+                "max_rss_mb": cpu_after.ru_maxrss / 1024,
+            }
+        ),
+        flush=True,
+    )
     del keep
     return 0
 

@@ -30,11 +30,15 @@ def ensure_tracefs() -> None:
     """syscount uses tracefs tracepoints (syscalltop does not): mount it when it is missing."""
     if Path("/sys/kernel/debug/tracing/events").is_dir():
         return
-    subprocess.run(["mount", "-t", "debugfs", "none", "/sys/kernel/debug"], check=False,
-                   capture_output=True)
+    subprocess.run(
+        ["mount", "-t", "debugfs", "none", "/sys/kernel/debug"], check=False, capture_output=True
+    )
     if not Path("/sys/kernel/debug/tracing/events").is_dir():
-        subprocess.run(["mount", "-t", "tracefs", "none", "/sys/kernel/tracing"], check=False,
-                       capture_output=True)
+        subprocess.run(
+            ["mount", "-t", "tracefs", "none", "/sys/kernel/tracing"],
+            check=False,
+            capture_output=True,
+        )
 
 
 def build_loop(workdir: Path) -> list[str]:
@@ -42,8 +46,9 @@ def build_loop(workdir: Path) -> list[str]:
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler:
         binary = workdir / "getppid_loop"
-        subprocess.run([compiler, "-O2", "-o", str(binary), str(HERE / "getppid_loop.c")],
-                       check=True)
+        subprocess.run(
+            [compiler, "-O2", "-o", str(binary), str(HERE / "getppid_loop.c")], check=True
+        )
         return [str(binary)]
     script = (
         "import os,sys,time\nn=int(sys.argv[1])\nt=time.perf_counter_ns()\n"
@@ -76,8 +81,13 @@ class Attached:
             command = [*pin, sys.executable, "-m", "tests.bench.attach", variant]
             ready = "attached"
         self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, cwd=REPO, env=env,
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            cwd=REPO,
+            env=env,
         )
         assert self.process.stdout is not None
         while True:
@@ -113,8 +123,7 @@ def main() -> int:
     from tui.sources.kernel_headers import locate_headers
 
     ensure_tracefs()
-    env = {**os.environ, "BCC_KERNEL_SOURCE": str(locate_headers().path),
-           "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "BCC_KERNEL_SOURCE": str(locate_headers().path), "PYTHONPATH": str(REPO)}
     variants = [v for v in VARIANTS if not v.startswith("syscount") or Path(SYSCOUNT).exists()]
     samples: dict[str, list[float]] = {variant: [] for variant in variants}
     reports: dict[str, list[dict[str, float]]] = {variant: [] for variant in variants}

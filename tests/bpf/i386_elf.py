@@ -13,16 +13,20 @@ I386_EXIT = 1
 def getppid_program(calls: int) -> bytes:
     """Return i386 machine code: `calls` x getppid via int 0x80, then exit(0)."""
     loop = (
-        b"\xb8" + struct.pack("<I", I386_GETPPID)  # mov eax, 64
+        b"\xb8"
+        + struct.pack("<I", I386_GETPPID)  # mov eax, 64
         + b"\xcd\x80"  # int 0x80
         + b"\x49"  # dec ecx (the kernel preserves ecx across the call)
     )
     jump_back = -(len(loop) + 2)
     return (
-        b"\xb9" + struct.pack("<I", calls)  # mov ecx, calls
+        b"\xb9"
+        + struct.pack("<I", calls)  # mov ecx, calls
         + loop
-        + b"\x75" + struct.pack("<b", jump_back)  # jnz loop
-        + b"\xb8" + struct.pack("<I", I386_EXIT)  # mov eax, 1
+        + b"\x75"
+        + struct.pack("<b", jump_back)  # jnz loop
+        + b"\xb8"
+        + struct.pack("<I", I386_EXIT)  # mov eax, 1
         + b"\x31\xdb"  # xor ebx, ebx
         + b"\xcd\x80"  # int 0x80
     )

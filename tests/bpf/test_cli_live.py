@@ -78,8 +78,12 @@ def test_json_exact_counts_for_a_renamed_workload(how: str, workload_factory) ->
     assert summed(lines, "clock_nanosleep")[:2] == (9, 0)
     last_totals = {row["name"]: row["total"] for row in lines[-1]["syscalls"]}
     assert last_totals["getppid"] == 777
-    sleep_row = next(r for line in lines for r in line["syscalls"]
-                     if r["name"] == "clock_nanosleep" and r["count"])
+    sleep_row = next(
+        r
+        for line in lines
+        for r in line["syscalls"]
+        if r["name"] == "clock_nanosleep" and r["count"]
+    )
     assert 2_000_000 <= sleep_row["latency"]["p50_ns"] <= 1 << 22
     processes = {row["pid"]: row for line in lines for row in line["processes"]}
     assert set(processes) == {workload.pid}
@@ -97,12 +101,29 @@ def test_json_lines_have_the_documented_shape() -> None:
         assert set(line["totals"]) >= {"count", "errors", "rate", "lost_samples"}
         assert line["syscalls"], "an idle machine still makes syscalls (we do)"
         row = line["syscalls"][0]
-        assert set(row) >= {"nr", "name", "compat", "count", "total", "rate", "errors",
-                            "errnos", "latency"}
+        assert set(row) >= {
+            "nr",
+            "name",
+            "compat",
+            "count",
+            "total",
+            "rate",
+            "errors",
+            "errnos",
+            "latency",
+        }
         assert set(row["latency"]) == {"avg_ns", "p50_ns", "p95_ns", "p99_ns", "max_ns"}
         process = line["processes"][0]
-        assert set(process) >= {"pid", "comm", "user", "count", "total", "rate", "errors",
-                                "syscalls"}
+        assert set(process) >= {
+            "pid",
+            "comm",
+            "user",
+            "count",
+            "total",
+            "rate",
+            "errors",
+            "syscalls",
+        }
 
 
 def test_make_run_passes_args_and_prints_three_json_lines() -> None:
@@ -110,7 +131,10 @@ def test_make_run_passes_args_and_prints_three_json_lines() -> None:
         pytest.skip("make is not installed")
     result = subprocess.run(
         ["make", "-s", "run", "ARGS=--batch --json -n 3 -i 0.3"],
-        capture_output=True, text=True, timeout=300, cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
     )
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
@@ -168,7 +192,11 @@ def test_no_headers_at_all_names_the_package(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if key != "BCC_KERNEL_SOURCE"}
     result = subprocess.run(
         ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
-        capture_output=True, text=True, timeout=60, cwd=REPO, env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env=env,
     )
     assert result.returncode == 2, result.stderr
     line = one_line_error(result)
@@ -180,9 +208,21 @@ def test_without_capabilities_one_line_and_exit_3() -> None:
     if shutil.which("setpriv") is None:
         pytest.skip("setpriv is not installed")
     result = subprocess.run(
-        ["setpriv", "--inh-caps=-all", "--bounding-set=-all", sys.executable, "-m", "tui",
-         "--batch", "-n", "1"],
-        capture_output=True, text=True, timeout=30, cwd=REPO,
+        [
+            "setpriv",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            sys.executable,
+            "-m",
+            "tui",
+            "--batch",
+            "-n",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=REPO,
     )
     assert result.returncode == 3
     assert "needs root" in one_line_error(result)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -198,7 +197,9 @@ def test_out_of_table_ids_are_counted_not_dropped(live, workload_factory) -> Non
 
 def test_sampling_every_call_carries_args_and_return(live, workload_factory) -> None:
     workload = workload_factory("--getppid=50")
-    config = Config(sample_every=1, filters=Filters(pids=(workload.pid,), syscall_names=("getppid",)))
+    config = Config(
+        sample_every=1, filters=Filters(pids=(workload.pid,), syscall_names=("getppid",))
+    )
     snapshot = run_and_measure(live(config), workload)
     getppid_samples = [sample for sample in snapshot.samples if sample.name == "getppid"]
     assert len(getppid_samples) == 50 or len(snapshot.samples) == 64  # kept window is 64
@@ -261,3 +262,33 @@ def test_i386_compat_calls_are_decoded_with_the_i386_table(live, tmp_path) -> No
     assert labels.get("exit (i386)") == 1
     assert not any(row.name == "getppid" and not row.compat for row in snapshot.syscalls)
 
+
+def test_concurrent_workloads_stay_exact_and_timed(live, workload_factory) -> None:
+    """Four processes at once on two CPUs: the per-CPU fast path and the switch path agree."""
+    workloads = [
+        workload_factory("--getppid=20000", "--sleeps=20", "--sleep-ms=1") for _ in range(4)
+    ]
+    pids = tuple(workload.pid for workload in workloads)
+    source = live(Config(filters=Filters(pids=pids)))
+    before = source.read()
+    for workload in workloads:
+        workload.process.stdin.write("go\n")
+        workload.process.stdin.flush()
+    for workload in workloads:
+        assert workload.process.stdout.readline().strip() == "done"
+    snapshot = build_snapshot(before, source.read(), NAMES)
+    assert counts(snapshot)["getppid"] == 4 * 20000
+    sleeps = next(row for row in snapshot.syscalls if row.name == "clock_nanosleep")
+    assert sleeps.count == 4 * 20
+    assert sum(sleeps.hist) == 4 * 20  # every sleep was timed, across context switches
+    assert sleeps.latency.avg_ns is not None and sleeps.latency.avg_ns >= 1_000_000
+    for workload in workloads:
+        process = snapshot.process(workload.pid)
+        assert process is not None
+        assert {c.name: c.count for c in process.syscalls}["getppid"] == 20000
+    assert after_loss_is_clean(source)
+
+
+def after_loss_is_clean(source: object) -> bool:
+    loss = source.read().loss  # type: ignore[attr-defined]
+    return loss.stale_cpu_state == 0 and loss.state_unavailable == 0

@@ -29,7 +29,9 @@ class Scene:
 SCENES = (
     Scene("dashboard-80x24", (80, 24)),
     Scene("dashboard-160x48", (160, 48)),
-    Scene("detail-openat-160x48", (160, 48), ("down", "down", "down", "down", "down", "down", "down")),
+    Scene(
+        "detail-openat-160x48", (160, 48), ("down", "down", "down", "down", "down", "down", "down")
+    ),
     Scene("syscall-drilldown-120x36", (120, 36), ("down", "enter")),
     Scene("process-drilldown-100x30", (100, 30), ("tab", "enter")),
     Scene("filter-open-80x24", (80, 24), ("slash", "o", "p", "e", "n")),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from tests.ui.scenes import scene_app
 from tui.app import SyscallTopApp
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.drilldown import ProcessScreen, SyscallScreen
 from tui.screens.help import HelpScreen
 from tui.widgets.tables import ProcessRatesTable, TopSyscallsTable
-from tests.ui.scenes import scene_app
 
 
 def syscalls(app: SyscallTopApp) -> TopSyscallsTable:
@@ -105,7 +105,10 @@ async def test_enter_on_process_shows_its_syscalls() -> None:
         assert app.screen.pid == 1337
         table = app.screen.query_one("#process-syscalls")
         assert {row.name for row in table._rows.values()} == {
-            "pread64", "pwrite64", "fdatasync", "futex"
+            "pread64",
+            "pwrite64",
+            "fdatasync",
+            "futex",
         }
         # From a process's syscall straight to that syscall's callers.
         await pilot.press("enter")
@@ -129,9 +132,10 @@ async def test_slash_filters_as_you_type_and_escape_clears() -> None:
         assert names_shown(app) == ["openat"]
         await pilot.press("slash", "escape")
         assert len(names_shown(app)) > 5
-        # comm filter: the process table narrows to the matching process.
+        # comm filter: the matching process, and the syscalls it makes.
         await pilot.press("slash", *"postgres")
         assert [row.comm for row in processes(app)._rows.values()] == ["postgres"]
+        assert set(names_shown(app)) == {"pread64", "pwrite64", "fdatasync", "futex"}
 
 
 async def test_sort_keys_and_reverse() -> None:
@@ -163,7 +167,9 @@ async def test_header_click_sorts() -> None:
         await pilot.pause()
         table = syscalls(app)
         table.post_message(
-            table.HeaderSelected(table, table.columns["p99"].key, 7, label=table.columns["p99"].label)
+            table.HeaderSelected(
+                table, table.columns["p99"].key, 7, label=table.columns["p99"].label
+            )
         )
         await pilot.pause()
         assert table.sort_key == "p99"
@@ -176,7 +182,14 @@ async def test_x_shows_failures_only() -> None:
         app.advance(3)
         await pilot.pause()
         await pilot.press("x")
-        assert set(names_shown(app)) == {"read", "openat", "futex", "newfstatat", "invalid", "ptrace"}
+        assert set(names_shown(app)) == {
+            "read",
+            "openat",
+            "futex",
+            "newfstatat",
+            "invalid",
+            "ptrace",
+        }
         assert "failures only" in app.view_note()
         await pilot.press("x")
         assert len(names_shown(app)) > 6

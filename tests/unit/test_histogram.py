@@ -49,5 +49,9 @@ def test_summary_caps_estimates_at_the_true_max() -> None:
 def test_empty_summary() -> None:
     summary = LatencySummary.from_hist([0] * 32, 0, None)
     assert summary.as_dict() == {
-        "avg_ns": None, "p50_ns": None, "p95_ns": None, "p99_ns": None, "max_ns": None
+        "avg_ns": None,
+        "p50_ns": None,
+        "p95_ns": None,
+        "p99_ns": None,
+        "max_ns": None,
     }

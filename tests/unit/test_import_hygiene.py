@@ -17,8 +17,9 @@ def test_model_imports_neither_textual_nor_bcc() -> None:
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'bcc', 'psutil'))\n"
         "print(','.join(bad))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=REPO, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
     assert result.stdout.strip() == ""
 
 

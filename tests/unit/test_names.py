@@ -58,4 +58,4 @@ def test_python_slot_layout_matches_the_bpf_header() -> None:
 
     for key in ("SLOTS_PER_ABI", "COMPAT_SLOT_BASE", "INVALID_SLOT", "SLOT_COUNT"):
         assert getattr(module, key) == constants[key]
-    assert HIST_BUCKETS == constants["HIST_BUCKETS"]
+    assert constants["HIST_BUCKETS"] == HIST_BUCKETS

@@ -25,8 +25,16 @@ def test_default_program_has_no_filters_and_samples() -> None:
 def test_filters_become_defines() -> None:
     config = Config(
         sample_every=0,
-        filters=Filters(pids=(10, 20), uid=1000, syscall_names=("openat",), failures_only=True,
-                        errno_value=2, comm="nginx", cgroup_id=77, cgroup_level=2),
+        filters=Filters(
+            pids=(10, 20),
+            uid=1000,
+            syscall_names=("openat",),
+            failures_only=True,
+            errno_value=2,
+            comm="nginx",
+            cgroup_id=77,
+            cgroup_level=2,
+        ),
     )
     found = defines(config)
     assert found["SAMPLE_EVERY"] == "0"

@@ -18,8 +18,9 @@ def counters(count: int, errors: int = 0, bucket: int = 10, max_ns: int = 0) -> 
     return CallCounters(count, errors, count * (1 << bucket), max_ns or (1 << bucket), tuple(hist))
 
 
-def reading(at_s: float, syscalls: dict[int, CallCounters], errnos=None, processes=None,
-            lost: int = 0) -> RawReading:
+def reading(
+    at_s: float, syscalls: dict[int, CallCounters], errnos=None, processes=None, lost: int = 0
+) -> RawReading:
     return RawReading(
         monotonic_ns=int(at_s * 1e9),
         wall_time=1000.0 + at_s,
@@ -32,12 +33,24 @@ def reading(at_s: float, syscalls: dict[int, CallCounters], errnos=None, process
 
 def test_interval_counts_rates_and_shares() -> None:
     first = reading(0.0, {110: counters(100), 257: counters(10, 5)}, {(257, 2): 5})
-    second = reading(2.0, {110: counters(400), 257: counters(110, 45)}, {(257, 2): 40, (257, 13): 5})
+    second = reading(
+        2.0, {110: counters(400), 257: counters(110, 45)}, {(257, 2): 40, (257, 13): 5}
+    )
     snapshot = build_snapshot(first, second, NAMES)
     assert snapshot.interval_s == 2.0
     getppid, openat = snapshot.syscalls
-    assert (getppid.name, getppid.count, getppid.total, getppid.rate) == ("getppid", 300, 400, 150.0)
-    assert (openat.name, openat.count, openat.errors, openat.errors_total) == ("openat", 100, 40, 45)
+    assert (getppid.name, getppid.count, getppid.total, getppid.rate) == (
+        "getppid",
+        300,
+        400,
+        150.0,
+    )
+    assert (openat.name, openat.count, openat.errors, openat.errors_total) == (
+        "openat",
+        100,
+        40,
+        45,
+    )
     assert openat.errnos == (("ENOENT", 35), ("EACCES", 5))
     assert openat.errnos_total == (("ENOENT", 40), ("EACCES", 5))
     assert openat.error_pct == 40.0
@@ -64,7 +77,9 @@ def test_interval_latency_uses_only_this_intervals_calls() -> None:
     first = reading(0, {35: counters(10, bucket=10)})
     hist = [0] * 32
     hist[10], hist[21] = 10, 5
-    second = reading(1, {35: CallCounters(15, 0, 10 * 1024 + 5 * 2_200_000, 2_300_000, tuple(hist))})
+    second = reading(
+        1, {35: CallCounters(15, 0, 10 * 1024 + 5 * 2_200_000, 2_300_000, tuple(hist))}
+    )
     row = build_snapshot(first, second, NAMES).syscalls[0]
     assert row.count == 5
     assert row.latency.avg_ns == 2_200_000

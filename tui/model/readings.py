@@ -61,6 +61,7 @@ class LossCounters:
     errno_map_full: int = 0
     untimed_exits: int = 0
     state_unavailable: int = 0
+    stale_cpu_state: int = 0
 
 
 @dataclass(frozen=True, slots=True)

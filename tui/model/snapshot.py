@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from tui.model.history import RateHistory
 from tui.model.histogram import EMPTY_LATENCY, LatencySummary, highest_bound_ns
+from tui.model.history import RateHistory
 from tui.model.names import SyscallNames, errno_name
 from tui.model.readings import (
     CallCounters,
@@ -413,14 +413,18 @@ class SnapshotStream:
         previous, self.previous = self.previous, reading
         if previous is None:
             return None
-        snapshot = build_snapshot(previous, reading, self.names, self.describe, self._recent_samples)
+        snapshot = build_snapshot(
+            previous, reading, self.names, self.describe, self._recent_samples
+        )
         self._recent_samples = snapshot.samples
         self._syscall_history.record({row.slot: row.rate for row in snapshot.syscalls if row.count})
         self._process_history.record({row.pid: row.rate for row in snapshot.processes})
         return replace(
             snapshot,
-            syscall_trends={row.slot: self._syscall_history.series(row.slot)
-                            for row in snapshot.syscalls},
-            process_trends={row.pid: self._process_history.series(row.pid)
-                            for row in snapshot.processes},
+            syscall_trends={
+                row.slot: self._syscall_history.series(row.slot) for row in snapshot.syscalls
+            },
+            process_trends={
+                row.pid: self._process_history.series(row.pid) for row in snapshot.processes
+            },
         )

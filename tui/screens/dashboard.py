@@ -50,8 +50,9 @@ class DashboardScreen(Screen[None]):
                 yield TopSyscallsTable(app.syscall_trend, id="syscalls")
                 yield ProcessRatesTable(app.process_trend, id="processes")
             yield SyscallDetail(id="detail")
-        yield Input(placeholder="filter by syscall name or comm (Enter keeps, Esc clears)",
-                    id="filter")
+        yield Input(
+            placeholder="filter by syscall name or comm (Enter keeps, Esc clears)", id="filter"
+        )
         yield Footer()
 
     def on_mount(self) -> None:

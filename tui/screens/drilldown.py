@@ -52,7 +52,11 @@ class DrillDownScreen(Screen[None]):
         """Redraw from the app's current snapshot."""
         app = self.syscalltop
         self.query_one("#status", StatusBar).show(
-            app.facts, app.shown_snapshot, app.interval_s, app.paused, app.own_cpu_pct,
+            app.facts,
+            app.shown_snapshot,
+            app.interval_s,
+            app.paused,
+            app.own_cpu_pct,
             app.view_note(),
         )
         if app.shown_snapshot is not None:
@@ -126,8 +130,9 @@ class ProcessScreen(DrillDownScreen):
         process = snapshot.process(self.pid)
         header = self.query_one("#process-header", Static)
         if process is None:
-            header.update(Text(f"pid {self.pid}: no syscalls this interval (idle or exited)",
-                               style="dim"))
+            header.update(
+                Text(f"pid {self.pid}: no syscalls this interval (idle or exited)", style="dim")
+            )
             self.query_one("#process-syscalls", ProcessSyscallsTable).show([])
             return
         title = Text(no_wrap=True, overflow="ellipsis")
@@ -139,8 +144,9 @@ class ProcessScreen(DrillDownScreen):
             f"interval {compact(process.count)}  total {compact(process.total)}",
             no_wrap=True,
         )
-        cmdline = Text(process.cmdline or "(no command line)", style="dim", no_wrap=True,
-                       overflow="ellipsis")
+        cmdline = Text(
+            process.cmdline or "(no command line)", style="dim", no_wrap=True, overflow="ellipsis"
+        )
         header.update(Group(title, numbers, cmdline))
         self.query_one("#process-syscalls", ProcessSyscallsTable).show(list(process.syscalls))
 

@@ -170,13 +170,9 @@ class BccSource:
         )
         self._proc_reader = _BatchReader(bpf[b"proc_stats"], 8, _PROC_SIZE, _C["PROC_MAP_ENTRIES"])
         self._errno_reader = _BatchReader(bpf[b"errno_counts"], 8, 8, _C["ERRNO_MAP_ENTRIES"])
-        self._loss_reader = _BatchReader(
-            bpf[b"loss_counts"], 4, 8 * self._cpus, _C["LOSS_SLOTS"]
-        )
+        self._loss_reader = _BatchReader(bpf[b"loss_counts"], 4, 8 * self._cpus, _C["LOSS_SLOTS"])
         if self.config.sample_every > 0:
-            bpf[b"samples"].open_perf_buffer(
-                self._on_sample, page_cnt=64, lost_cb=self._on_lost
-            )
+            bpf[b"samples"].open_perf_buffer(self._on_sample, page_cnt=64, lost_cb=self._on_lost)
 
     def close(self) -> None:
         """Detach every program and free the maps."""
@@ -256,9 +252,7 @@ class BccSource:
             slot = int.from_bytes(keys[4 * index : 4 * index + 4], "little")
             raw = values[index * slot_bytes : (index + 1) * slot_bytes]
             raw_by_slot.append(raw)
-            unchanged = (
-                index < len(self._prev_stats_raw) and self._prev_stats_raw[index] == raw
-            )
+            unchanged = index < len(self._prev_stats_raw) and self._prev_stats_raw[index] == raw
             if unchanged and slot in self._prev_stats:
                 current[slot] = self._prev_stats[slot]
                 continue
@@ -337,6 +331,7 @@ class BccSource:
             errno_map_full=totals[_C["LOSS_ERRNO_MAP_FULL"]],
             untimed_exits=totals[_C["LOSS_UNTIMED_EXITS"]],
             state_unavailable=totals[_C["LOSS_STATE_UNAVAILABLE"]],
+            stale_cpu_state=totals[_C["LOSS_STALE_CPU_STATE"]],
         )
 
     def _reclaim_dead(self, processes: dict[tuple[int, int], ProcessCallCounters]) -> None:

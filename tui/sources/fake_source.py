@@ -6,7 +6,6 @@ import time
 from dataclasses import dataclass, field
 
 from tui.model.names import COMPAT_SLOT_BASE, INVALID_SLOT
-from tui.model.sanitize import safe_text
 from tui.model.readings import (
     HIST_BUCKETS,
     CallCounters,
@@ -15,6 +14,7 @@ from tui.model.readings import (
     RawReading,
     SampleEvent,
 )
+from tui.model.sanitize import safe_text
 
 FAKE_EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z: screens never show the real clock
 
@@ -44,29 +44,55 @@ class FakeProcess:
 def default_scenario() -> tuple[FakeProcess, ...]:
     """Return a small, busy-looking machine: a web server, a database, a cron job, a 32-bit tool."""
     return (
-        FakeProcess(4242, "nginx", 33, (
-            FakeCall(232, 1800, latency_bucket=14),  # epoll_wait
-            FakeCall(0, 1200, 40, 11, 11),  # read, EAGAIN
-            FakeCall(1, 1100, latency_bucket=12),  # write
-            FakeCall(257, 300, 120, 2, 13),  # openat, ENOENT
-        )),
-        FakeProcess(1337, "postgres", 105, (
-            FakeCall(17, 900, latency_bucket=15),  # pread64
-            FakeCall(18, 400, latency_bucket=16),  # pwrite64
-            FakeCall(75, 50, latency_bucket=21),  # fdatasync
-            FakeCall(202, 600, 200, 110, 18),  # futex, ETIMEDOUT
-        )),
-        FakeProcess(2024, "backup.sh", 0, (
-            FakeCall(262, 500, 20, 13, 12),  # newfstatat, EACCES
-            FakeCall(217, 80, latency_bucket=13),  # getdents64
-        )),
-        FakeProcess(3030, "legacy32", 1000, (
-            FakeCall(COMPAT_SLOT_BASE + 64, 40, latency_bucket=9),  # getppid (i386)
-        )),
-        FakeProcess(5151, "[evil]\x1b[31m", 1000, (
-            FakeCall(INVALID_SLOT, 3, 3, 38, 8),  # garbage ids, ENOSYS
-            FakeCall(101, 1, 1, 1, 12),  # ptrace, EPERM
-        ), starts_at_tick=2),
+        FakeProcess(
+            4242,
+            "nginx",
+            33,
+            (
+                FakeCall(232, 1800, latency_bucket=14),  # epoll_wait
+                FakeCall(0, 1200, 40, 11, 11),  # read, EAGAIN
+                FakeCall(1, 1100, latency_bucket=12),  # write
+                FakeCall(257, 300, 120, 2, 13),  # openat, ENOENT
+            ),
+        ),
+        FakeProcess(
+            1337,
+            "postgres",
+            105,
+            (
+                FakeCall(17, 900, latency_bucket=15),  # pread64
+                FakeCall(18, 400, latency_bucket=16),  # pwrite64
+                FakeCall(75, 50, latency_bucket=21),  # fdatasync
+                FakeCall(202, 600, 200, 110, 18),  # futex, ETIMEDOUT
+            ),
+        ),
+        FakeProcess(
+            2024,
+            "backup.sh",
+            0,
+            (
+                FakeCall(262, 500, 20, 13, 12),  # newfstatat, EACCES
+                FakeCall(217, 80, latency_bucket=13),  # getdents64
+            ),
+        ),
+        FakeProcess(
+            3030,
+            "legacy32",
+            1000,
+            (
+                FakeCall(COMPAT_SLOT_BASE + 64, 40, latency_bucket=9),  # getppid (i386)
+            ),
+        ),
+        FakeProcess(
+            5151,
+            "[evil]\x1b[31m",
+            1000,
+            (
+                FakeCall(INVALID_SLOT, 3, 3, 38, 8),  # garbage ids, ENOSYS
+                FakeCall(101, 1, 1, 1, 12),  # ptrace, EPERM
+            ),
+            starts_at_tick=2,
+        ),
     )
 
 
@@ -127,7 +153,9 @@ class FakeSource:
             process = by_pid[pid]
             call = next(call for call in process.calls if call.slot == slot)
             if counters[1]:
-                errnos[(slot, call.errno_value)] = errnos.get((slot, call.errno_value), 0) + counters[1]
+                errnos[(slot, call.errno_value)] = (
+                    errnos.get((slot, call.errno_value), 0) + counters[1]
+                )
             processes[(pid, slot)] = ProcessCallCounters(
                 tgid=pid,
                 slot=slot,

@@ -30,7 +30,9 @@ class HeaderTree:
 
 
 def _version_key(version: str) -> list[tuple[int, str]]:
-    return [(int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"[.-]", version)]
+    return [
+        (int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"[.-]", version)
+    ]
 
 
 def _debian_arch() -> str:

@@ -96,9 +96,6 @@ def build_program(config: Config, names: SyscallNames) -> ProgramSource:
     body = (resource_dir("bpf") / "syscalls.bpf.c").read_text()
     define_block = "".join(f"#define {name} {value}\n" for name, value in defines)
     text = (
-        "/* syscalltop options */\n"
-        + define_block
-        + "\n"
-        + body.replace(_INCLUDE, header_text())
+        "/* syscalltop options */\n" + define_block + "\n" + body.replace(_INCLUDE, header_text())
     )
     return ProgramSource(defines=tuple(defines), text=text)

@@ -48,7 +48,8 @@ def histogram_table(row: SyscallRow) -> Table | Text:
         low, _ = bucket_bounds_ns(bucket)
         count = row.hist[bucket]
         table.add_row(
-            f"≥{duration(low)}", Text(bar(count, largest, HIST_BAR_WIDTH), style="cyan"),
+            f"≥{duration(low)}",
+            Text(bar(count, largest, HIST_BAR_WIDTH), style="cyan"),
             compact(count),
         )
     return table
@@ -76,7 +77,9 @@ def detail_renderable(
     )
     errors = Text(no_wrap=True, overflow="ellipsis")
     if row.errors_total:
-        errors.append(f"errors {compact(row.error_rate)}/s ({row.error_pct:.1f}%) ", style="bold red")
+        errors.append(
+            f"errors {compact(row.error_rate)}/s ({row.error_pct:.1f}%) ", style="bold red"
+        )
         shown = row.errnos or row.errnos_total
         errors.append("  ".join(f"{name} {compact(count)}" for name, count in shown[:4]))
     else:

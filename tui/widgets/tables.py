@@ -181,21 +181,41 @@ class TopSyscallsTable(KeyedTable[SyscallRow]):
             Column("rate", "RATE/s", 6, lambda r: compact(r.rate), lambda r: r.rate),
             Column("share", "SHARE%", 6, lambda r: percent(r.share), lambda r: r.share),
             Column(
-                "errors", "ERR/s", 5,
+                "errors",
+                "ERR/s",
+                5,
                 lambda r: _errors_cell(r.error_rate, compact(r.error_rate) if r.errors else ""),
                 lambda r: r.error_rate,
             ),
             Column(
-                "error_pct", "ERR%", 5,
+                "error_pct",
+                "ERR%",
+                5,
                 lambda r: _errors_cell(r.errors, percent(r.error_pct)),
                 lambda r: r.error_pct,
             ),
-            Column("avg", "AVG", 6, lambda r: duration(r.latency.avg_ns),
-                   lambda r: r.latency.avg_ns or 0),
-            Column("p99", "P99", 6, lambda r: duration(r.latency.p99_ns),
-                   lambda r: r.latency.p99_ns or 0),
-            Column("trend", "TREND", TREND_WIDTH, _trend(lambda r: trends(r.slot)),
-                   lambda r: r.rate, numeric=False),
+            Column(
+                "avg",
+                "AVG",
+                6,
+                lambda r: duration(r.latency.avg_ns),
+                lambda r: r.latency.avg_ns or 0,
+            ),
+            Column(
+                "p99",
+                "P99",
+                6,
+                lambda r: duration(r.latency.p99_ns),
+                lambda r: r.latency.p99_ns or 0,
+            ),
+            Column(
+                "trend",
+                "TREND",
+                TREND_WIDTH,
+                _trend(lambda r: trends(r.slot)),
+                lambda r: r.rate,
+                numeric=False,
+            ),
         ]
         super().__init__(columns, row_key=lambda r: str(r.slot), sort_key="rate", id=id)
 
@@ -210,14 +230,28 @@ class ProcessRatesTable(KeyedTable[ProcessRow]):
             Column("user", "USER", 8, lambda r: r.user, lambda r: r.user, numeric=False),
             Column("rate", "RATE/s", 6, lambda r: compact(r.rate), lambda r: r.rate),
             Column(
-                "errors", "ERR/s", 5,
+                "errors",
+                "ERR/s",
+                5,
                 lambda r: _errors_cell(r.error_rate, compact(r.error_rate) if r.errors else ""),
                 lambda r: r.error_rate,
             ),
-            Column("top", "TOP SYSCALL", 14, lambda r: r.top_syscall, lambda r: r.top_syscall,
-                   numeric=False),
-            Column("trend", "TREND", TREND_WIDTH, _trend(lambda r: trends(r.pid)),
-                   lambda r: r.rate, numeric=False),
+            Column(
+                "top",
+                "TOP SYSCALL",
+                14,
+                lambda r: r.top_syscall,
+                lambda r: r.top_syscall,
+                numeric=False,
+            ),
+            Column(
+                "trend",
+                "TREND",
+                TREND_WIDTH,
+                _trend(lambda r: trends(r.pid)),
+                lambda r: r.rate,
+                numeric=False,
+            ),
         ]
         super().__init__(columns, row_key=lambda r: str(r.pid), sort_key="rate", id=id)
 
@@ -231,13 +265,27 @@ class ProcessSyscallsTable(KeyedTable[ProcessSyscallRow]):
             Column("rate", "RATE/s", 7, lambda r: compact(r.rate), lambda r: r.rate),
             Column("count", "COUNT", 7, lambda r: compact(r.count), lambda r: r.count),
             Column("total", "TOTAL", 7, lambda r: compact(r.total), lambda r: r.total),
-            Column("errors", "ERRORS", 6,
-                   lambda r: _errors_cell(r.errors, compact(r.errors) if r.errors else ""),
-                   lambda r: r.errors),
-            Column("avg", "AVG", 7, lambda r: duration(r.latency.avg_ns),
-                   lambda r: r.latency.avg_ns or 0),
-            Column("p99", "P99", 7, lambda r: duration(r.latency.p99_ns),
-                   lambda r: r.latency.p99_ns or 0),
+            Column(
+                "errors",
+                "ERRORS",
+                6,
+                lambda r: _errors_cell(r.errors, compact(r.errors) if r.errors else ""),
+                lambda r: r.errors,
+            ),
+            Column(
+                "avg",
+                "AVG",
+                7,
+                lambda r: duration(r.latency.avg_ns),
+                lambda r: r.latency.avg_ns or 0,
+            ),
+            Column(
+                "p99",
+                "P99",
+                7,
+                lambda r: duration(r.latency.p99_ns),
+                lambda r: r.latency.p99_ns or 0,
+            ),
         ]
         super().__init__(columns, row_key=lambda r: str(r.slot), sort_key="rate", id=id)
 
@@ -256,17 +304,40 @@ class CallersTable(KeyedTable[CallerRow]):
     def __init__(self, *, id: str | None = None) -> None:
         columns: list[Column[CallerRow]] = [
             Column("pid", "PID", 7, lambda r: str(r.process.pid), lambda r: r.process.pid),
-            Column("comm", "COMM", 15, lambda r: r.process.comm, lambda r: r.process.comm,
-                   numeric=False),
-            Column("user", "USER", 8, lambda r: r.process.user, lambda r: r.process.user,
-                   numeric=False),
+            Column(
+                "comm",
+                "COMM",
+                15,
+                lambda r: r.process.comm,
+                lambda r: r.process.comm,
+                numeric=False,
+            ),
+            Column(
+                "user", "USER", 8, lambda r: r.process.user, lambda r: r.process.user, numeric=False
+            ),
             Column("rate", "RATE/s", 7, lambda r: compact(r.call.rate), lambda r: r.call.rate),
-            Column("errors", "ERRORS", 6,
-                   lambda r: _errors_cell(r.call.errors, compact(r.call.errors) if r.call.errors else ""),
-                   lambda r: r.call.errors),
-            Column("avg", "AVG", 7, lambda r: duration(r.call.latency.avg_ns),
-                   lambda r: r.call.latency.avg_ns or 0),
-            Column("p99", "P99", 7, lambda r: duration(r.call.latency.p99_ns),
-                   lambda r: r.call.latency.p99_ns or 0),
+            Column(
+                "errors",
+                "ERRORS",
+                6,
+                lambda r: _errors_cell(
+                    r.call.errors, compact(r.call.errors) if r.call.errors else ""
+                ),
+                lambda r: r.call.errors,
+            ),
+            Column(
+                "avg",
+                "AVG",
+                7,
+                lambda r: duration(r.call.latency.avg_ns),
+                lambda r: r.call.latency.avg_ns or 0,
+            ),
+            Column(
+                "p99",
+                "P99",
+                7,
+                lambda r: duration(r.call.latency.p99_ns),
+                lambda r: r.call.latency.p99_ns or 0,
+            ),
         ]
         super().__init__(columns, row_key=lambda r: str(r.process.pid), sort_key="rate", id=id)
