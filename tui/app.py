@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 from textual.app import App, SystemCommand
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
@@ -103,6 +104,11 @@ class SyscallTopApp(App[int]):
             )
             self.collector.start()
 
+    def on_resize(self, event: events.Resize) -> None:
+        # Rich asks the terminal for its size (an ioctl) on every cell DataTable measures;
+        # pinning the console to the size Textual already knows makes that free.
+        self.console.size = (event.size.width, event.size.height)
+
     def on_unmount(self) -> None:
         if self.collector is not None:
             self.collector.stop()
@@ -184,10 +190,12 @@ class SyscallTopApp(App[int]):
                 if self._matches(process.comm, str(process.pid))
                 for call in process.syscalls
             }
+        # A syscall keeps its row while its trend window shows activity: rows that blink in and
+        # out each interval are hard to read (and each one costs Textual a full relayout).
         return [
             row
             for row in snapshot.syscalls
-            if row.count
+            if (row.count or any(snapshot.syscall_trends.get(row.slot, ())))
             and (not self.failures_only or row.errors)
             and (self._matches(row.label) or row.slot in called_by_match)
         ]

@@ -219,6 +219,17 @@ def call_delta(now: CallCounters, prev: CallCounters | None) -> CallDelta:
     )
 
 
+def _idle_delta(counters: CallCounters) -> CallDelta:
+    return CallDelta(
+        count=0,
+        total=counters.count,
+        errors=0,
+        errors_total=counters.errors,
+        latency=EMPTY_LATENCY,
+        hist=_ZERO.latency_hist,
+    )
+
+
 def _rate(count: int, interval_s: float) -> float:
     return count / interval_s if interval_s > 0 else 0.0
 
@@ -348,6 +359,10 @@ def _process_rows(
     by_pid: dict[int, list[tuple[ProcessCallCounters, CallDelta]]] = {}
     for key, entry in now.processes.items():
         before = prev.processes.get(key)
+        if before is not None and before.counters is entry.counters:
+            # Sources hand back the same object for an unchanged entry: nothing happened.
+            by_pid.setdefault(entry.tgid, []).append((entry, _idle_delta(entry.counters)))
+            continue
         delta = call_delta(entry.counters, before.counters if before else None)
         by_pid.setdefault(entry.tgid, []).append((entry, delta))
 

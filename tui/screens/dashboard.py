@@ -78,14 +78,16 @@ class DashboardScreen(Screen[None]):
         """Redraw everything from the app's current snapshot and view settings."""
         app = self.syscalltop
         snapshot = app.shown_snapshot
-        self.query_one("#status", StatusBar).show(
-            app.facts, snapshot, app.interval_s, app.paused, app.own_cpu_pct, app.view_note()
-        )
-        if snapshot is None:
-            return
-        self.query_one("#syscalls", TopSyscallsTable).show(app.visible_syscalls(snapshot))
-        self.query_one("#processes", ProcessRatesTable).show(app.visible_processes(snapshot))
-        self._render_detail()
+        with app.batch_update():  # one frame per interval, however many cells changed
+            self.query_one("#status", StatusBar).show(
+                app.facts, snapshot, app.interval_s, app.paused, app.own_cpu_pct,
+                app.view_note(),
+            )
+            if snapshot is None:
+                return
+            self.query_one("#syscalls", TopSyscallsTable).show(app.visible_syscalls(snapshot))
+            self.query_one("#processes", ProcessRatesTable).show(app.visible_processes(snapshot))
+            self._render_detail()
 
     def _render_detail(self) -> None:
         if not self.is_mounted:

@@ -18,6 +18,16 @@ RowT = TypeVar("RowT")
 TREND_WIDTH = 8
 
 
+class KeyedText(Text):
+    """Text that knows which row it is in, so DataTable.sort can order rows by our key."""
+
+    __slots__ = ("row_key",)
+
+    def __init__(self, *args: Any, row_key: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.row_key = row_key
+
+
 @dataclass(frozen=True, slots=True)
 class Column(Generic[RowT]):
     """One table column: how to show a row in it and how to sort by it."""
@@ -72,13 +82,18 @@ class KeyedTable(DataTable[Any], Generic[RowT]):
             label += "▼" if self.sort_descending else "▲"
         return Text(label, justify="right" if column.numeric else "left")
 
-    def _render_row(self, row: RowT) -> tuple[str | Text, ...]:
+    def _render_row(self, key: str, row: RowT) -> tuple[str | Text, ...]:
         cells: list[str | Text] = []
-        for column in self.columns_spec:
+        for index, column in enumerate(self.columns_spec):
             value = column.render(row)
-            if isinstance(value, str):
+            justify = "right" if column.numeric else "left"
+            if index == 0:
+                # The first cell carries the row key for sorting; it is plain text as well.
+                plain = value.plain if isinstance(value, Text) else value
+                value = KeyedText(plain, justify=justify, no_wrap=True, row_key=key)
+            elif isinstance(value, str):
                 # Plain Text never parses markup: process-controlled strings stay literal.
-                value = Text(value, justify="right" if column.numeric else "left", no_wrap=True)
+                value = Text(value, justify=justify, no_wrap=True)
             cells.append(value)
         return tuple(cells)
 
@@ -101,26 +116,30 @@ class KeyedTable(DataTable[Any], Generic[RowT]):
         return keys[::-1] if self.sort_descending else keys
 
     def show(self, rows: Sequence[RowT]) -> None:
-        """Display `rows`, keeping the cursor on the same key where it still exists."""
+        """Display `rows`: remove gone, update changed cells, add new, sort; cursor follows."""
         selected = self.selected_key
         by_key = {self.row_key_of(row): row for row in rows}
         order = self._sorted_keys(by_key)
-        cells = {key: self._render_row(by_key[key]) for key in order}
-        if order == self._order:
-            for key in order:
-                if cells[key] != self._cells.get(key):
-                    for column, old, new in zip(self.columns_spec, self._cells[key], cells[key]):
-                        if old != new:
-                            self.update_cell(key, column.key, new)
-        else:
-            scroll_y = self.scroll_y
-            self.clear()
-            for key in order:
+        cells = {key: self._render_row(key, by_key[key]) for key in order}
+        for key in self._order:
+            if key not in by_key:
+                self.remove_row(key)
+        for key in order:
+            old_cells = self._cells.get(key)
+            if old_cells is None:
                 self.add_row(*cells[key], key=key)
-            if selected in by_key:
-                self.move_cursor(row=order.index(selected), animate=False, scroll=False)
-            self.scroll_to(y=scroll_y, animate=False)
+                continue
+            for column, old, new in zip(self.columns_spec, old_cells, cells[key]):
+                if old != new:
+                    self.update_cell(key, column.key, new)
+        current = [key for key in self._order if key in by_key]
+        current += [key for key in order if key not in self._cells]
+        if current != order:
+            position = {key: index for index, key in enumerate(order)}
+            self.sort(key=lambda row_cells: position[row_cells[0].row_key])
         self._rows, self._order, self._cells = by_key, order, cells
+        if selected in by_key and self.cursor_row != order.index(selected):
+            self.move_cursor(row=order.index(selected), animate=False, scroll=False)
 
     def set_sort(self, column_key: str, descending: bool | None = None) -> None:
         """Sort by a column (toggling direction when it is already the sort column)."""
@@ -133,10 +152,7 @@ class KeyedTable(DataTable[Any], Generic[RowT]):
         self.post_message(self.SortChanged())
 
     def _resort(self) -> None:
-        rows = list(self._rows.values())
-        self._order = []  # force a rebuild in the new order
-        self.show(rows)
-        self.refresh()
+        self.show(list(self._rows.values()))
 
     def _step_sort(self, step: int) -> None:
         keys = [column.key for column in self.columns_spec]
