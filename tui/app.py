@@ -9,8 +9,8 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 
-from textual.app import App, SystemCommand
 from textual import events
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen

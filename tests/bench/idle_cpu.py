@@ -26,8 +26,9 @@ def cpu_seconds(pid: int) -> float:
 def find_dashboard_pid(timeout_s: float = 20.0) -> int:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        result = subprocess.run(["pgrep", "-f", "-n", "python -m tui --interval"],
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            ["pgrep", "-f", "-n", "python -m tui --interval"], capture_output=True, text=True
+        )
         if result.stdout.strip():
             return int(result.stdout.split()[0])
         time.sleep(0.2)
@@ -43,8 +44,18 @@ def main() -> int:
     width, height = args.size.split("x")
     subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
     subprocess.run(
-        ["tmux", "new-session", "-d", "-s", SESSION, "-x", width, "-y", height,
-         f"cd {REPO} && {sys.executable} -m tui --interval 1"],
+        [
+            "tmux",
+            "new-session",
+            "-d",
+            "-s",
+            SESSION,
+            "-x",
+            width,
+            "-y",
+            height,
+            f"cd {REPO} && {sys.executable} -m tui --interval 1",
+        ],
         check=True,
     )
     try:
@@ -54,8 +65,10 @@ def main() -> int:
         time.sleep(args.window)
         used = cpu_seconds(pid) - start_cpu
         elapsed = time.monotonic() - start
-        print(f"dashboard idle at 1 s interval, {args.size}: "
-              f"{100 * used / elapsed:.2f}% of one CPU over {elapsed:.0f} s")
+        print(
+            f"dashboard idle at 1 s interval, {args.size}: "
+            f"{100 * used / elapsed:.2f}% of one CPU over {elapsed:.0f} s"
+        )
     finally:
         subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
     return 0

@@ -234,21 +234,28 @@ def _rate(count: int, interval_s: float) -> float:
     return count / interval_s if interval_s > 0 else 0.0
 
 
-def _errno_rows(
-    counts: dict[tuple[int, int], int], slot: int, prev: dict[tuple[int, int], int] | None
-) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
-    interval: list[tuple[str, int]] = []
-    total: list[tuple[str, int]] = []
-    for (entry_slot, value), count in counts.items():
-        if entry_slot != slot:
-            continue
-        before = prev.get((entry_slot, value), 0) if prev else 0
-        total.append((errno_name(value), count))
-        if count - before > 0:
-            interval.append((errno_name(value), count - before))
-    interval.sort(key=lambda item: (-item[1], item[0]))
-    total.sort(key=lambda item: (-item[1], item[0]))
-    return tuple(interval), tuple(total)
+ErrnoCounts = tuple[tuple[str, int], ...]
+
+
+def _errno_rows_by_slot(
+    counts: dict[tuple[int, int], int], prev: dict[tuple[int, int], int]
+) -> dict[int, tuple[ErrnoCounts, ErrnoCounts]]:
+    """Return, per slot, (this interval's, all-time) errno counts, busiest first."""
+    interval: dict[int, list[tuple[str, int]]] = {}
+    total: dict[int, list[tuple[str, int]]] = {}
+    for (slot, value), count in counts.items():
+        name = errno_name(value)
+        total.setdefault(slot, []).append((name, count))
+        grown = count - prev.get((slot, value), 0)
+        if grown > 0:
+            interval.setdefault(slot, []).append((name, grown))
+
+    def ordered(items: list[tuple[str, int]]) -> ErrnoCounts:
+        return tuple(sorted(items, key=lambda item: (-item[1], item[0])))
+
+    return {
+        slot: (ordered(interval.get(slot, [])), ordered(items)) for slot, items in total.items()
+    }
 
 
 def _decode_samples(samples: Iterable[SampleEvent], names: SyscallNames) -> tuple[SampleRow, ...]:
@@ -288,12 +295,15 @@ def build_snapshot(
     interval_s = max(now.monotonic_ns - prev.monotonic_ns, 0) / 1e9
 
     syscall_rows: list[SyscallRow] = []
+    errnos_by_slot = _errno_rows_by_slot(now.errnos, prev.errnos)
     for slot, counters in now.syscalls.items():
         if counters.count == 0:
             continue
-        delta = call_delta(counters, prev.syscalls.get(slot))
+        before = prev.syscalls.get(slot)
+        # Sources hand back the same object for an unchanged slot: nothing happened.
+        delta = _idle_delta(counters) if before is counters else call_delta(counters, before)
         decoded = names.decode(slot)
-        errnos, errnos_total = _errno_rows(now.errnos, slot, prev.errnos)
+        errnos, errnos_total = errnos_by_slot.get(slot, ((), ()))
         syscall_rows.append(
             SyscallRow(
                 slot=slot,

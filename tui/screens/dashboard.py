@@ -10,11 +10,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 
 from tui.manpages import describe_syscall
 from tui.model.snapshot import Snapshot
 from tui.widgets.detail import SyscallDetail
+from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.status import StatusBar
 from tui.widgets.tables import ProcessRatesTable, TopSyscallsTable
 
@@ -80,7 +81,11 @@ class DashboardScreen(Screen[None]):
         snapshot = app.shown_snapshot
         with app.batch_update():  # one frame per interval, however many cells changed
             self.query_one("#status", StatusBar).show(
-                app.facts, snapshot, app.interval_s, app.paused, app.own_cpu_pct,
+                app.facts,
+                snapshot,
+                app.interval_s,
+                app.paused,
+                app.own_cpu_pct,
                 app.view_note(),
             )
             if snapshot is None:
@@ -110,17 +115,17 @@ class DashboardScreen(Screen[None]):
         self._descriptions[name] = text
         self._render_detail()
 
-    @on(DataTable.RowHighlighted, "#syscalls")
+    @on(KeyedTable.RowHighlighted, "#syscalls")
     def _syscall_highlighted(self) -> None:
         self._render_detail()
 
-    @on(DataTable.RowSelected, "#syscalls")
+    @on(KeyedTable.RowSelected, "#syscalls")
     def _syscall_chosen(self) -> None:
         row = self.query_one("#syscalls", TopSyscallsTable).selected_row
         if row is not None:
             self.syscalltop.open_syscall(row.slot)
 
-    @on(DataTable.RowSelected, "#processes")
+    @on(KeyedTable.RowSelected, "#processes")
     def _process_chosen(self) -> None:
         row = self.query_one("#processes", ProcessRatesTable).selected_row
         if row is not None:

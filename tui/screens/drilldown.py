@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Group
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from tui.manpages import describe_syscall
 from tui.model.snapshot import Snapshot
 from tui.widgets.detail import detail_renderable
 from tui.widgets.format import compact
+from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.status import StatusBar
 from tui.widgets.tables import CallerRow, CallersTable, ProcessSyscallsTable
 
@@ -100,7 +100,7 @@ class SyscallScreen(DrillDownScreen):
         callers = [CallerRow(process, call) for process, call in snapshot.callers(self.slot)]
         self.query_one("#callers", CallersTable).show(callers)
 
-    @on(DataTable.RowSelected, "#callers")
+    @on(KeyedTable.RowSelected, "#callers")
     def _caller_chosen(self) -> None:
         row = self.query_one("#callers", CallersTable).selected_row
         if row is not None:
@@ -147,10 +147,10 @@ class ProcessScreen(DrillDownScreen):
         cmdline = Text(
             process.cmdline or "(no command line)", style="dim", no_wrap=True, overflow="ellipsis"
         )
-        header.update(Group(title, numbers, cmdline))
+        header.update(Text("\n", no_wrap=True, overflow="ellipsis").join([title, numbers, cmdline]))
         self.query_one("#process-syscalls", ProcessSyscallsTable).show(list(process.syscalls))
 
-    @on(DataTable.RowSelected, "#process-syscalls")
+    @on(KeyedTable.RowSelected, "#process-syscalls")
     def _syscall_chosen(self) -> None:
         row = self.query_one("#process-syscalls", ProcessSyscallsTable).selected_row
         if row is not None:

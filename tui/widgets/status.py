@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
@@ -29,6 +28,7 @@ class StatusBar(Static):
     """One or two lines of status; loss and pause stand out."""
 
     plain = ""
+    _shown: Text | None = None
 
     def show(
         self,
@@ -68,5 +68,8 @@ class StatusBar(Static):
             second.append(f" | view: {view_note}")
         if facts.headers:
             second.append(f" | {facts.headers}")
-        self.plain = f"{line.plain}\n{second.plain}"
-        self.update(Group(line, second))
+        content = Text("\n", no_wrap=True, overflow="ellipsis").join([line, second])
+        if content != self._shown:
+            self._shown = content
+            self.plain = content.plain
+            self.update(content)
