@@ -11,6 +11,8 @@ from tui.sources.base import Source
 
 MIN_INTERVAL_S = 0.1
 MAX_INTERVAL_S = 60.0
+# A stop request or a changed interval is seen within one slice.
+POLL_SLICE_S = 0.25
 
 
 def paced_readings(
@@ -24,8 +26,8 @@ def paced_readings(
     while not stopping.is_set():
         remaining = deadline - time.monotonic()
         while remaining > 0 and not stopping.is_set():
-            # Poll in short slices so a stop request or a changed interval is seen promptly.
-            source.poll(min(remaining, 0.1))
+            # Poll in slices: the perf buffer drains meanwhile, and stopping stays prompt.
+            source.poll(min(remaining, POLL_SLICE_S))
             remaining = deadline - time.monotonic()
         if stopping.is_set():
             return

@@ -40,6 +40,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--window", type=float, default=30.0)
     parser.add_argument("--size", default="120x40")
+    parser.add_argument("--interval", default="1")
     args = parser.parse_args()
     width, height = args.size.split("x")
     subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
@@ -54,7 +55,7 @@ def main() -> int:
             width,
             "-y",
             height,
-            f"cd {REPO} && {sys.executable} -m tui --interval 1",
+            f"cd {REPO} && {sys.executable} -m tui --interval {args.interval}",
         ],
         check=True,
     )
@@ -66,7 +67,7 @@ def main() -> int:
         used = cpu_seconds(pid) - start_cpu
         elapsed = time.monotonic() - start
         print(
-            f"dashboard idle at 1 s interval, {args.size}: "
+            f"dashboard idle at {args.interval} s interval, {args.size}: "
             f"{100 * used / elapsed:.2f}% of one CPU over {elapsed:.0f} s"
         )
     finally:

@@ -252,9 +252,10 @@ class BccSource:
             slot = int.from_bytes(keys[4 * index : 4 * index + 4], "little")
             raw = values[index * slot_bytes : (index + 1) * slot_bytes]
             raw_by_slot.append(raw)
-            unchanged = index < len(self._prev_stats_raw) and self._prev_stats_raw[index] == raw
-            if unchanged and slot in self._prev_stats:
-                current[slot] = self._prev_stats[slot]
+            if index < len(self._prev_stats_raw) and self._prev_stats_raw[index] == raw:
+                # Unchanged since the last read: reuse its counters (or it is still all zero).
+                if slot in self._prev_stats:
+                    current[slot] = self._prev_stats[slot]
                 continue
             if raw.count(0) == len(raw):
                 continue

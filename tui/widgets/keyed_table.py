@@ -111,6 +111,8 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
         self._order: list[str] = []
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._strips: dict[tuple[object, ...], Strip] = {}
+        # Computing a widget's Rich style walks its CSS; do it once per style change, not per line.
+        self._styles: dict[str, Style] = {}
         # Room for the label and the sort arrow, whatever the column asked for.
         self._widths = [max(column.width, len(column.label) + 1) for column in self.columns_spec]
         self._line_width = sum(width + 2 for width in self._widths)
@@ -183,12 +185,23 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
         ]
         return Strip(segments, self._line_width)
 
+    def _cached_style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self.rich_style if name == "" else self.get_component_rich_style(name)
+            self._styles[name] = style
+        return style
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        base = self.rich_style
+        base = self._cached_style("")
         if y == 0:
-            header = self.get_component_rich_style("keyed-table--header")
+            header = self._cached_style("keyed-table--header")
             strip = self._strip(self._header_cells(), base + header)
         else:
             index = scroll_y + y - 1
@@ -197,7 +210,7 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
             key = self._order[index]
             if index == self.cursor_row:
                 name = "keyed-table--cursor" if self.has_focus else "keyed-table--cursor-blurred"
-                style = base + self.get_component_rich_style(name)
+                style = base + self._cached_style(name)
             else:
                 style = base
             cache_key = (key, self._cells[key], style)
@@ -210,9 +223,11 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     def on_focus(self) -> None:
+        self._styles.clear()
         self.refresh()
 
     def on_blur(self) -> None:
+        self._styles.clear()
         self.refresh()
 
     # -- cursor and keys ---------------------------------------------------------------------
