@@ -161,9 +161,11 @@ class SyscallTopApp(App[int]):
         self._redraw()
 
     def _redraw(self) -> None:
-        screen = self.screen
-        if hasattr(screen, "refresh_view"):
-            screen.refresh_view()
+        # The top screen with data, or the one under a modal (help stays live behind it).
+        for screen in reversed(self.screen_stack):
+            if hasattr(screen, "refresh_view"):
+                screen.refresh_view()
+                return
 
     # -- view state ------------------------------------------------------------------------
 

@@ -36,9 +36,16 @@ async def test_q_quits() -> None:
 async def test_help_opens_with_question_mark_and_f1_and_closes_with_escape() -> None:
     app = scene_app()
     async with app.run_test(size=(80, 24)) as pilot:
+        app.advance(2)
         for key in ("question_mark", "f1"):
             await pilot.press(key)
             assert isinstance(app.screen, HelpScreen)
+            # The dashboard behind the help keeps updating.
+            app.advance(1)
+            await pilot.pause()
+            dashboard = app.screen_stack[-2]
+            status = dashboard.query_one("#status")
+            assert f"{app.shown_snapshot.totals.rate / 1000:.1f}k calls/s" in status.plain
             await pilot.press("escape")
             assert isinstance(app.screen, DashboardScreen)
 

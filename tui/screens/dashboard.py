@@ -65,6 +65,9 @@ class DashboardScreen(Screen[None]):
         self._apply_size(self.app.size.width)
         self.refresh_view()
 
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
+
     def on_resize(self, event: Resize) -> None:
         self._apply_size(event.size.width)
 
