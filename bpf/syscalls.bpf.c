@@ -36,7 +36,7 @@ BPF_PERCPU_ARRAY(loss_counts, u64, LOSS_SLOTS);
 BPF_HASH(proc_stats, struct proc_key, struct proc_stats, PROC_MAP_ENTRIES);
 BPF_HASH(errno_counts, struct errno_key, u64, ERRNO_MAP_ENTRIES);
 BPF_PERCPU_ARRAY(cpu_states, struct cpu_state, 1);
-BPF_TASK_STORAGE(enter_states, struct enter_state);
+BPF_HASH(inflight, u32, struct enter_state, INFLIGHT_ENTRIES);
 /* Never written: the all-zero value a new per-process entry starts from (too big for the stack). */
 BPF_ARRAY(zero_proc_stats, struct proc_stats, 1);
 #if SAMPLE_EVERY > 0
@@ -309,7 +309,7 @@ RAW_TRACEPOINT_PROBE(sys_enter)
     return 0;
 }
 
-/* A thread leaving the CPU inside a syscall takes its entry state along in task storage. */
+/* A thread leaving the CPU inside a tracked syscall parks its entry state in `inflight`. */
 RAW_TRACEPOINT_PROBE(sched_switch)
 {
     u32 zero = 0;
@@ -318,21 +318,17 @@ RAW_TRACEPOINT_PROBE(sched_switch)
         return 0;
     u32 flags = cpu->flags;
     cpu->flags = 0;
-    if (cpu->tid != (u32)bpf_get_current_pid_tgid()) {
+    u32 tid = cpu->tid;
+    if (tid != (u32)bpf_get_current_pid_tgid()) {
         count_loss(LOSS_STALE_CPU_STATE);
         return 0;
     }
-    struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
-    struct enter_state *state =
-        enter_states.task_storage_get(task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-    if (!state) {
-        count_loss(LOSS_STATE_UNAVAILABLE);
-        return 0;
-    }
-    state->enter_ns = cpu->enter_ns;
-    state->tgid = cpu->tgid;
-    state->slot = cpu->slot;
-    state->flags = flags;
+    if (!(flags & STATE_TRACKED))
+        return 0; /* its exit finds no state and is filtered out again there */
+    struct enter_state state = {
+        .enter_ns = cpu->enter_ns, .tgid = cpu->tgid, .slot = cpu->slot, .flags = flags};
+    if (inflight.update(&tid, &state) != 0)
+        count_loss(LOSS_INFLIGHT_MAP_FULL);
     return 0;
 }
 
@@ -363,14 +359,13 @@ RAW_TRACEPOINT_PROBE(sys_exit)
         finish_call(ctx, cpu, tid, flags, cpu->tgid, cpu->slot, ret, now_ns, cpu->enter_ns);
         return 0;
     }
-    /* The call slept or was preempted: its state went to task storage at the switch. */
-    struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
-    struct enter_state *state = enter_states.task_storage_get(task, 0, 0);
-    if (state && (state->flags & STATE_ENTERED)) {
-        u32 flags = state->flags;
-        state->flags = 0;
-        finish_call(ctx, cpu, tid, flags, state->tgid, state->slot, ret, now_ns,
-                    state->enter_ns);
+    /* The call slept or was preempted: its state went to `inflight` at the switch. */
+    struct enter_state *parked = inflight.lookup(&tid);
+    if (parked) {
+        struct enter_state state = *parked;
+        inflight.delete(&tid);
+        finish_call(ctx, cpu, tid, state.flags, state.tgid, state.slot, ret, now_ns,
+                    state.enter_ns);
         return 0;
     }
     /* No entry seen: a call rejected before sys_enter (seccomp, ptrace) or one that was

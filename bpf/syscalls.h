@@ -17,6 +17,8 @@
 #define HIST_BUCKETS 32
 
 #define PROC_MAP_ENTRIES 16384
+/* Threads that left their CPU inside a syscall (blocked or preempted), by tid. */
+#define INFLIGHT_ENTRIES 32768
 #define ERRNO_MAP_ENTRIES 8192
 #define MAX_ERRNO_VALUE 4095
 
@@ -24,7 +26,7 @@
 #define LOSS_PROC_MAP_FULL 0
 #define LOSS_ERRNO_MAP_FULL 1
 #define LOSS_UNTIMED_EXITS 2
-#define LOSS_STATE_UNAVAILABLE 3
+#define LOSS_INFLIGHT_MAP_FULL 3
 #define LOSS_STALE_CPU_STATE 4
 #define LOSS_SLOTS 5
 
@@ -72,7 +74,8 @@ struct errno_key {
 
 /* The call in progress on a CPU. A call that neither sleeps nor is preempted enters and exits
  * on one CPU with no context switch in between, so its state lives here (cheap); sched_switch
- * moves the state of a thread leaving the CPU mid-call into task storage (struct enter_state). */
+ * moves the state of a thread leaving the CPU mid-call into the inflight hash, which user
+ * space reads to list the threads stuck inside a syscall right now. */
 struct cpu_state {
     u64 enter_ns;
     u32 tid;

@@ -291,4 +291,42 @@ def test_concurrent_workloads_stay_exact_and_timed(live, workload_factory) -> No
 
 def after_loss_is_clean(source: object) -> bool:
     loss = source.read().loss  # type: ignore[attr-defined]
-    return loss.stale_cpu_state == 0 and loss.state_unavailable == 0
+    return loss.stale_cpu_state == 0 and loss.inflight_map_full == 0
+
+
+def test_thread_blocked_in_read_is_in_flight_with_its_elapsed_time(live, workload_factory) -> None:
+    """After "done" the workload blocks in read(0) on a pipe nobody writes to."""
+    import time
+
+    workload = workload_factory("--getppid=1")
+    source = live(Config(filters=Filters(pids=(workload.pid,))))
+    workload.go()
+    blocked_since = time.monotonic()
+    time.sleep(1.5)
+    snapshot = build_snapshot(source.read(), source.read(), NAMES)
+    elapsed_truth = time.monotonic() - blocked_since
+    rows = [row for row in snapshot.inflight if row.tid == workload.pid]
+    assert [row.name for row in rows] == ["read"]
+    assert not rows[0].lower_bound
+    assert abs(rows[0].elapsed_ns / 1e9 - elapsed_truth) < 0.25
+    # Once the thread exits it is gone from the list.
+    before_exit = source.read()
+    workload.finish()
+    after = build_snapshot(before_exit, source.read(), NAMES)
+    assert not [row for row in after.inflight if row.tid == workload.pid]
+    assert counts(after).get("read", 0) >= 1  # the blocked read returned (EOF) and counted
+
+
+def test_thread_blocked_before_start_is_found_as_a_lower_bound(live, workload_factory) -> None:
+    workload = workload_factory("--getppid=1")
+    workload.go()  # now blocked in read(0) before any program is loaded
+    source = live(Config(filters=Filters(pids=(workload.pid,))))
+    snapshot = build_snapshot(source.read(), source.read(), NAMES)
+    rows = [row for row in snapshot.inflight if row.tid == workload.pid]
+    assert [(row.name, row.lower_bound) for row in rows] == [("read", True)]
+    workload.finish()
+    assert not [
+        r
+        for r in build_snapshot(source.read(), source.read(), NAMES).inflight
+        if r.tid == workload.pid
+    ]

@@ -67,6 +67,17 @@ def snapshot_json(snapshot: Snapshot, top_n: int | None = None) -> dict[str, Any
             }
             for row in processes
         ],
+        "inflight": [
+            {
+                "pid": row.pid,
+                "tid": row.tid,
+                "comm": safe_text(row.comm),
+                "syscall": row.label,
+                "elapsed_ns": row.elapsed_ns,
+                "lower_bound": row.lower_bound,
+            }
+            for row in (snapshot.inflight[:top_n] if top_n else snapshot.inflight)
+        ],
     }
 
 

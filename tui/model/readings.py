@@ -60,8 +60,23 @@ class LossCounters:
     proc_map_full: int = 0
     errno_map_full: int = 0
     untimed_exits: int = 0
-    state_unavailable: int = 0
+    inflight_map_full: int = 0
     stale_cpu_state: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class InflightCall:
+    """A thread inside a syscall right now: since when (monotonic ns), and whether that is exact.
+
+    `lower_bound` marks threads already blocked when collection started: the entry time is
+    unknown, so `enter_ns` is when they were first seen.
+    """
+
+    tid: int
+    tgid: int
+    slot: int
+    enter_ns: int
+    lower_bound: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +90,4 @@ class RawReading:
     processes: dict[tuple[int, int], ProcessCallCounters]
     loss: LossCounters = field(default_factory=LossCounters)
     samples: tuple[SampleEvent, ...] = ()
+    inflight: tuple[InflightCall, ...] = ()

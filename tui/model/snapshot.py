@@ -141,6 +141,25 @@ class SampleRow:
 
 
 @dataclass(frozen=True, slots=True)
+class InflightRow:
+    """A thread inside a syscall at the end of the interval."""
+
+    pid: int
+    tid: int
+    comm: str
+    slot: int
+    name: str
+    compat: bool
+    elapsed_ns: int
+    lower_bound: bool
+
+    @property
+    def label(self) -> str:
+        """Return the display name, compat calls marked."""
+        return f"{self.name} (i386)" if self.compat else self.name
+
+
+@dataclass(frozen=True, slots=True)
 class Totals:
     """All syscalls together over one interval."""
 
@@ -165,6 +184,7 @@ class Snapshot:
     syscalls: tuple[SyscallRow, ...]
     processes: tuple[ProcessRow, ...]
     samples: tuple[SampleRow, ...]
+    inflight: tuple[InflightRow, ...] = ()
     syscall_trends: dict[int, tuple[float, ...]] = field(default_factory=dict)
     process_trends: dict[int, tuple[float, ...]] = field(default_factory=dict)
 
@@ -344,6 +364,7 @@ def build_snapshot(
     )
     samples = (prev_samples + _decode_samples(now.samples, names))[-RECENT_SAMPLES_KEPT:]
     return Snapshot(
+        inflight=_inflight_rows(now, names, describe),
         wall_time=now.wall_time,
         monotonic_ns=now.monotonic_ns,
         interval_s=interval_s,
@@ -352,6 +373,32 @@ def build_snapshot(
         processes=processes,
         samples=samples,
     )
+
+
+def _inflight_rows(
+    now: RawReading, names: SyscallNames, describe: DescribeProcess
+) -> tuple[InflightRow, ...]:
+    """Return the threads inside a syscall at `now`, longest first."""
+    uid_of = {entry.tgid: entry.uid for entry in now.processes.values()}
+    comm_of = {entry.tgid: entry.comm for entry in now.processes.values()}
+    rows: list[InflightRow] = []
+    for call in now.inflight:
+        decoded = names.decode(call.slot)
+        identity = describe(call.tgid, uid_of.get(call.tgid, 0), comm_of.get(call.tgid, "?"))
+        rows.append(
+            InflightRow(
+                pid=call.tgid,
+                tid=call.tid,
+                comm=identity.comm,
+                slot=call.slot,
+                name=decoded.name,
+                compat=decoded.compat,
+                elapsed_ns=max(now.monotonic_ns - call.enter_ns, 0),
+                lower_bound=call.lower_bound,
+            )
+        )
+    rows.sort(key=lambda row: (-row.elapsed_ns, row.tid))
+    return tuple(rows)
 
 
 def _with_share(row: SyscallRow, interval_count: int) -> SyscallRow:

@@ -18,6 +18,7 @@ from tui.config import Config
 from tui.model.names import SyscallNames
 from tui.model.readings import (
     CallCounters,
+    InflightCall,
     LossCounters,
     ProcessCallCounters,
     RawReading,
@@ -35,6 +36,8 @@ _PROC_FORMAT = f"<QQQQII{_C['COMM_LEN']}s{_HIST}Q"  # struct proc_stats
 _PROC_SIZE = struct.calcsize(_PROC_FORMAT)
 _SAMPLE_FORMAT = f"<QQQq{_C['SYSCALL_ARGS']}QIIIIII{_C['COMM_LEN']}s"  # struct sample_event
 _SAMPLE_SIZE = struct.calcsize(_SAMPLE_FORMAT)
+_INFLIGHT_FORMAT = "<QIIII"  # struct enter_state
+_INFLIGHT_SIZE = struct.calcsize(_INFLIGHT_FORMAT)
 SAMPLES_KEPT_PER_READ = 1024
 
 
@@ -136,6 +139,8 @@ class BccSource:
         self._proc_reader: _BatchReader | None = None
         self._errno_reader: _BatchReader | None = None
         self._loss_reader: _BatchReader | None = None
+        self._inflight_reader: _BatchReader | None = None
+        self._blocked_at_start: dict[int, InflightCall] = {}
         self._prev_stats_raw: list[bytes] = []
         self._prev_stats: dict[int, CallCounters] = {}
         self._proc_cache: dict[bytes, tuple[bytes, ProcessCallCounters]] = {}
@@ -171,6 +176,10 @@ class BccSource:
         self._proc_reader = _BatchReader(bpf[b"proc_stats"], 8, _PROC_SIZE, _C["PROC_MAP_ENTRIES"])
         self._errno_reader = _BatchReader(bpf[b"errno_counts"], 8, 8, _C["ERRNO_MAP_ENTRIES"])
         self._loss_reader = _BatchReader(bpf[b"loss_counts"], 4, 8 * self._cpus, _C["LOSS_SLOTS"])
+        self._inflight_reader = _BatchReader(
+            bpf[b"inflight"], 4, _INFLIGHT_SIZE, _C["INFLIGHT_ENTRIES"]
+        )
+        self._blocked_at_start = blocked_threads(self.names, time.monotonic_ns())
         if self.config.sample_every > 0:
             bpf[b"samples"].open_perf_buffer(self._on_sample, page_cnt=64, lost_cb=self._on_lost)
 
@@ -231,6 +240,7 @@ class BccSource:
         samples = tuple(self._decode_sample(raw) for raw in self._samples)
         self._samples.clear()
         self._reclaim_dead(processes)
+        inflight = self._read_inflight()
         return RawReading(
             monotonic_ns=monotonic_ns,
             wall_time=wall_time,
@@ -239,6 +249,7 @@ class BccSource:
             processes=processes,
             loss=loss,
             samples=samples,
+            inflight=inflight,
         )
 
     def _read_syscalls(self) -> dict[int, CallCounters]:
@@ -331,9 +342,56 @@ class BccSource:
             proc_map_full=totals[_C["LOSS_PROC_MAP_FULL"]],
             errno_map_full=totals[_C["LOSS_ERRNO_MAP_FULL"]],
             untimed_exits=totals[_C["LOSS_UNTIMED_EXITS"]],
-            state_unavailable=totals[_C["LOSS_STATE_UNAVAILABLE"]],
+            inflight_map_full=totals[_C["LOSS_INFLIGHT_MAP_FULL"]],
             stale_cpu_state=totals[_C["LOSS_STALE_CPU_STATE"]],
         )
+
+    def _read_inflight(self) -> tuple[InflightCall, ...]:
+        """Return the threads inside a syscall now: parked by BPF, or blocked since start."""
+        assert self._inflight_reader is not None
+        keys, values, count = self._inflight_reader.read()
+        calls: list[InflightCall] = []
+        gone: list[int] = []
+        for index in range(count):
+            (tid,) = struct.unpack_from("<I", keys, 4 * index)
+            enter_ns, tgid, slot, _flags, _ = struct.unpack_from(
+                _INFLIGHT_FORMAT, values, _INFLIGHT_SIZE * index
+            )
+            if not os.path.exists(f"/proc/{tid}"):
+                gone.append(tid)  # killed mid-call without an exit event: free its entry
+                continue
+            calls.append(InflightCall(tid, tgid, slot, enter_ns))
+        if gone:
+            table = self._bpf[b"inflight"]
+            for tid in gone:
+                with contextlib.suppress(KeyError):
+                    del table[table.Key(tid)]
+        seen = {call.tid for call in calls}
+        still_blocked: dict[int, InflightCall] = {}
+        for tid, call in self._blocked_at_start.items():
+            if tid not in seen and _current_syscall(call.tgid, tid) == call.slot:
+                still_blocked[tid] = call
+        self._blocked_at_start = still_blocked
+        if still_blocked:
+            calls.extend(
+                call
+                for call in still_blocked.values()
+                if self._wanted(call.tgid, call.tid, call.slot)
+            )
+        return tuple(calls)
+
+    def _wanted(self, tgid: int, tid: int, slot: int) -> bool:
+        """Apply the pid/tid/syscall filters to a thread found in /proc."""
+        filters = self.config.filters
+        if filters.pids and tgid not in filters.pids:
+            return False
+        if filters.tids and tid not in filters.tids:
+            return False
+        if filters.syscall_names:
+            wanted = {s for name in filters.syscall_names for s in self.names.slots_for(name)}
+            if slot not in wanted:
+                return False
+        return True
 
     def _reclaim_dead(self, processes: dict[tuple[int, int], ProcessCallCounters]) -> None:
         """Free the entries of processes that are gone, one read after they were last seen."""
@@ -345,3 +403,38 @@ class BccSource:
                     del table[table.Key(tgid, slot)]
         tgids = {tgid for tgid, _ in processes}
         self._reclaim_pending = {tgid for tgid in tgids if not os.path.exists(f"/proc/{tgid}")}
+
+
+def _current_syscall(tgid: int, tid: int) -> int | None:
+    """Return the syscall a thread is blocked in (from /proc), or None when it is not."""
+    try:
+        with open(f"/proc/{tgid}/task/{tid}/syscall", "rb") as status:
+            first = status.read().split(b" ", 1)[0]
+    except OSError:
+        return None
+    if not first.lstrip(b"-").isdigit() or first.startswith(b"-"):
+        return None  # "running", or -1 (not in a syscall)
+    nr = int(first)
+    return nr if 0 <= nr < _C["SLOTS_PER_ABI"] else None
+
+
+def blocked_threads(names: SyscallNames, now_ns: int) -> dict[int, InflightCall]:
+    """Return the threads already blocked in a syscall, seen from /proc, keyed by tid."""
+    found: dict[int, InflightCall] = {}
+    own = os.getpid()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == own:
+            continue
+        tgid = int(entry.name)
+        try:
+            # Kernel threads have no executable; their zeroed registers would read as read(2).
+            os.readlink(f"/proc/{tgid}/exe")
+            tids = [int(name) for name in os.listdir(f"/proc/{tgid}/task")]
+        except OSError:
+            continue
+        for tid in tids:
+            nr = _current_syscall(tgid, tid)
+            if nr is not None:
+                # /proc reports the task's own ABI; a compat task is shown with native names.
+                found[tid] = InflightCall(tid, tgid, nr, now_ns, lower_bound=True)
+    return found
