@@ -144,7 +144,7 @@ def test_make_run_passes_args_and_prints_three_json_lines() -> None:
 
 def test_batch_text_shows_a_workload(workload_factory) -> None:
     workload = workload_factory("--getppid=300")
-    process = start_cli("--batch", "-i", "0.5", "-n", "4", "-p", str(workload.pid))
+    process = start_cli("--batch", "-i", "0.5", "-n", "6", "-p", str(workload.pid))
     first: list[str] = []
     feeder = threading.Thread(target=_feed_when_attached, args=(process, workload, first))
     feeder.start()
