@@ -28,6 +28,18 @@ def raw_syscall(number: int) -> int:
     return int(_libc.syscall(ctypes.c_long(number)))
 
 
+def paced_getppid(rate: float, seconds: float) -> None:
+    """Call getppid at about `rate` per second for `seconds`, in 10 ms slices."""
+    per_slice = max(1, round(rate / 100))
+    end = time.monotonic() + seconds
+    next_slice = time.monotonic()
+    while next_slice < end:
+        for _ in range(per_slice):
+            os.getppid()
+        next_slice += 0.01
+        time.sleep(max(0.0, next_slice - time.monotonic()))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--name", required=True)
@@ -37,6 +49,13 @@ def main() -> int:
     parser.add_argument("--sleep-ms", type=float, default=2.0)
     parser.add_argument("--bad-nr", type=int, default=0, help="calls of an out-of-table id")
     parser.add_argument("--rounds", type=int, default=1, help="wait for 'go' this many times")
+    parser.add_argument("--phases", default="", help="then RATE:SECONDS,... of paced getppid calls")
+    parser.add_argument(
+        "--novel",
+        type=int,
+        default=0,
+        help="at the end, this many getuid calls (never made before)",
+    )
     parser.add_argument(
         "--hot-seconds",
         type=float,
@@ -61,6 +80,10 @@ def main() -> int:
             time.sleep(args.sleep_ms / 1000)
         for _ in range(args.bad_nr):
             raw_syscall(1000)
+        for phase in filter(None, args.phases.split(",")):
+            paced_getppid(*map(float, phase.split(":")))
+        for _ in range(args.novel):
+            os.getuid()
         hot_until = time.monotonic() + args.hot_seconds
         while time.monotonic() < hot_until:
             for _ in range(1000):

@@ -7,6 +7,7 @@ import resource
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Sequence
 
 from textual import events
@@ -17,6 +18,7 @@ from textual.screen import Screen
 
 from tui.collector import Collector
 from tui.config import Config
+from tui.model.anomaly import AnomalySettings
 from tui.model.names import SyscallNames
 from tui.model.readings import RawReading
 from tui.model.snapshot import (
@@ -31,9 +33,12 @@ from tui.paths import resource_dir
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.drilldown import ProcessScreen, SyscallScreen
 from tui.screens.help import HelpScreen
+from tui.screens.views import AnomalyScreen, ErrorsScreen, InflightScreen
 from tui.sources.base import Source
 from tui.widgets.status import StatusFacts
+from tui.widgets.tables import LoggedAnomaly
 
+ANOMALY_LOG_SIZE = 500
 INTERVAL_STEPS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
@@ -63,6 +68,10 @@ class SyscallTopApp(App[int]):
         Binding("plus,equals_sign", "slower", "+Interval", show=False),
         Binding("minus", "faster", "-Interval", show=False),
         Binding("t", "toggle_theme", "Theme", show=False),
+        Binding("i", "inflight", "In flight"),
+        Binding("a", "anomalies", "Anomalies"),
+        Binding("e", "errors", "Errors", show=False),
+        Binding("b", "reset_baseline", "Reset baseline", show=False),
     ]
 
     def __init__(
@@ -78,7 +87,10 @@ class SyscallTopApp(App[int]):
         self.config = config
         self.source = source
         self.names = names
-        self.stream = SnapshotStream(names, describe)
+        self.stream = SnapshotStream(
+            names, describe, AnomalySettings(deviations=config.anomaly_sensitivity)
+        )
+        self.anomaly_log: deque[LoggedAnomaly] = deque(maxlen=ANOMALY_LOG_SIZE)
         self.facts = facts or default_facts(config, source)
         self.start_collector = start_collector
         self.interval_s = config.interval_s
@@ -152,7 +164,10 @@ class SyscallTopApp(App[int]):
                 self.apply_snapshot(snapshot, None)
 
     def apply_snapshot(self, snapshot: Snapshot, own_cpu_pct: float | None) -> None:
-        """Take a new interval; redraw unless paused."""
+        """Take a new interval; redraw unless paused (the anomaly log records either way)."""
+        for anomaly in snapshot.anomalies:
+            sequence = self.anomaly_log[0].sequence + 1 if self.anomaly_log else 1
+            self.anomaly_log.appendleft(LoggedAnomaly(sequence, anomaly))
         self.snapshot = snapshot
         self.own_cpu_pct = own_cpu_pct
         if self.paused:
@@ -177,6 +192,18 @@ class SyscallTopApp(App[int]):
         if self.failures_only:
             notes.append("failures only")
         return ", ".join(notes)
+
+    def text_matches(self, *texts: str) -> bool:
+        """Return True when the / filter is empty or found in any of `texts`."""
+        return self._matches(*texts)
+
+    def is_flagged_slot(self, slot: int) -> bool:
+        """Return True when a syscall is above its baseline (or just did something new)."""
+        return self.shown_snapshot is not None and slot in self.shown_snapshot.flagged_slots
+
+    def is_flagged_pid(self, pid: int) -> bool:
+        """Return True when a process is above its baseline (or just did something new)."""
+        return self.shown_snapshot is not None and pid in self.shown_snapshot.flagged_pids
 
     def _matches(self, *texts: str) -> bool:
         needle = self.filter_text.lower()
@@ -263,6 +290,24 @@ class SyscallTopApp(App[int]):
         """Switch between the dark and the light theme."""
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
+    def action_inflight(self) -> None:
+        """Show the threads inside a syscall right now."""
+        self.push_screen(InflightScreen())
+
+    def action_anomalies(self) -> None:
+        """Show the anomaly log."""
+        self.push_screen(AnomalyScreen())
+
+    def action_errors(self) -> None:
+        """Show errors by errno, syscall and process."""
+        self.push_screen(ErrorsScreen())
+
+    def action_reset_baseline(self) -> None:
+        """Forget the anomaly baselines (the collector applies it before the next interval)."""
+        self.stream.reset_requested = True
+        self.anomaly_log.clear()
+        self.notify("anomaly baseline reset: warming up again", timeout=3)
+
     def open_syscall(self, slot: int) -> None:
         """Drill down into a syscall's callers."""
         self.push_screen(SyscallScreen(slot))
@@ -284,6 +329,12 @@ class SyscallTopApp(App[int]):
         yield SystemCommand("Longer interval", "Update less often", self.action_slower)
         yield SystemCommand("Shorter interval", "Update more often", self.action_faster)
         yield SystemCommand("Toggle theme", "Dark or light", self.action_toggle_theme)
+        yield SystemCommand("In flight", "Threads inside a syscall now", self.action_inflight)
+        yield SystemCommand("Anomalies", "The anomaly log", self.action_anomalies)
+        yield SystemCommand("Errors", "Errors by errno, syscall, process", self.action_errors)
+        yield SystemCommand(
+            "Reset baseline", "Forget anomaly baselines", self.action_reset_baseline
+        )
         yield SystemCommand("Help", "Every key", self.action_help)
         for command in super().get_system_commands(screen):
             if command.title not in ("Screenshot", "Theme"):

@@ -95,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_argument("-e", "--errno", metavar="NAME", help="only calls failing with NAME")
     look = parser.add_argument_group("display")
     look.add_argument("--theme", choices=("dark", "light"), default="dark", help="colour theme")
+    look.add_argument(
+        "--sensitivity",
+        type=float,
+        default=6.0,
+        metavar="K",
+        help="anomaly threshold in deviations from baseline (default 6; lower flags more)",
+    )
     return parser
 
 
@@ -161,6 +168,8 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         raise UsageError(f"bad count {args.count}: must be at least 1")
     if args.top is not None and args.top <= 0:
         raise UsageError(f"bad --top {args.top}: must be at least 1")
+    if not 1.0 <= args.sensitivity <= 100.0:
+        raise UsageError(f"bad --sensitivity {args.sensitivity}: use 1 to 100")
     if args.sample < 0:
         raise UsageError(f"bad --sample {args.sample}: use 0 (off) or N >= 1")
 
@@ -211,6 +220,7 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         top_n=args.top,
         sample_every=args.sample,
         theme=args.theme,
+        anomaly_sensitivity=args.sensitivity,
         filters=Filters(
             pids=pids,
             tids=tids,
@@ -291,8 +301,12 @@ def run_batch(config: Config, names: SyscallNames) -> int:
     from tui.model.snapshot import SnapshotStream
     from tui.procinfo import ProcessInfo
 
+    from tui.model.anomaly import AnomalySettings
+
     source = open_live_source(config, names)
-    stream = SnapshotStream(names, ProcessInfo().describe)
+    stream = SnapshotStream(
+        names, ProcessInfo().describe, AnomalySettings(deviations=config.anomaly_sensitivity)
+    )
     limit = config.max_intervals
     printed = 0
     stopping = threading.Event()

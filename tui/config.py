@@ -67,6 +67,7 @@ class Config:
     filters: Filters = field(default_factory=Filters)
     sort_key: str = "count"
     theme: str = "dark"
+    anomaly_sensitivity: float = 6.0
 
     @property
     def max_intervals(self) -> int | None:

@@ -15,6 +15,10 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("x", "failures only: show only syscalls and processes with errors"),
     ("p", "pause the screen (collection continues)"),
     ("+ / -", "longer / shorter interval"),
+    ("i", "in flight: threads inside a syscall now, longest first"),
+    ("a", "anomaly log (rows marked ! are above their baseline)"),
+    ("e", "errors by errno → syscall → failing process"),
+    ("b", "reset the anomaly baseline"),
     ("t", "toggle dark / light theme"),
     ("Ctrl+P", "command palette (same actions)"),
 )

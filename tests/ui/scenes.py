@@ -23,7 +23,7 @@ class Scene:
     name: str
     size: tuple[int, int]
     keys: tuple[str, ...] = ()
-    intervals: int = 6
+    intervals: int = 9
 
 
 SCENES = (
@@ -36,6 +36,9 @@ SCENES = (
     Scene("process-drilldown-100x30", (100, 30), ("tab", "enter")),
     Scene("filter-open-80x24", (80, 24), ("slash", "o", "p", "e", "n")),
     Scene("help-80x24", (80, 24), ("question_mark",)),
+    Scene("anomalies-100x30", (100, 30), ("a",)),
+    Scene("errors-100x30", (100, 30), ("e",)),
+    Scene("inflight-100x30", (100, 30), ("i",)),
 )
 
 

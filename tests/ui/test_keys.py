@@ -271,3 +271,97 @@ async def test_tiny_terminals_do_not_crash() -> None:
             await pilot.pause()
             await pilot.resize_terminal(160, 48)
             await pilot.pause()
+
+
+async def test_i_shows_threads_in_flight_longest_first() -> None:
+    from tui.screens.views import InflightScreen
+
+    app = scene_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.advance(9)
+        await pilot.pause()
+        await pilot.press("i")
+        assert isinstance(app.screen, InflightScreen)
+        rows = app.screen.query_one("#inflight").rows_in_order()
+        assert [(r.tid, r.name, r.lower_bound) for r in rows] == [
+            (2025, "read", True),
+            (1340, "fdatasync", False),
+        ]
+        assert rows[1].elapsed_ns == 6_000_000_000  # tick 9 - tick 3, one second each
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_anomalies_are_marked_logged_and_reset_with_b() -> None:
+    from tui.screens.views import AnomalyScreen
+
+    app = scene_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(7)
+        await pilot.pause()
+        assert not app.anomaly_log  # steady scenario, warm-up over: nothing flagged
+        app.advance(2)  # tick 8: nginx's read jumps x40, postgres starts calling ptrace
+        await pilot.pause()
+        described = [entry.anomaly.describe() for entry in app.anomaly_log]
+        assert "first ptrace by postgres[1337] since baseline" in described
+        assert any(d.startswith("rate read by nginx[4242]") for d in described)
+        ptrace = next(e.anomaly for e in app.anomaly_log if e.anomaly.syscall == "ptrace")
+        assert ptrace.severity == "high"
+        # Flagged rows start with "!" (readable without colour).
+        read_row = next(r for r in syscalls(app).rows_in_order() if r.name == "read")
+        assert syscalls(app)._cells[str(read_row.slot)][0][0] == "!read"
+        assert processes(app)._cells["4242"][1][0] == "!nginx"
+        assert "anomalous" in app.screen.query_one("#status").plain
+        await pilot.press("a")
+        assert isinstance(app.screen, AnomalyScreen)
+        assert app.screen.query_one("#anomalies").row_count == len(app.anomaly_log)
+        await pilot.press("b")
+        assert not app.anomaly_log
+        app.advance(1)
+        assert app.stream.detector.warming_up
+
+
+async def test_e_shows_errors_by_errno_and_enter_opens_the_syscall() -> None:
+    from tui.screens.views import ErrorsScreen
+
+    app = scene_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.advance(5)
+        await pilot.pause()
+        await pilot.press("e")
+        assert isinstance(app.screen, ErrorsScreen)
+        rows = app.screen.query_one("#errors").rows_in_order()
+        assert (rows[0].errno, rows[0].syscall.name, rows[0].top_caller) == (
+            "ETIMEDOUT",
+            "futex",
+            "postgres[1337]",
+        )
+        assert {(r.errno, r.syscall.name) for r in rows} >= {
+            ("ENOENT", "openat"),
+            ("EAGAIN", "read"),
+        }
+        await pilot.press("enter")
+        assert isinstance(app.screen, SyscallScreen)
+
+
+def test_batch_json_carries_anomalies_and_inflight() -> None:
+    from tui.export.batch import snapshot_json
+    from tui.model.names import SyscallNames
+    from tui.model.snapshot import SnapshotStream
+    from tui.sources.fake_source import FakeSource
+
+    source, stream = FakeSource(), SnapshotStream(SyscallNames("x86_64"))
+    lines = [stream.push(source.read()) for _ in range(10)]
+    data = snapshot_json(lines[-2])  # tick 8
+    kinds = {(a["kind"], a["syscall"], a["pid"]) for a in data["anomalies"]}
+    assert ("novel", "ptrace", 1337) in kinds
+    assert ("rate", "read", 4242) in kinds
+    assert {i["syscall"] for i in data["inflight"]} == {"read", "fdatasync"}
+    assert set(data["inflight"][0]) == {
+        "pid",
+        "tid",
+        "comm",
+        "syscall",
+        "elapsed_ns",
+        "lower_bound",
+    }

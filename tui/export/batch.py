@@ -67,6 +67,19 @@ def snapshot_json(snapshot: Snapshot, top_n: int | None = None) -> dict[str, Any
             }
             for row in processes
         ],
+        "anomalies": [
+            {
+                "time": iso_time(anomaly.wall_time),
+                "kind": anomaly.kind,
+                "syscall": anomaly.syscall,
+                "pid": anomaly.pid,
+                "comm": safe_text(anomaly.comm),
+                "value": round(anomaly.value, 3),
+                "baseline": round(anomaly.baseline, 3),
+                "severity": anomaly.severity,
+            }
+            for anomaly in snapshot.anomalies
+        ],
         "inflight": [
             {
                 "pid": row.pid,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
+from tui.model.anomaly import Anomaly, AnomalyDetector, AnomalySettings, Observation
 from tui.model.histogram import EMPTY_LATENCY, LatencySummary, highest_bound_ns
 from tui.model.history import RateHistory
 from tui.model.names import SyscallNames, errno_name
@@ -185,6 +186,10 @@ class Snapshot:
     processes: tuple[ProcessRow, ...]
     samples: tuple[SampleRow, ...]
     inflight: tuple[InflightRow, ...] = ()
+    anomalies: tuple[Anomaly, ...] = ()
+    flagged_slots: frozenset[int] = frozenset()
+    flagged_pids: frozenset[int] = frozenset()
+    warming_up: bool = False
     syscall_trends: dict[int, tuple[float, ...]] = field(default_factory=dict)
     process_trends: dict[int, tuple[float, ...]] = field(default_factory=dict)
 
@@ -472,9 +477,16 @@ def _process_rows(
 class SnapshotStream:
     """Turn a sequence of readings into snapshots, keeping the previous reading."""
 
-    def __init__(self, names: SyscallNames, describe: DescribeProcess = kernel_identity) -> None:
+    def __init__(
+        self,
+        names: SyscallNames,
+        describe: DescribeProcess = kernel_identity,
+        anomaly_settings: AnomalySettings | None = None,
+    ) -> None:
         self.names = names
         self.describe = describe
+        self.detector = AnomalyDetector(anomaly_settings)
+        self.reset_requested = False
         self.previous: RawReading | None = None
         self._recent_samples: tuple[SampleRow, ...] = ()
         self._syscall_history = RateHistory()
@@ -491,8 +503,23 @@ class SnapshotStream:
         self._recent_samples = snapshot.samples
         self._syscall_history.record({row.slot: row.rate for row in snapshot.syscalls if row.count})
         self._process_history.record({row.pid: row.rate for row in snapshot.processes})
+        if self.reset_requested:  # asked from another thread; applied here, between intervals
+            self.reset_requested = False
+            self.detector.reset()
+        anomalies = self.detector.observe(
+            snapshot.wall_time, observations(snapshot), process_calls(snapshot)
+        )
+        active = self.detector.active_keys()
+        flagged_slots = {int(key[1]) for key in active if key[0] == "sys"}  # type: ignore[call-overload]
+        flagged_slots |= {anomaly.slot for anomaly in anomalies}
+        flagged_pids = {int(key[1]) for key in active if key[0] == "pid"}  # type: ignore[call-overload]
+        flagged_pids |= {anomaly.pid for anomaly in anomalies if anomaly.pid is not None}
         return replace(
             snapshot,
+            anomalies=tuple(anomalies),
+            flagged_slots=frozenset(flagged_slots),
+            flagged_pids=frozenset(flagged_pids),
+            warming_up=self.detector.warming_up,
             syscall_trends={
                 row.slot: self._syscall_history.series(row.slot) for row in snapshot.syscalls
             },
@@ -500,3 +527,54 @@ class SnapshotStream:
                 row.pid: self._process_history.series(row.pid) for row in snapshot.processes
             },
         )
+
+
+def observations(snapshot: Snapshot) -> list[Observation]:
+    """Return the series the anomaly detector watches, for one interval."""
+    found: list[Observation] = []
+    for row in snapshot.syscalls:
+        if not row.count:
+            continue
+        found.append(
+            Observation("rate", ("sys", row.slot, "rate"), row.rate, row.label, row.slot, None, "")
+        )
+        found.append(
+            Observation(
+                "errors", ("sys", row.slot, "errors"), row.error_rate, row.label, row.slot, None, ""
+            )
+        )
+        if row.latency.p99_ns is not None:
+            found.append(
+                Observation(
+                    "latency",
+                    ("sys", row.slot, "latency"),
+                    float(row.latency.p99_ns),
+                    row.label,
+                    row.slot,
+                    None,
+                    "",
+                    calls=sum(row.hist),
+                )
+            )
+    for process in snapshot.processes:
+        for call in process.syscalls:
+            found.append(
+                Observation(
+                    "rate",
+                    ("pid", process.pid, call.slot),
+                    call.rate,
+                    call.label,
+                    call.slot,
+                    process.pid,
+                    process.comm,
+                )
+            )
+    return found
+
+
+def process_calls(snapshot: Snapshot) -> dict[int, tuple[str, list[tuple[int, str]]]]:
+    """Return each active process's comm and the (slot, name) of the syscalls it made."""
+    return {
+        process.pid: (process.comm, [(call.slot, call.name) for call in process.syscalls])
+        for process in snapshot.processes
+    }

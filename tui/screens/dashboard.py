@@ -48,8 +48,8 @@ class DashboardScreen(Screen[None]):
         yield StatusBar(id="status")
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield TopSyscallsTable(app.syscall_trend, id="syscalls")
-                yield ProcessRatesTable(app.process_trend, id="processes")
+                yield TopSyscallsTable(app.syscall_trend, app.is_flagged_slot, id="syscalls")
+                yield ProcessRatesTable(app.process_trend, app.is_flagged_pid, id="processes")
             yield SyscallDetail(id="detail")
         yield Input(
             placeholder="filter by syscall name or comm (Enter keeps, Esc clears)", id="filter"

@@ -9,6 +9,7 @@ from tui.model.names import COMPAT_SLOT_BASE, INVALID_SLOT
 from tui.model.readings import (
     HIST_BUCKETS,
     CallCounters,
+    InflightCall,
     LossCounters,
     ProcessCallCounters,
     RawReading,
@@ -28,6 +29,9 @@ class FakeCall:
     errors_per_second: int = 0
     errno_value: int = 0
     latency_bucket: int = 10
+    starts_at_tick: int = 0
+    surge_at_tick: int | None = None
+    surge_factor: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +54,7 @@ def default_scenario() -> tuple[FakeProcess, ...]:
             33,
             (
                 FakeCall(232, 1800, latency_bucket=14),  # epoll_wait
-                FakeCall(0, 1200, 40, 11, 11),  # read, EAGAIN
+                FakeCall(0, 1200, 40, 11, 11, surge_at_tick=8, surge_factor=40),  # read
                 FakeCall(1, 1100, latency_bucket=12),  # write
                 FakeCall(257, 300, 120, 2, 13),  # openat, ENOENT
             ),
@@ -64,6 +68,7 @@ def default_scenario() -> tuple[FakeProcess, ...]:
                 FakeCall(18, 400, latency_bucket=16),  # pwrite64
                 FakeCall(75, 50, latency_bucket=21),  # fdatasync
                 FakeCall(202, 600, 200, 110, 18),  # futex, ETIMEDOUT
+                FakeCall(101, 2, 2, 1, 12, starts_at_tick=8),  # ptrace, EPERM: new at tick 8
             ),
         ),
         FakeProcess(
@@ -124,10 +129,14 @@ class FakeSource:
             if self.tick < process.starts_at_tick:
                 continue
             for call in process.calls:
+                if self.tick < call.starts_at_tick:
+                    continue
                 counters = self._counters.setdefault(
                     (process.pid, call.slot), [0, 0, 0, 0] + [0] * HIST_BUCKETS
                 )
-                calls = round(call.per_second * self.interval_s * (10 + wobble) / 10)
+                surging = call.surge_at_tick is not None and self.tick >= call.surge_at_tick
+                per_second = call.per_second * (call.surge_factor if surging else 1)
+                calls = round(per_second * self.interval_s * (10 + wobble) / 10)
                 errors = min(calls, round(call.errors_per_second * self.interval_s))
                 duration = (1 << call.latency_bucket) + (1 << call.latency_bucket) // 3
                 counters[0] += calls
@@ -164,6 +173,13 @@ class FakeSource:
                 counters=_counters(counters),
             )
         samples = tuple(self._samples())
+        now_ns = int(self.tick * self.interval_s * 1e9)
+        inflight = (
+            # A postgres backend stuck in fdatasync since tick 3, a backup blocked in read(2)
+            # since before collection started (elapsed is a lower bound).
+            InflightCall(1340, 1337, 75, int(3 * self.interval_s * 1e9)),
+            InflightCall(2025, 2024, 0, 0, lower_bound=True),
+        )
         return RawReading(
             monotonic_ns=int(self.tick * self.interval_s * 1e9),
             wall_time=FAKE_EPOCH + self.tick * self.interval_s,
@@ -172,6 +188,7 @@ class FakeSource:
             processes=processes,
             loss=LossCounters(lost_samples=self._lost_samples),
             samples=samples,
+            inflight=tuple(call for call in inflight if call.enter_ns <= now_ns),
         )
 
     def _samples(self) -> list[SampleEvent]:

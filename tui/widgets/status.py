@@ -57,6 +57,9 @@ class StatusBar(Static):
             )
             lost = totals.loss.lost_samples
             line.append(f"lost {compact(lost)} ", style="bold reverse red" if lost else "dim")
+            if snapshot.flagged_slots or snapshot.flagged_pids:
+                flagged = len(snapshot.flagged_slots) + len(snapshot.flagged_pids)
+                line.append(f"! {flagged} anomalous ", style="bold reverse yellow")
             dropped = totals.loss.proc_map_full + totals.loss.errno_map_full
             if dropped:
                 line.append(f"dropped {compact(dropped)} ", style="bold reverse red")

@@ -6,13 +6,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tui.model.snapshot import ProcessRow, ProcessSyscallRow, SyscallRow
+from tui.model.anomaly import Anomaly
+from tui.model.snapshot import InflightRow, ProcessRow, ProcessSyscallRow, SyscallRow
 from tui.widgets.format import compact, duration, percent, sparkline
 from tui.widgets.keyed_table import Cell, Column, KeyedTable
 
-TREND_WIDTH = 7
+TREND_WIDTH = 6
 ERROR_STYLE = "bold red"
 TREND_STYLE = "cyan"
+FLAG_STYLE = "bold yellow"
+FLAG = "!"  # readable without colour: flagged rows start with it
+
+
+def _flagged(text: str, flagged: bool) -> Cell:
+    return (f"{FLAG}{text}", FLAG_STYLE) if flagged else (f" {text}", "")
 
 
 def _trend(series: Callable[[Any], Sequence[float]]) -> Callable[[Any], Cell]:
@@ -48,9 +55,22 @@ def _latency_columns(latency_of: Callable[[Any], Any], width: int) -> list[Colum
 class TopSyscallsTable(KeyedTable[SyscallRow]):
     """The hottest syscalls: rate, share, errors, latency and trend."""
 
-    def __init__(self, trends: Callable[[int], Sequence[float]], *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        trends: Callable[[int], Sequence[float]],
+        flagged: Callable[[int], bool] = lambda slot: False,
+        *,
+        id: str | None = None,
+    ) -> None:
         columns: list[Column[SyscallRow]] = [
-            Column("name", "SYSCALL", 14, lambda r: r.label, lambda r: r.label, numeric=False),
+            Column(
+                "name",
+                "SYSCALL",
+                15,
+                lambda r: _flagged(r.label, flagged(r.slot)),
+                lambda r: r.label,
+                numeric=False,
+            ),
             Column("nr", "NR", 3, lambda r: str(r.nr) if r.nr >= 0 else "?", lambda r: r.nr),
             Column("rate", "RATE/s", 6, lambda r: compact(r.rate), lambda r: r.rate),
             Column("share", "SHARE%", 6, lambda r: percent(r.share), lambda r: r.share),
@@ -84,10 +104,23 @@ class TopSyscallsTable(KeyedTable[SyscallRow]):
 class ProcessRatesTable(KeyedTable[ProcessRow]):
     """The busiest processes: who, how fast, how often failing, their top syscall."""
 
-    def __init__(self, trends: Callable[[int], Sequence[float]], *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        trends: Callable[[int], Sequence[float]],
+        flagged: Callable[[int], bool] = lambda pid: False,
+        *,
+        id: str | None = None,
+    ) -> None:
         columns: list[Column[ProcessRow]] = [
             Column("pid", "PID", 7, lambda r: str(r.pid), lambda r: r.pid),
-            Column("comm", "COMM", 15, lambda r: r.comm, lambda r: r.comm, numeric=False),
+            Column(
+                "comm",
+                "COMM",
+                16,
+                lambda r: _flagged(r.comm, flagged(r.pid)),
+                lambda r: r.comm,
+                numeric=False,
+            ),
             Column("user", "USER", 8, lambda r: r.user, lambda r: r.user, numeric=False),
             Column("rate", "RATE/s", 6, lambda r: compact(r.rate), lambda r: r.rate),
             Column(
@@ -174,3 +207,119 @@ class CallersTable(KeyedTable[CallerRow]):
             *_latency_columns(lambda r: r.call.latency, 7),
         ]
         super().__init__(columns, row_key=lambda r: str(r.process.pid), sort_key="rate", id=id)
+
+
+class InflightTable(KeyedTable[InflightRow]):
+    """Threads inside a syscall right now, longest first."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        columns: list[Column[InflightRow]] = [
+            Column(
+                "elapsed",
+                "ELAPSED",
+                9,
+                lambda r: ("≥" if r.lower_bound else "") + duration(r.elapsed_ns),
+                lambda r: r.elapsed_ns,
+            ),
+            Column("pid", "PID", 7, lambda r: str(r.pid), lambda r: r.pid),
+            Column("tid", "TID", 7, lambda r: str(r.tid), lambda r: r.tid),
+            Column("comm", "COMM", 16, lambda r: r.comm, lambda r: r.comm, numeric=False),
+            Column("syscall", "SYSCALL", 18, lambda r: r.label, lambda r: r.label, numeric=False),
+        ]
+        super().__init__(columns, row_key=lambda r: str(r.tid), sort_key="elapsed", id=id)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedAnomaly:
+    """An anomaly with its place in the log."""
+
+    sequence: int
+    anomaly: Anomaly
+
+
+class AnomalyLogTable(KeyedTable[LoggedAnomaly]):
+    """Every anomaly since start (or the last reset), newest first."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        from datetime import datetime, timezone
+
+        def clock(entry: LoggedAnomaly) -> str:
+            stamp = datetime.fromtimestamp(entry.anomaly.wall_time, tz=timezone.utc)
+            return stamp.strftime("%H:%M:%S")
+
+        columns: list[Column[LoggedAnomaly]] = [
+            Column("time", "UTC", 8, clock, lambda e: e.sequence, numeric=False),
+            Column(
+                "kind", "KIND", 7, lambda e: e.anomaly.kind, lambda e: e.anomaly.kind, numeric=False
+            ),
+            Column(
+                "severity",
+                "SEV",
+                6,
+                lambda e: (e.anomaly.severity, ERROR_STYLE if e.anomaly.severity == "high" else ""),
+                lambda e: e.anomaly.severity,
+                numeric=False,
+            ),
+            Column(
+                "what",
+                "WHAT",
+                60,
+                lambda e: e.anomaly.describe(),
+                lambda e: e.anomaly.describe(),
+                numeric=False,
+            ),
+        ]
+        super().__init__(columns, row_key=lambda e: str(e.sequence), sort_key="time", id=id)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRow:
+    """One (errno, syscall) pair this interval, with its busiest failing caller."""
+
+    errno: str
+    syscall: SyscallRow
+    count: int
+    top_caller: str
+
+
+class ErrorsTable(KeyedTable[ErrorRow]):
+    """Errors by errno, then syscall, then the process failing most."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        columns: list[Column[ErrorRow]] = [
+            Column(
+                "errno",
+                "ERRNO",
+                12,
+                lambda r: (r.errno, ERROR_STYLE),
+                lambda r: r.errno,
+                numeric=False,
+            ),
+            Column(
+                "syscall",
+                "SYSCALL",
+                16,
+                lambda r: r.syscall.label,
+                lambda r: r.syscall.label,
+                numeric=False,
+            ),
+            Column("count", "COUNT", 7, lambda r: compact(r.count), lambda r: r.count),
+            Column(
+                "share",
+                "%CALLS",
+                7,
+                lambda r: percent(100 * r.count / r.syscall.count if r.syscall.count else 0),
+                lambda r: r.count / max(r.syscall.count, 1),
+            ),
+            Column(
+                "caller",
+                "TOP FAILING CALLER",
+                24,
+                lambda r: r.top_caller,
+                lambda r: r.top_caller,
+                numeric=False,
+            ),
+        ]
+        super().__init__(
+            columns, row_key=lambda r: f"{r.errno}/{r.syscall.slot}", sort_key="count", id=id
+        )
