@@ -298,10 +298,9 @@ def run_batch(config: Config, names: SyscallNames) -> int:
     """Print one table or JSON line per interval until -n/-d or a signal."""
     from tui.collector import paced_readings
     from tui.export.batch import json_line, text_table
+    from tui.model.anomaly import AnomalySettings
     from tui.model.snapshot import SnapshotStream
     from tui.procinfo import ProcessInfo
-
-    from tui.model.anomaly import AnomalySettings
 
     source = open_live_source(config, names)
     stream = SnapshotStream(
