@@ -53,7 +53,7 @@ def test_steady_noisy_load_for_a_minute_raises_nothing() -> None:
 
 def test_low_rates_do_not_alarm_below_the_floor() -> None:
     detector = AnomalyDetector()
-    assert feed(detector, [0.5] * 8 + [15.0]) == [[]] * 9  # x30 but under min_rate 20/s
+    assert feed(detector, [0.5] * 8 + [15.0]) == [[]] * 9  # x30 but under min_rate 50/s
 
 
 def test_error_rate_spike() -> None:
@@ -112,3 +112,30 @@ def test_stream_flags_a_fake_process_that_jumps_and_not_its_neighbours() -> None
     assert (10, "rate", 2, "getppid") in seen
     assert not [entry for entry in seen if entry[2] == 1]
     assert all(tick in (10, 11) for tick, *_ in seen)
+
+
+def test_latency_spikes_under_a_millisecond_are_not_alarms() -> None:
+    detector = AnomalyDetector()
+    flags = feed(
+        detector, [500.0] * 8 + [400_000.0], kind="latency", key=("sys", 3, "latency"), calls=500
+    )
+    assert flags[-1] == []  # x800, but a 0.4 ms p99 is not "slow"
+
+
+def test_waiting_syscalls_have_no_latency_series() -> None:
+    from tui.model.snapshot import observations
+
+    source, stream = FakeSource(), SnapshotStream(NAMES)
+    stream.push(source.read())
+    snapshot = stream.push(source.read())
+    latency_names = {o.syscall for o in observations(snapshot) if o.kind == "latency"}
+    assert "futex" not in latency_names and "epoll_wait" not in latency_names
+    assert "openat" in latency_names
+
+
+def test_routine_housekeeping_calls_are_never_novel() -> None:
+    detector = AnomalyDetector()
+    for index in range(8):
+        detector.observe(float(index), [], {7: ("worker", [(0, "read")])})
+    found = detector.observe(9.0, [], {7: ("worker", [(0, "read"), (12, "brk"), (9, "mmap")])})
+    assert found == []

@@ -58,6 +58,71 @@ SECURITY_SYSCALLS = frozenset(
 FORGET_AFTER_INTERVALS = 600
 
 
+# Housekeeping any healthy process starts calling at random (allocator, locks, timers): a
+# first use of these is not news, so they never count as novel.
+ROUTINE_SYSCALLS = frozenset(
+    {
+        "brk",
+        "mmap",
+        "munmap",
+        "mremap",
+        "madvise",
+        "mprotect",
+        "futex",
+        "sched_yield",
+        "getrandom",
+        "clock_gettime",
+        "gettimeofday",
+        "time",
+        "rt_sigprocmask",
+        "restart_syscall",
+        "rseq",
+        "set_robust_list",
+    }
+)
+
+# Syscalls whose latency is mostly waiting (for data, events, time, children): a long one is
+# an idle program, not a slow kernel, so they are left out of latency anomalies.
+WAITING_SYSCALLS = frozenset(
+    {
+        "read",
+        "readv",
+        "recvfrom",
+        "recvmsg",
+        "recvmmsg",
+        "poll",
+        "ppoll",
+        "select",
+        "pselect6",
+        "epoll_wait",
+        "epoll_pwait",
+        "epoll_pwait2",
+        "futex",
+        "futex_waitv",
+        "nanosleep",
+        "clock_nanosleep",
+        "wait4",
+        "waitid",
+        "pause",
+        "rt_sigsuspend",
+        "rt_sigtimedwait",
+        "accept",
+        "accept4",
+        "msgrcv",
+        "semop",
+        "semtimedop",
+        "io_getevents",
+        "io_pgetevents",
+        "io_uring_enter",
+        "mq_timedreceive",
+        "sigsuspend",
+        "flock",
+        "inotify_read",
+        "getrandom",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class AnomalySettings:
     """How sensitive detection is; larger `deviations` means fewer, surer alarms."""
@@ -65,9 +130,10 @@ class AnomalySettings:
     deviations: float = 6.0
     rate_factor: float = 5.0
     latency_factor: float = 8.0
-    min_rate: float = 20.0
-    min_error_rate: float = 5.0
+    min_rate: float = 50.0
+    min_error_rate: float = 10.0
     min_latency_calls: int = 50
+    min_latency_ns: float = 1_000_000.0
     warmup_intervals: int = 5
     smoothing: float = 0.2
 
@@ -157,7 +223,7 @@ class AnomalyDetector:
         factor = settings.latency_factor if kind == "latency" else settings.rate_factor
         floor = settings.min_error_rate if kind == "errors" else settings.min_rate
         if kind == "latency":
-            floor = 0.0
+            floor = settings.min_latency_ns
         spread = max(baseline.deviation, 0.05 * baseline.mean, 1.0)
         return max(baseline.mean * factor, baseline.mean + settings.deviations * spread, floor)
 
@@ -212,7 +278,7 @@ class AnomalyDetector:
                 if slot in history.slots:
                     continue
                 history.slots.add(slot)
-                if formed:
+                if formed and name not in ROUTINE_SYSCALLS:
                     found.append(
                         Anomaly(
                             wall_time=wall_time,

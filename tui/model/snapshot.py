@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from tui.model.anomaly import Anomaly, AnomalyDetector, AnomalySettings, Observation
+from tui.model.anomaly import (
+    WAITING_SYSCALLS,
+    Anomaly,
+    AnomalyDetector,
+    AnomalySettings,
+    Observation,
+)
 from tui.model.histogram import EMPTY_LATENCY, LatencySummary, highest_bound_ns
 from tui.model.history import RateHistory
 from tui.model.names import SyscallNames, errno_name
@@ -543,7 +549,7 @@ def observations(snapshot: Snapshot) -> list[Observation]:
                 "errors", ("sys", row.slot, "errors"), row.error_rate, row.label, row.slot, None, ""
             )
         )
-        if row.latency.p99_ns is not None:
+        if row.latency.p99_ns is not None and row.name not in WAITING_SYSCALLS:
             found.append(
                 Observation(
                     "latency",
