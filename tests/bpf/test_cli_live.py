@@ -53,25 +53,29 @@ def summed(lines: list[dict], name: str) -> tuple[int, int, dict[str, int]]:
     return count, errors, errnos
 
 
-def _feed_when_attached(process: subprocess.Popen[str], workload, first_line: list[str]) -> None:
-    """Start the workload once the first interval line shows the program is attached."""
-    assert process.stdout is not None
-    first_line.append(process.stdout.readline())
-    workload.go()
+def run_cli_with_workload(workload, *args: str) -> str:
+    """Run the CLI; start the workload once the first interval shows it attached; stdout."""
+    process = start_cli(*args)
+    first_line: list[str] = []
+
+    def feed() -> None:
+        assert process.stdout is not None
+        first_line.append(process.stdout.readline())
+        workload.go()
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    stdout, stderr = process.communicate(timeout=60)
+    feeder.join()
+    assert process.returncode == 0, stderr
+    return first_line[0] + stdout
 
 
 @pytest.mark.parametrize("how", ["comm", "pid"])
 def test_json_exact_counts_for_a_renamed_workload(how: str, workload_factory) -> None:
     workload = workload_factory("--getppid=777", "--enoent=23", "--sleeps=9")
     selector = ["--comm", workload.name] if how == "comm" else ["-p", str(workload.pid)]
-    process = start_cli("--json", "-i", "0.5", "-n", "6", *selector)
-    first: list[str] = []
-    feeder = threading.Thread(target=_feed_when_attached, args=(process, workload, first))
-    feeder.start()
-    stdout, stderr = process.communicate(timeout=60)
-    feeder.join()
-    assert process.returncode == 0, stderr
-    lines = json_lines(first[0] + stdout)
+    lines = json_lines(run_cli_with_workload(workload, "--json", "-i", "0.5", "-n", "6", *selector))
     assert len(lines) == 6
     assert summed(lines, "getppid")[0] == 777
     assert summed(lines, "openat") == (23, 23, {"ENOENT": 23})
@@ -144,14 +148,9 @@ def test_make_run_passes_args_and_prints_three_json_lines() -> None:
 
 def test_batch_text_shows_a_workload(workload_factory) -> None:
     workload = workload_factory("--getppid=300")
-    process = start_cli("--batch", "-i", "0.5", "-n", "6", "-p", str(workload.pid))
-    first: list[str] = []
-    feeder = threading.Thread(target=_feed_when_attached, args=(process, workload, first))
-    feeder.start()
-    stdout, stderr = process.communicate(timeout=60)
-    feeder.join()
-    assert process.returncode == 0, stderr
-    text = first[0] + stdout
+    text = run_cli_with_workload(
+        workload, "--batch", "-i", "0.5", "-n", "6", "-p", str(workload.pid)
+    )
     assert "getppid" in text
     assert workload.name in text
 

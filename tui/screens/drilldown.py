@@ -78,7 +78,7 @@ class SyscallScreen(DrillDownScreen):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         with Horizontal(id="drill-main"):
-            yield CallersTable(id="callers")
+            yield CallersTable(self.syscalltop.is_flagged_pid, id="callers")
             with VerticalScroll(id="drill-detail-box"):
                 yield Static(id="drill-detail")
         yield Footer()

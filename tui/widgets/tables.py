@@ -33,6 +33,31 @@ def _errors(value: float, text: str) -> Cell:
     return text, ERROR_STYLE if value else ""
 
 
+def _who_columns(
+    process_of: Callable[[Any], ProcessRow], flagged: Callable[[int], bool]
+) -> list[Column[Any]]:
+    """Return the PID, COMM (flag-marked) and USER columns of rows about one process."""
+    return [
+        Column("pid", "PID", 7, lambda r: str(process_of(r).pid), lambda r: process_of(r).pid),
+        Column(
+            "comm",
+            "COMM",
+            16,
+            lambda r: _flagged(process_of(r).comm, flagged(process_of(r).pid)),
+            lambda r: process_of(r).comm,
+            numeric=False,
+        ),
+        Column(
+            "user",
+            "USER",
+            8,
+            lambda r: process_of(r).user,
+            lambda r: process_of(r).user,
+            numeric=False,
+        ),
+    ]
+
+
 def _latency_columns(latency_of: Callable[[Any], Any], width: int) -> list[Column[Any]]:
     return [
         Column(
@@ -112,16 +137,7 @@ class ProcessRatesTable(KeyedTable[ProcessRow]):
         id: str | None = None,
     ) -> None:
         columns: list[Column[ProcessRow]] = [
-            Column("pid", "PID", 7, lambda r: str(r.pid), lambda r: r.pid),
-            Column(
-                "comm",
-                "COMM",
-                16,
-                lambda r: _flagged(r.comm, flagged(r.pid)),
-                lambda r: r.comm,
-                numeric=False,
-            ),
-            Column("user", "USER", 8, lambda r: r.user, lambda r: r.user, numeric=False),
+            *_who_columns(lambda r: r, flagged),
             Column("rate", "RATE/s", 6, lambda r: compact(r.rate), lambda r: r.rate),
             Column(
                 "errors",
@@ -182,20 +198,11 @@ class CallerRow:
 class CallersTable(KeyedTable[CallerRow]):
     """The processes making one syscall."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(
+        self, flagged: Callable[[int], bool] = lambda pid: False, *, id: str | None = None
+    ) -> None:
         columns: list[Column[CallerRow]] = [
-            Column("pid", "PID", 7, lambda r: str(r.process.pid), lambda r: r.process.pid),
-            Column(
-                "comm",
-                "COMM",
-                15,
-                lambda r: r.process.comm,
-                lambda r: r.process.comm,
-                numeric=False,
-            ),
-            Column(
-                "user", "USER", 8, lambda r: r.process.user, lambda r: r.process.user, numeric=False
-            ),
+            *_who_columns(lambda r: r.process, flagged),
             Column("rate", "RATE/s", 7, lambda r: compact(r.call.rate), lambda r: r.call.rate),
             Column(
                 "errors",
