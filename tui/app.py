@@ -9,6 +9,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -35,6 +36,7 @@ from tui.screens.drilldown import ProcessScreen, SyscallScreen
 from tui.screens.help import HelpScreen
 from tui.screens.views import AnomalyScreen, ErrorsScreen, InflightScreen
 from tui.sources.base import Source
+from tui.sources.recording import CapturingDescribe, Recorder
 from tui.widgets.status import StatusFacts
 from tui.widgets.tables import LoggedAnomaly
 
@@ -82,8 +84,12 @@ class SyscallTopApp(App[int]):
         describe: DescribeProcess = kernel_identity,
         facts: StatusFacts | None = None,
         start_collector: bool = True,
+        recorder: Recorder | None = None,
     ) -> None:
         super().__init__()
+        self.recorder = recorder
+        self.capture = CapturingDescribe(describe)
+        describe = self.capture
         self.config = config
         self.source = source
         self.names = names
@@ -130,6 +136,8 @@ class SyscallTopApp(App[int]):
     def _reading_arrived(self, reading: RawReading) -> None:
         """Runs on the collector thread: build the snapshot there, post only the newest."""
         snapshot = self.stream.push(reading)
+        if self.recorder is not None:
+            self.recorder.record(reading, self.capture.take())
         if snapshot is None:
             return
         now, cpu = time.monotonic(), _cpu_seconds()
@@ -367,20 +375,34 @@ def make_app(
     describe: DescribeProcess = kernel_identity,
     facts: StatusFacts | None = None,
     start_collector: bool = True,
+    recorder: Recorder | None = None,
 ) -> SyscallTopApp:
     """Build the app; the CLI and the tests both come through here."""
-    return SyscallTopApp(config, source, names or SyscallNames(), describe, facts, start_collector)
+    return SyscallTopApp(
+        config, source, names or SyscallNames(), describe, facts, start_collector, recorder
+    )
 
 
 def run_dashboard(config: Config, names: SyscallNames) -> int:
     """Start the live source, run the dashboard, always detach on the way out."""
-    from tui.cli import open_live_source
+    from tui.cli import open_live_source, open_recorder, open_replay
     from tui.procinfo import ProcessInfo
 
-    source = open_live_source(config, names)
+    recorder = None
+    if config.replay_path:
+        replay = open_replay(config.replay_path)
+        source: Source = replay
+        describe: DescribeProcess = replay.describe
+        config = replace(config, interval_s=replay.interval_s)
+    else:
+        recorder = open_recorder(config, names)
+        source = open_live_source(config, names)
+        describe = ProcessInfo().describe
     try:
-        app = make_app(config, source, names, ProcessInfo().describe)
+        app = make_app(config, source, names, describe, recorder=recorder)
         result = app.run()
         return app.return_code if app.return_code is not None else (result or 0)
     finally:
+        if recorder is not None:
+            recorder.close()
         source.close()

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -93,6 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_argument("--syscall", metavar="NAME[,NAME]", help="only these syscalls")
     filters.add_argument("-x", "--failures", action="store_true", help="only failed calls")
     filters.add_argument("-e", "--errno", metavar="NAME", help="only calls failing with NAME")
+    keep = parser.add_argument_group("record and replay")
+    keep.add_argument("--record", metavar="FILE", help="write every reading to FILE (JSON lines)")
+    keep.add_argument("--replay", metavar="FILE", help="show a recording instead of the kernel")
+    keep.add_argument(
+        "--force",
+        action="store_true",
+        help="let --record overwrite FILE or write into a world-writable dir",
+    )
     look = parser.add_argument_group("display")
     look.add_argument("--theme", choices=("dark", "light"), default="dark", help="colour theme")
     look.add_argument(
@@ -170,6 +179,8 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         raise UsageError(f"bad --top {args.top}: must be at least 1")
     if not 1.0 <= args.sensitivity <= 100.0:
         raise UsageError(f"bad --sensitivity {args.sensitivity}: use 1 to 100")
+    if args.record and args.replay:
+        raise UsageError("--record and --replay do not go together")
     if args.sample < 0:
         raise UsageError(f"bad --sample {args.sample}: use 0 (off) or N >= 1")
 
@@ -221,6 +232,9 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         sample_every=args.sample,
         theme=args.theme,
         anomaly_sensitivity=args.sensitivity,
+        record_path=args.record,
+        replay_path=args.replay,
+        force=args.force,
         filters=Filters(
             pids=pids,
             tids=tids,
@@ -294,6 +308,53 @@ def open_live_source(config: Config, names: SyscallNames):  # type: ignore[no-un
     return source
 
 
+def open_replay(path: str):  # type: ignore[no-untyped-def]
+    """Load a recording for replay; damage is one warning line, the readable part replays."""
+    from tui.sources.recording import RecordingError, ReplaySource, load_recording
+
+    try:
+        recording = load_recording(Path(path))
+    except RecordingError as error:
+        raise UsageError(str(error)) from None
+    if recording.damage:
+        print(
+            f"syscalltop: warning: {recording.damage}; replaying the "
+            f"{len(recording.frames)} readings before it",
+            file=sys.stderr,
+        )
+    return ReplaySource(recording)
+
+
+def recording_header(config: Config, names: SyscallNames) -> dict[str, object]:
+    """Return the facts a recording starts with."""
+    import socket
+
+    return {
+        "host": socket.gethostname(),
+        "kernel": os.uname().release,
+        "arch": names.arch,
+        "cpus": os.cpu_count(),
+        "interval_s": config.interval_s,
+        "filters": config.filters.describe(),
+        "sample_every": config.sample_every,
+        "started": time.time(),
+    }
+
+
+def open_recorder(config: Config, names: SyscallNames):  # type: ignore[no-untyped-def]
+    """Create the recording file, or return None without --record."""
+    if not config.record_path:
+        return None
+    from tui.sources.recording import Recorder, RecordingError
+
+    try:
+        return Recorder(
+            Path(config.record_path), recording_header(config, names), force=config.force
+        )
+    except RecordingError as error:
+        raise UsageError(str(error)) from None
+
+
 def run_batch(config: Config, names: SyscallNames) -> int:
     """Print one table or JSON line per interval until -n/-d or a signal."""
     from tui.collector import paced_readings
@@ -301,17 +362,29 @@ def run_batch(config: Config, names: SyscallNames) -> int:
     from tui.model.anomaly import AnomalySettings
     from tui.model.snapshot import SnapshotStream
     from tui.procinfo import ProcessInfo
+    from tui.sources.recording import CapturingDescribe
 
-    source = open_live_source(config, names)
-    stream = SnapshotStream(
-        names, ProcessInfo().describe, AnomalySettings(deviations=config.anomaly_sensitivity)
-    )
+    settings = AnomalySettings(deviations=config.anomaly_sensitivity)
+    capture = CapturingDescribe(ProcessInfo().describe)
+    recorder = None
+    if config.replay_path:
+        replay = open_replay(config.replay_path)
+        source = replay
+        stream = SnapshotStream(names, replay.describe, settings)
+        # Lazily, so each push sees the identities recorded with its own reading.
+        readings = (replay.read() for _ in replay.recording.frames)
+    else:
+        recorder = open_recorder(config, names)  # before loading BPF: bad paths fail fast
+        source = open_live_source(config, names)
+        stream = SnapshotStream(names, capture, settings)
+        readings = paced_readings(source, lambda: config.interval_s, threading.Event())
     limit = config.max_intervals
     printed = 0
-    stopping = threading.Event()
     try:
-        for reading in paced_readings(source, lambda: config.interval_s, stopping):
+        for reading in readings:
             snapshot = stream.push(reading)
+            if recorder is not None:
+                recorder.record(reading, capture.take())
             if snapshot is None:
                 continue
             if config.mode is Mode.BATCH_JSON:
@@ -329,7 +402,8 @@ def run_batch(config: Config, names: SyscallNames) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     finally:
-        stopping.set()
+        if recorder is not None:
+            recorder.close()
         source.close()
     return EXIT_OK
 

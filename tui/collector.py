@@ -29,8 +29,8 @@ def paced_readings(
             # Poll in slices: the perf buffer drains meanwhile, and stopping stays prompt.
             source.poll(min(remaining, POLL_SLICE_S))
             remaining = deadline - time.monotonic()
-        if stopping.is_set():
-            return
+        if stopping.is_set() or getattr(source, "finished", False):
+            return  # a replay that reached its end stops, rather than repeating its last frame
         yield source.read()
         now = time.monotonic()
         deadline += interval_s()

@@ -68,6 +68,9 @@ class Config:
     sort_key: str = "count"
     theme: str = "dark"
     anomaly_sensitivity: float = 6.0
+    record_path: str | None = None
+    replay_path: str | None = None
+    force: bool = False
 
     @property
     def max_intervals(self) -> int | None:

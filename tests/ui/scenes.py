@@ -8,6 +8,7 @@ from pathlib import Path
 from tui.app import SyscallTopApp, make_app
 from tui.config import Config
 from tui.sources.fake_source import FakeSource
+from tui.sources.recording import ReplaySource, load_recording
 from tui.widgets.status import StatusFacts
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
@@ -24,6 +25,7 @@ class Scene:
     size: tuple[int, int]
     keys: tuple[str, ...] = ()
     intervals: int = 9
+    recording: str | None = None
 
 
 SCENES = (
@@ -39,17 +41,32 @@ SCENES = (
     Scene("anomalies-100x30", (100, 30), ("a",)),
     Scene("errors-100x30", (100, 30), ("e",)),
     Scene("inflight-100x30", (100, 30), ("i",)),
+    Scene("replay-dashboard-120x36", (120, 36), ("tab",), intervals=5, recording="demo.jsonl"),
 )
 
 
-def scene_app() -> SyscallTopApp:
-    """Return the app on the fake source, driven by hand (no collector thread)."""
-    return make_app(Config(), FakeSource(), facts=FACTS, start_collector=False)
+RECORDINGS = Path(__file__).resolve().parents[1] / "data" / "recordings"
+
+
+def scene_app(recording: str | None = None) -> SyscallTopApp:
+    """Return the app on the fake source (or a recording), driven by hand (no collector)."""
+    if recording is None:
+        return make_app(Config(), FakeSource(), facts=FACTS, start_collector=False)
+    replay = ReplaySource(load_recording(RECORDINGS / recording))
+    facts = StatusFacts(
+        host=str(replay.recording.header["host"]),
+        kernel=str(replay.recording.header["kernel"]),
+        cpus=int(replay.recording.header["cpus"]),
+        source="replay",
+        sample_every=1000,
+        filters=str(replay.recording.header["filters"]),
+    )
+    return make_app(Config(), replay, describe=replay.describe, facts=facts, start_collector=False)
 
 
 async def render_scene(scene: Scene) -> str:
     """Run the app headless for a scene and return its SVG."""
-    app = scene_app()
+    app = scene_app(scene.recording)
     async with app.run_test(size=scene.size) as pilot:
         app.advance(scene.intervals)
         await pilot.pause()

@@ -22,7 +22,7 @@ from tui.widgets.tables import ProcessRatesTable, TopSyscallsTable
 if TYPE_CHECKING:
     from tui.app import SyscallTopApp
 
-NARROW_BELOW_COLUMNS = 120
+NARROW_BELOW_COLUMNS = 130
 
 
 class DashboardScreen(Screen[None]):

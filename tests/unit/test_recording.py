@@ -1,0 +1,101 @@
+"""Recordings: exact round trip, safe writing, and damaged files reported by line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tui.model.snapshot import ProcessIdentity
+from tui.sources.fake_source import FakeSource
+from tui.sources.recording import (
+    Recorder,
+    RecordingError,
+    ReplaySource,
+    decode_reading,
+    encode_reading,
+    load_recording,
+)
+
+
+def record_fake(path: Path, intervals: int = 5) -> list:
+    source = FakeSource()
+    readings = [source.read() for _ in range(intervals)]
+    recorder = Recorder(path, {"interval_s": 1.0})
+    for reading in readings:
+        recorder.record(reading, {4242: ProcessIdentity("nginx", "www-data", "nginx: worker")})
+    recorder.close()
+    return readings
+
+
+def test_round_trip_is_exact(tmp_path: Path) -> None:
+    reading = FakeSource().read()
+    again, who = decode_reading(encode_reading(reading, {1: ProcessIdentity("a", "b", "c")}))
+    assert again == reading
+    assert who == {1: ProcessIdentity("a", "b", "c")}
+
+
+def test_recording_replays_every_reading(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    readings = record_fake(path)
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    recording = load_recording(path)
+    assert recording.damage is None
+    assert [frame[0] for frame in recording.frames] == readings
+    replay = ReplaySource(recording)
+    assert [replay.read() for _ in readings] == readings
+    assert replay.finished
+    assert replay.describe(4242, 33, "x") == ProcessIdentity("nginx", "www-data", "nginx: worker")
+
+
+def test_never_overwrites_without_force(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    record_fake(path)
+    with pytest.raises(RecordingError, match="exists; not overwriting"):
+        Recorder(path, {})
+    Recorder(path, {}, force=True).close()
+    assert path.read_text().count("\n") == 1  # header only: truncated on purpose
+
+
+def test_refuses_symlinks_and_world_writable_dirs(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    with pytest.raises(RecordingError, match="symlink"):
+        Recorder(link, {}, force=True)
+    assert not target.exists()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    with pytest.raises(RecordingError, match="world-writable"):
+        Recorder(shared / "run.jsonl", {})
+    Recorder(shared / "run.jsonl", {}, force=True).close()
+
+
+def test_damaged_line_is_reported_and_the_rest_replays(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    record_fake(path, intervals=5)
+    lines = path.read_text().splitlines(keepends=True)
+    lines[3] = '{"t": "oops"\n'
+    path.write_text("".join(lines))
+    recording = load_recording(path)
+    assert len(recording.frames) == 2
+    assert recording.damage is not None and recording.damage.startswith(f"{path}:4: bad reading")
+
+
+def test_truncated_last_line_after_kill(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    record_fake(path, intervals=4)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 40])  # cut in the middle of the last line
+    recording = load_recording(path)
+    assert len(recording.frames) == 3
+    assert recording.damage == f"{path}:5: truncated last line"
+
+
+def test_not_a_recording(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello\n")
+    with pytest.raises(RecordingError, match=r"notes.txt:1:"):
+        load_recording(path)
