@@ -16,6 +16,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
+from textual.widgets import Input
 
 from tui.collector import Collector
 from tui.config import Config
@@ -31,12 +32,13 @@ from tui.model.snapshot import (
     kernel_identity,
 )
 from tui.paths import resource_dir
+from tui.replay import ReplayController
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.drilldown import ProcessScreen, SyscallScreen
 from tui.screens.help import HelpScreen
 from tui.screens.views import AnomalyScreen, ErrorsScreen, InflightScreen
 from tui.sources.base import Source
-from tui.sources.recording import CapturingDescribe, Recorder
+from tui.sources.recording import CapturingDescribe, Recorder, ReplaySource
 from tui.widgets.status import StatusFacts
 from tui.widgets.tables import LoggedAnomaly
 
@@ -74,6 +76,12 @@ class SyscallTopApp(App[int]):
         Binding("a", "anomalies", "Anomalies"),
         Binding("e", "errors", "Errors", show=False),
         Binding("b", "reset_baseline", "Reset baseline", show=False),
+        Binding("space", "replay_toggle", "Play/pause", show=False, priority=True),
+        Binding("comma", "replay_step(-1)", "Step back", show=False, priority=True),
+        Binding("full_stop", "replay_step(1)", "Step", show=False, priority=True),
+        Binding("g", "replay_jump(0)", "Start", show=False, priority=True),
+        Binding("G", "replay_jump(1)", "End", show=False, priority=True),
+        Binding("f", "replay_speed", "Speed", show=False, priority=True),
     ]
 
     def __init__(
@@ -88,6 +96,7 @@ class SyscallTopApp(App[int]):
     ) -> None:
         super().__init__()
         self.recorder = recorder
+        self.replay: ReplayController | None = None
         self.capture = CapturingDescribe(describe)
         describe = self.capture
         self.config = config
@@ -116,11 +125,75 @@ class SyscallTopApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(DashboardScreen())
+        if self.start_collector and isinstance(self.source, ReplaySource):
+            self.replay = ReplayController(
+                self.source, self.names, AnomalySettings(self.config.anomaly_sensitivity)
+            )
+            self.apply_snapshot(self.replay.at(1), None)
+            self._replay_timer = self.set_interval(
+                self.source.interval_s, self._replay_tick, pause=False
+            )
+            return
         if self.start_collector:
             self.collector = Collector(
                 self.source, self.interval_s, self._reading_arrived, self._collector_failed
             )
             self.collector.start()
+
+    # -- replay ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Replay keys only act during a replay."""
+        if not action.startswith("replay_"):
+            return True
+        # Replay keys are priority bindings: leave them to the / filter while typing there.
+        return self.replay is not None and not isinstance(self.focused, Input)
+
+    def _replay_tick(self) -> None:
+        replay = self.replay
+        if replay is None or not replay.playing:
+            return
+        if replay.position >= replay.last:
+            replay.playing = False
+            self._redraw()
+            return
+        self.apply_snapshot(replay.go(replay.position + 1), None)
+
+    def _replay_show(self, position: int) -> None:
+        assert self.replay is not None
+        snapshot = self.replay.go(position)
+        self.snapshot = self.shown_snapshot = snapshot
+        self._redraw()
+
+    def action_replay_toggle(self) -> None:
+        """Play or pause the replay."""
+        assert self.replay is not None
+        self.replay.playing = not self.replay.playing
+        self._redraw()
+
+    def action_replay_step(self, step: int) -> None:
+        """Pause and move one interval back or forward."""
+        assert self.replay is not None
+        self.replay.playing = False
+        self._replay_show(self.replay.position + step)
+
+    def action_replay_jump(self, to_end: int) -> None:
+        """Pause and jump to the first or the last interval."""
+        assert self.replay is not None
+        self.replay.playing = False
+        self._replay_show(self.replay.last if to_end else 1)
+
+    def action_replay_speed(self) -> None:
+        """Play at 1x, 4x or 16x the recorded pace."""
+        assert self.replay is not None
+        speed = self.replay.next_speed()
+        self._replay_timer.stop()
+        self._replay_timer = self.set_interval(
+            self.source.interval_s / speed,
+            self._replay_tick,
+            pause=False,  # type: ignore[attr-defined]
+        )
+        self._redraw()
 
     def on_resize(self, event: events.Resize) -> None:
         # Rich asks the terminal for its size (an ioctl) on every cell DataTable measures;
@@ -187,7 +260,8 @@ class SyscallTopApp(App[int]):
         # The top screen with data, or the one under a modal (help stays live behind it).
         for screen in reversed(self.screen_stack):
             if hasattr(screen, "refresh_view"):
-                screen.refresh_view()
+                if screen.is_mounted:  # not while it is being built or torn down
+                    screen.refresh_view()
                 return
 
     # -- view state ------------------------------------------------------------------------

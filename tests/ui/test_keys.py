@@ -365,3 +365,50 @@ def test_batch_json_carries_anomalies_and_inflight() -> None:
         "elapsed_ns",
         "lower_bound",
     }
+
+
+async def test_replay_time_bar_plays_steps_jumps_and_changes_speed() -> None:
+    from tests.ui.scenes import RECORDINGS
+    from tui.app import make_app
+    from tui.config import Config
+    from tui.sources.recording import ReplaySource, load_recording
+
+    replay = ReplaySource(load_recording(RECORDINGS / "demo.jsonl"))
+    app = make_app(Config(), replay, describe=replay.describe)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert app.replay is not None and app.replay.last == 8
+        bar = app.screen.query_one("#timebar")
+        assert "REPLAY ▶ 1x" in str(bar.render())
+        await pilot.press("space")
+        assert not app.replay.playing
+        await pilot.press("G")
+        assert app.replay.position == 8
+        await pilot.press("comma", "comma")
+        assert app.replay.position == 6
+        assert app.shown_snapshot is app.replay.at(6)
+        await pilot.press("g", "full_stop")
+        assert app.replay.position == 2
+        await pilot.press("f")
+        assert app.replay.speed == 4.0
+        await pilot.press("f")
+        assert app.replay.speed == 16.0
+        await pilot.press("space")
+        await pilot.pause(0.6)  # 16x of 1 s intervals: the replay runs to its end
+        assert app.replay.position == 8
+        names = {row.comm for row in processes(app).rows_in_order()}
+        assert names  # the last interval is shown
+        # While typing a filter, space is a space, not play/pause.
+        playing = app.replay.playing
+        await pilot.press("slash", "a", "space", "b")
+        assert app.filter_text == "a b"
+        assert app.replay.playing == playing
+
+
+async def test_replay_keys_do_nothing_live() -> None:
+    app = scene_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.advance(3)
+        await pilot.press("space", "comma", "G")
+        assert app.replay is None
+        assert not app.screen.query_one("#timebar").display

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 
 from tui.manpages import describe_syscall
 from tui.model.snapshot import Snapshot
@@ -51,6 +51,7 @@ class DashboardScreen(Screen[None]):
                 yield TopSyscallsTable(app.syscall_trend, app.is_flagged_slot, id="syscalls")
                 yield ProcessRatesTable(app.process_trend, app.is_flagged_pid, id="processes")
             yield SyscallDetail(id="detail")
+        yield Static(id="timebar")
         yield Input(
             placeholder="filter by syscall name or comm (Enter keeps, Esc clears)", id="filter"
         )
@@ -91,6 +92,10 @@ class DashboardScreen(Screen[None]):
                 app.own_cpu_pct,
                 app.view_note(),
             )
+            timebar = self.query_one("#timebar", Static)
+            timebar.display = app.replay is not None
+            if app.replay is not None:
+                timebar.update(app.replay.describe())
             if snapshot is None:
                 return
             self.query_one("#syscalls", TopSyscallsTable).show(app.visible_syscalls(snapshot))
