@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     mode = parser.add_argument_group("mode")
     mode.add_argument("--batch", action="store_true", help="print a text table every interval")
     mode.add_argument("--json", action="store_true", help="print one JSON object per interval")
+    mode.add_argument(
+        "--events",
+        action="store_true",
+        help="print sampled calls as Tracee-style sys_enter/sys_exit JSON lines",
+    )
     mode.add_argument("-l", "--list", action="store_true", help="list syscall names and exit")
     mode.add_argument("--ebpf", action="store_true", help="print the BPF program and exit")
     mode.add_argument("--version", action="version", version=f"syscalltop {__version__}")
@@ -217,7 +222,9 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
     if args.cgroup:
         cgroup_id, cgroup_level, cgroup_label = resolve_cgroup(args.cgroup)
 
-    if args.json:
+    if args.events:
+        mode = Mode.EVENTS
+    elif args.json:
         mode = Mode.BATCH_JSON
     elif args.batch:
         mode = Mode.BATCH_TEXT
@@ -279,7 +286,9 @@ def _install_signal_exits() -> None:
         signal.signal(signum, stop)
 
 
-def open_live_source(config: Config, names: SyscallNames):  # type: ignore[no-untyped-def]
+def open_live_source(  # type: ignore[no-untyped-def]
+    config: Config, names: SyscallNames, keep_every_sample: bool = False
+):
     """Start the BCC source, turning each set-up failure into one line and an exit code."""
     if not can_load_bpf():
         raise UsageError(
@@ -296,7 +305,7 @@ def open_live_source(config: Config, names: SyscallNames):  # type: ignore[no-un
         ) from None
     from tui.sources.kernel_headers import HeadersMissing
 
-    source = BccSource(config, names)
+    source = BccSource(config, names, None) if keep_every_sample else BccSource(config, names)
     try:
         source.start()
     except HeadersMissing as error:
@@ -408,6 +417,54 @@ def run_batch(config: Config, names: SyscallNames) -> int:
     return EXIT_OK
 
 
+def run_events(config: Config, names: SyscallNames) -> int:
+    """Stream every sampled call as Tracee-style JSON until -n/-d or a signal."""
+    import psutil
+
+    from tui.collector import paced_readings
+    from tui.export.events import event_lines, monotonic_to_epoch_offset_ns
+
+    if config.sample_every <= 0:
+        raise UsageError("--events needs sampling: use --sample N with N >= 1")
+    source = open_live_source(config, names, keep_every_sample=True)
+    parents: dict[int, int] = {}
+
+    def parent_of(pid: int) -> int:
+        if pid not in parents:
+            try:
+                parents[pid] = psutil.Process(pid).ppid()
+            except psutil.Error:
+                parents[pid] = 0
+        return parents[pid]
+
+    offset = monotonic_to_epoch_offset_ns()
+    limit = config.max_intervals
+    lost_before = 0
+    try:
+        for count, reading in enumerate(
+            paced_readings(source, lambda: config.interval_s, threading.Event())
+        ):
+            for line in event_lines(reading.samples, names, parent_of, offset):
+                sys.stdout.write(line + "\n")
+            lost = reading.loss.lost_samples
+            if lost > lost_before:
+                print(
+                    f"syscalltop: lost {lost - lost_before} samples (perf buffer full)",
+                    file=sys.stderr,
+                )
+                lost_before = lost
+            sys.stdout.flush()
+            if limit is not None and count >= limit:
+                break
+    except KeyboardInterrupt:
+        pass
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        source.close()
+    return EXIT_OK
+
+
 def list_syscalls(names: SyscallNames) -> int:
     """Print every syscall of this architecture, like syscount -l."""
     for number, name in names.all_native():
@@ -429,6 +486,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(build_program(config, names).text)
             return EXIT_OK
         _install_signal_exits()
+        if config.mode is Mode.EVENTS:
+            return run_events(config, names)
         if config.mode is Mode.DASHBOARD:
             from tui.app import run_dashboard
 

@@ -12,6 +12,7 @@ class Mode(Enum):
     DASHBOARD = "dashboard"
     BATCH_TEXT = "batch"
     BATCH_JSON = "json"
+    EVENTS = "events"
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,7 +128,9 @@ class BccSource:
 
     label = "live"
 
-    def __init__(self, config: Config, names: SyscallNames) -> None:
+    def __init__(
+        self, config: Config, names: SyscallNames, samples_kept: int | None = SAMPLES_KEPT_PER_READ
+    ) -> None:
         self.config = config
         self.names = names
         self.program = build_program(config, names)
@@ -145,7 +147,7 @@ class BccSource:
         self._prev_stats: dict[int, CallCounters] = {}
         self._proc_cache: dict[bytes, tuple[bytes, ProcessCallCounters]] = {}
         # Raw bytes only: the callback runs per sample, decoding waits for read().
-        self._samples: deque[bytes] = deque(maxlen=SAMPLES_KEPT_PER_READ)
+        self._samples: deque[bytes] = deque(maxlen=samples_kept)
         self._lost_samples = 0
         self._reclaim_pending: set[int] = set()
 
