@@ -10,7 +10,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in python3-bpfcc bpfcc-tools python3-venv python3-pip; do
+# prometheus: the real server the metrics test scrapes with (started by the test, on loopback).
+for pkg in python3-bpfcc bpfcc-tools python3-venv python3-pip prometheus; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 release="$(uname -r)"
@@ -26,6 +27,10 @@ if [ "${#need[@]}" -gt 0 ] || [ "$headers_missing" -eq 1 ]; then
   $SUDO apt-get update -qq
   if [ "${#need[@]}" -gt 0 ]; then
     $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+    # The package starts its own server where an init system runs; tests start their own.
+    if printf '%s\n' "${need[@]}" | grep -qx prometheus; then
+      $SUDO pkill -x prometheus 2>/dev/null || true
+    fi
   fi
   if [ "$headers_missing" -eq 1 ]; then
     # The exact headers where the distro has them, else the generic ones (merged at run time).

@@ -20,6 +20,7 @@ from textual.widgets import Input
 
 from tui.collector import Collector
 from tui.config import Config
+from tui.export.prometheus import SyscallMetrics
 from tui.model.anomaly import AnomalySettings
 from tui.model.names import SyscallNames
 from tui.model.readings import RawReading
@@ -96,6 +97,7 @@ class SyscallTopApp(App[int]):
     ) -> None:
         super().__init__()
         self.recorder = recorder
+        self.metrics: SyscallMetrics | None = None
         self.replay: ReplayController | None = None
         self.capture = CapturingDescribe(describe)
         describe = self.capture
@@ -211,6 +213,8 @@ class SyscallTopApp(App[int]):
         snapshot = self.stream.push(reading)
         if self.recorder is not None:
             self.recorder.record(reading, self.capture.take())
+        if self.metrics is not None:
+            self.metrics.update(reading, snapshot)
         if snapshot is None:
             return
         now, cpu = time.monotonic(), _cpu_seconds()
@@ -459,7 +463,7 @@ def make_app(
 
 def run_dashboard(config: Config, names: SyscallNames) -> int:
     """Start the live source, run the dashboard, always detach on the way out."""
-    from tui.cli import open_live_source, open_recorder, open_replay
+    from tui.cli import open_live_source, open_recorder, open_replay, start_metrics
     from tui.procinfo import ProcessInfo
 
     recorder = None
@@ -474,6 +478,7 @@ def run_dashboard(config: Config, names: SyscallNames) -> int:
         describe = ProcessInfo().describe
     try:
         app = make_app(config, source, names, describe, recorder=recorder)
+        app.metrics = start_metrics(config, names)
         result = app.run()
         return app.return_code if app.return_code is not None else (result or 0)
     finally:

@@ -99,6 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_argument("--syscall", metavar="NAME[,NAME]", help="only these syscalls")
     filters.add_argument("-x", "--failures", action="store_true", help="only failed calls")
     filters.add_argument("-e", "--errno", metavar="NAME", help="only calls failing with NAME")
+    fleet = parser.add_argument_group("metrics")
+    fleet.add_argument(
+        "--prometheus",
+        metavar="[ADDR:]PORT",
+        help="serve Prometheus metrics on /metrics (address default 127.0.0.1)",
+    )
+    fleet.add_argument(
+        "--quiet",
+        action="store_true",
+        help="headless and silent: collect (and serve/record) without output",
+    )
     keep = parser.add_argument_group("record and replay")
     keep.add_argument("--record", metavar="FILE", help="write every reading to FILE (JSON lines)")
     keep.add_argument("--replay", metavar="FILE", help="show a recording instead of the kernel")
@@ -184,6 +195,14 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         raise UsageError(f"bad --top {args.top}: must be at least 1")
     if not 1.0 <= args.sensitivity <= 100.0:
         raise UsageError(f"bad --sensitivity {args.sensitivity}: use 1 to 100")
+    listen = None
+    if args.prometheus:
+        from tui.export.prometheus import parse_listen
+
+        try:
+            listen = parse_listen(args.prometheus)
+        except ValueError:
+            raise UsageError(f"bad --prometheus {args.prometheus!r}: use [ADDR:]PORT") from None
     if args.record and args.replay:
         raise UsageError("--record and --replay do not go together")
     if args.sample < 0:
@@ -226,7 +245,7 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         mode = Mode.EVENTS
     elif args.json:
         mode = Mode.BATCH_JSON
-    elif args.batch:
+    elif args.batch or args.quiet:
         mode = Mode.BATCH_TEXT
     else:
         mode = Mode.DASHBOARD
@@ -240,6 +259,8 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         theme=args.theme,
         anomaly_sensitivity=args.sensitivity,
         record_path=args.record,
+        prometheus_listen=listen,
+        quiet=args.quiet,
         replay_path=args.replay,
         force=args.force,
         filters=Filters(
@@ -364,6 +385,21 @@ def open_recorder(config: Config, names: SyscallNames):  # type: ignore[no-untyp
         raise UsageError(str(error)) from None
 
 
+def start_metrics(config: Config, names: SyscallNames):  # type: ignore[no-untyped-def]
+    """Serve Prometheus metrics when asked; the port is taken before any BPF is loaded."""
+    if config.prometheus_listen is None:
+        return None
+    from tui.export.prometheus import SyscallMetrics, serve
+
+    metrics = SyscallMetrics(names)
+    try:
+        serve(metrics, config.prometheus_listen)
+    except OSError as error:
+        address, port = config.prometheus_listen
+        raise UsageError(f"cannot serve metrics on {address}:{port}: {error.strerror}") from None
+    return metrics
+
+
 def run_batch(config: Config, names: SyscallNames) -> int:
     """Print one table or JSON line per interval until -n/-d or a signal."""
     from tui.collector import paced_readings
@@ -387,6 +423,7 @@ def run_batch(config: Config, names: SyscallNames) -> int:
         source = open_live_source(config, names)
         stream = SnapshotStream(names, capture, settings)
         readings = paced_readings(source, lambda: config.interval_s, threading.Event())
+    metrics = start_metrics(config, names)
     limit = config.max_intervals
     printed = 0
     try:
@@ -394,9 +431,13 @@ def run_batch(config: Config, names: SyscallNames) -> int:
             snapshot = stream.push(reading)
             if recorder is not None:
                 recorder.record(reading, capture.take())
+            if metrics is not None:
+                metrics.update(reading, snapshot)
             if snapshot is None:
                 continue
-            if config.mode is Mode.BATCH_JSON:
+            if config.quiet:
+                pass
+            elif config.mode is Mode.BATCH_JSON:
                 sys.stdout.write(json_line(snapshot, config.top_n) + "\n")
             else:
                 sys.stdout.write(text_table(snapshot, config.top_n) + "\n")

@@ -70,6 +70,8 @@ class Config:
     theme: str = "dark"
     anomaly_sensitivity: float = 6.0
     record_path: str | None = None
+    prometheus_listen: tuple[str, int] | None = None
+    quiet: bool = False
     replay_path: str | None = None
     force: bool = False
 

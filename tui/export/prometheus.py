@@ -1,0 +1,141 @@
+"""Prometheus metrics of the newest interval, served by prometheus_client on /metrics.
+
+Cardinality is bounded: per-syscall series (at most one per syscall and errno), and
+per-process series only for the TOP_PROCESSES busiest processes of the last interval.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import start_http_server
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import CollectorRegistry
+
+from tui.model.histogram import bucket_bounds_ns
+from tui.model.names import SyscallNames, errno_name
+from tui.model.readings import RawReading
+from tui.model.snapshot import Snapshot
+
+TOP_PROCESSES = 10
+DEFAULT_ADDRESS = "127.0.0.1"
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """Return (address, port) of `[ADDR:]PORT`; raise ValueError when it is not one."""
+    address, _, port = text.rpartition(":")
+    number = int(port)
+    if not 0 < number < 65536:
+        raise ValueError(f"port {number} out of range")
+    return address.strip("[]") or DEFAULT_ADDRESS, number
+
+
+class SyscallMetrics:
+    """A collector answering each scrape from the newest reading and snapshot."""
+
+    def __init__(self, names: SyscallNames) -> None:
+        self.names = names
+        self._lock = threading.Lock()
+        self._reading: RawReading | None = None
+        self._snapshot: Snapshot | None = None
+        self._anomalies = 0
+
+    def update(self, reading: RawReading, snapshot: Snapshot | None) -> None:
+        """Take the newest interval (called by the collector)."""
+        with self._lock:
+            self._reading = reading
+            if snapshot is not None:
+                self._snapshot = snapshot
+                self._anomalies += len(snapshot.anomalies)
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield every metric family (called by prometheus_client per scrape)."""
+        with self._lock:
+            reading, snapshot, anomalies = self._reading, self._snapshot, self._anomalies
+        if reading is None:
+            return
+        calls = CounterMetricFamily(
+            "syscalltop_syscalls", "System calls completed, by syscall.", labels=["syscall"]
+        )
+        errors = CounterMetricFamily(
+            "syscalltop_syscall_errors",
+            "System calls that failed, by syscall and errno.",
+            labels=["syscall", "errno"],
+        )
+        latency = HistogramMetricFamily(
+            "syscalltop_syscall_latency_seconds",
+            "Time between sys_enter and sys_exit, log2 buckets.",
+            labels=["syscall"],
+        )
+        for slot, counters in sorted(reading.syscalls.items()):
+            if not counters.count:
+                continue
+            label = self.names.decode(slot).label
+            calls.add_metric([label], counters.count)
+            cumulative = 0
+            buckets: list[tuple[str, float]] = []
+            for bucket, count in enumerate(counters.latency_hist):
+                cumulative += count
+                upper = bucket_bounds_ns(bucket)[1] / 1e9
+                if bucket == len(counters.latency_hist) - 1:
+                    break  # the last log2 bucket is open-ended: it is +Inf
+                buckets.append((repr(upper), cumulative))
+            buckets.append(("+Inf", counters.timed))
+            latency.add_metric([label], buckets, sum_value=counters.latency_sum_ns / 1e9)
+        for (slot, value), count in sorted(reading.errnos.items()):
+            errors.add_metric([self.names.decode(slot).label, errno_name(value)], count)
+        yield calls
+        yield errors
+        yield latency
+        lost = CounterMetricFamily("syscalltop_lost_samples", "Sampled calls lost (perf buffer).")
+        lost.add_metric([], reading.loss.lost_samples)
+        yield lost
+        dropped = CounterMetricFamily(
+            "syscalltop_dropped", "Per-process or errno entries that did not fit.", labels=["map"]
+        )
+        dropped.add_metric(["process"], reading.loss.proc_map_full)
+        dropped.add_metric(["errno"], reading.loss.errno_map_full)
+        yield dropped
+        found = CounterMetricFamily("syscalltop_anomalies", "Anomalies flagged since start.")
+        found.add_metric([], anomalies)
+        yield found
+        inflight = GaugeMetricFamily(
+            "syscalltop_inflight_threads", "Threads inside a syscall at the last interval."
+        )
+        inflight.add_metric([], len(reading.inflight))
+        yield inflight
+        if snapshot is not None:
+            yield from self._process_metrics(snapshot)
+
+    def _process_metrics(self, snapshot: Snapshot) -> Iterator[Metric]:
+        rate = GaugeMetricFamily(
+            "syscalltop_process_syscall_rate",
+            f"Calls per second over the last interval, top {TOP_PROCESSES} processes only.",
+            labels=["pid", "comm", "syscall"],
+        )
+        failing = GaugeMetricFamily(
+            "syscalltop_process_error_rate",
+            f"Failed calls per second over the last interval, top {TOP_PROCESSES} processes.",
+            labels=["pid", "comm"],
+        )
+        for process in snapshot.processes[:TOP_PROCESSES]:
+            for call in process.syscalls:
+                rate.add_metric([str(process.pid), process.comm, call.label], call.rate)
+            failing.add_metric([str(process.pid), process.comm], process.error_rate)
+        yield rate
+        yield failing
+
+
+def serve(metrics: SyscallMetrics, listen: tuple[str, int]) -> Any:
+    """Serve /metrics on (address, port) in a daemon thread; return the server."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(metrics)  # type: ignore[arg-type]
+    server, _thread = start_http_server(listen[1], listen[0], registry=registry)
+    return server
