@@ -10,6 +10,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -77,6 +78,7 @@ class SyscallTopApp(App[int]):
         Binding("a", "anomalies", "Anomalies"),
         Binding("e", "errors", "Errors", show=False),
         Binding("b", "reset_baseline", "Reset baseline", show=False),
+        Binding("S", "save_view", "Save view", show=False),
         Binding("space", "replay_toggle", "Play/pause", show=False, priority=True),
         Binding("comma", "replay_step(-1)", "Step back", show=False, priority=True),
         Binding("full_stop", "replay_step(1)", "Step", show=False, priority=True),
@@ -387,6 +389,30 @@ class SyscallTopApp(App[int]):
     def action_errors(self) -> None:
         """Show errors by errno, syscall and process."""
         self.push_screen(ErrorsScreen())
+
+    def action_save_view(self) -> None:
+        """Save the screen as SVG and the interval as JSON, with the recording's safe writes."""
+        if self.shown_snapshot is None:
+            self.notify("nothing to save yet", severity="warning")
+            return
+        from tui.export.batch import json_line
+        from tui.sources.recording import RecordingError, open_recording
+
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(self.shown_snapshot.wall_time))
+        base = Path(self.config.snapshot_dir) / f"syscalltop-{stamp}"
+        svg = self.export_screenshot(title="syscalltop")
+        try:
+            for path, text in (
+                (base.with_suffix(".json"), json_line(self.shown_snapshot)),
+                (base.with_suffix(".svg"), svg),
+            ):
+                fd = open_recording(path, self.config.force)
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    out.write(text + "\n")
+        except RecordingError as error:
+            self.notify(str(error), severity="error", timeout=6)
+            return
+        self.notify(f"saved {base}.json and .svg", timeout=4)
 
     def action_reset_baseline(self) -> None:
         """Forget the anomaly baselines (the collector applies it before the next interval)."""

@@ -118,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="let --record overwrite FILE or write into a world-writable dir",
     )
+    keep.add_argument(
+        "--snapshot-dir",
+        metavar="DIR",
+        default=".",
+        help="where the S key saves the view as JSON and SVG (default .)",
+    )
     look = parser.add_argument_group("display")
     look.add_argument("--theme", choices=("dark", "light"), default="dark", help="colour theme")
     look.add_argument(
@@ -261,6 +267,7 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         record_path=args.record,
         prometheus_listen=listen,
         quiet=args.quiet,
+        snapshot_dir=args.snapshot_dir,
         replay_path=args.replay,
         force=args.force,
         filters=Filters(

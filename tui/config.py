@@ -72,6 +72,7 @@ class Config:
     record_path: str | None = None
     prometheus_listen: tuple[str, int] | None = None
     quiet: bool = False
+    snapshot_dir: str = "."
     replay_path: str | None = None
     force: bool = False
 

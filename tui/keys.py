@@ -19,6 +19,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("a", "anomaly log (rows marked ! are above their baseline)"),
     ("e", "errors by errno → syscall → failing process"),
     ("b", "reset the anomaly baseline"),
+    ("S", "save the view as JSON and SVG (--snapshot-dir, default .)"),
+    ("space , . g G f", "replay only: play/pause, step back/forward, start/end, 1x/4x/16x"),
     ("t", "toggle dark / light theme"),
     ("Ctrl+P", "command palette (same actions)"),
 )

@@ -412,3 +412,26 @@ async def test_replay_keys_do_nothing_live() -> None:
         await pilot.press("space", "comma", "G")
         assert app.replay is None
         assert not app.screen.query_one("#timebar").display
+
+
+async def test_capital_s_saves_the_view_safely(tmp_path) -> None:
+    import json
+    import os
+    from dataclasses import replace
+
+    app = scene_app()
+    app.config = replace(app.config, snapshot_dir=str(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        await pilot.press("S")
+        await pilot.pause()
+        saved = sorted(p.name for p in tmp_path.iterdir())
+        assert [name.rsplit(".", 1)[1] for name in saved] == ["json", "svg"]
+        data = json.loads((tmp_path / saved[0]).read_text())
+        assert data["syscalls"][0]["name"] == "epoll_wait"
+        assert "syscalltop" in (tmp_path / saved[1]).read_text()
+        assert os.stat(tmp_path / saved[0]).st_mode & 0o777 == 0o600
+        await pilot.press("S")  # same interval, same names: never overwritten
+        await pilot.pause()
+        assert len(list(tmp_path.iterdir())) == 2

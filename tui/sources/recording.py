@@ -142,7 +142,7 @@ def decode_reading(line: str) -> tuple[RawReading, dict[int, ProcessIdentity]]:
 
 
 def open_recording(path: Path, force: bool) -> int:
-    """Open `path` for a new recording (0600); refuse links, unsafe dirs and overwrites."""
+    """Open `path` for a new file (0600); refuse links, unsafe dirs and overwrites."""
     directory = path.parent if str(path.parent) else Path(".")
     try:
         info = os.stat(directory)
