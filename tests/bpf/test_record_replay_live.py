@@ -16,6 +16,16 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.bpf
 
 
+def replay_json(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui", "--json", "--replay", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+
+
 def test_replayed_json_equals_live_json(tmp_path: Path, workload_factory) -> None:
     path = tmp_path / "live.jsonl"
     workload = workload_factory("--phases=300:2.5", "--enoent=5")
@@ -29,13 +39,7 @@ def test_replayed_json_equals_live_json(tmp_path: Path, workload_factory) -> Non
         cwd=REPO,
     )
     assert live.returncode == 0, live.stderr
-    replay = subprocess.run(
-        [sys.executable, "-m", "tui", "--json", "--replay", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-    )
+    replay = replay_json(path)
     assert replay.returncode == 0, replay.stderr
     assert replay.stdout.splitlines() == live.stdout.splitlines()
     lines = [json.loads(line) for line in replay.stdout.splitlines()]
@@ -57,13 +61,7 @@ def test_killed_recording_replays_up_to_its_last_interval(tmp_path: Path) -> Non
     time.sleep(0.1)
     process.send_signal(signal.SIGKILL)
     process.wait(10)
-    replay = subprocess.run(
-        [sys.executable, "-m", "tui", "--json", "--replay", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-    )
+    replay = replay_json(path)
     assert replay.returncode == 0, replay.stderr
     replayed = replay.stdout.splitlines()
     assert len(replayed) >= 4

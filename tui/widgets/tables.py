@@ -22,11 +22,13 @@ def _flagged(text: str, flagged: bool) -> Cell:
     return (f"{FLAG}{text}", FLAG_STYLE) if flagged else (f" {text}", "")
 
 
-def _trend(series: Callable[[Any], Sequence[float]]) -> Callable[[Any], Cell]:
+def _trend_column(series: Callable[[Any], Sequence[float]]) -> Column[Any]:
+    """Return the TREND column: recent rates as a sparkline, sorted by the current rate."""
+
     def render(row: Any) -> Cell:
         return sparkline(series(row), TREND_WIDTH), TREND_STYLE
 
-    return render
+    return Column("trend", "TREND", TREND_WIDTH, render, lambda r: r.rate, numeric=False)
 
 
 def _errors(value: float, text: str) -> Cell:
@@ -114,14 +116,7 @@ class TopSyscallsTable(KeyedTable[SyscallRow]):
                 lambda r: r.error_pct,
             ),
             *_latency_columns(lambda r: r.latency, 6),
-            Column(
-                "trend",
-                "TREND",
-                TREND_WIDTH,
-                _trend(lambda r: trends(r.slot)),
-                lambda r: r.rate,
-                numeric=False,
-            ),
+            _trend_column(lambda r: trends(r.slot)),
         ]
         super().__init__(columns, row_key=lambda r: str(r.slot), sort_key="rate", id=id)
 
@@ -154,14 +149,7 @@ class ProcessRatesTable(KeyedTable[ProcessRow]):
                 lambda r: r.top_syscall,
                 numeric=False,
             ),
-            Column(
-                "trend",
-                "TREND",
-                TREND_WIDTH,
-                _trend(lambda r: trends(r.pid)),
-                lambda r: r.rate,
-                numeric=False,
-            ),
+            _trend_column(lambda r: trends(r.pid)),
         ]
         super().__init__(columns, row_key=lambda r: str(r.pid), sort_key="rate", id=id)
 
