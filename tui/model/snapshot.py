@@ -232,7 +232,7 @@ def call_delta(now: CallCounters, prev: CallCounters | None) -> CallDelta:
     """Return the interval's counters; a counter that went down started afresh (pid reuse)."""
     if prev is None or now.count < prev.count:
         prev = _ZERO
-    hist = tuple(a - b for a, b in zip(now.latency_hist, prev.latency_hist))
+    hist = tuple(a - b for a, b in zip(now.latency_hist, prev.latency_hist, strict=True))
     sum_ns = now.latency_sum_ns - prev.latency_sum_ns
     # The kernel keeps only the all-time max: it is this interval's when it grew now.
     interval_max = now.latency_max_ns if now.latency_max_ns != prev.latency_max_ns else None

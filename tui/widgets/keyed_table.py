@@ -181,7 +181,9 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
     def _strip(self, cells: tuple[Cell, ...], base: Style) -> Strip:
         segments = [
             Segment(" " + _fit(text, width, column.numeric) + " ", base + _style(style))
-            for column, width, (text, style) in zip(self.columns_spec, self._widths, cells)
+            for column, width, (text, style) in zip(
+                self.columns_spec, self._widths, cells, strict=True
+            )
         ]
         return Strip(segments, self._line_width)
 
@@ -271,7 +273,7 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
             return
         if offset.y == 0:
             x = offset.x + self.scroll_offset.x
-            for column, width in zip(self.columns_spec, self._widths):
+            for column, width in zip(self.columns_spec, self._widths, strict=True):
                 if x < width + 2:
                     self.set_sort(column.key)
                     return
