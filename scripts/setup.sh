@@ -10,8 +10,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-# prometheus: the real server the metrics test scrapes with (started by the test, on loopback).
-for pkg in python3-bpfcc bpfcc-tools python3-venv python3-pip prometheus; do
+# prometheus: the real server the metrics test scrapes; tmux: the real terminal the terminal tests use.
+for pkg in python3-bpfcc bpfcc-tools python3-venv python3-pip prometheus tmux; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 release="$(uname -r)"

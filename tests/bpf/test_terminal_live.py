@@ -1,0 +1,148 @@
+"""The live dashboard in a real terminal (tmux): signals, hostile names, resize storms."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.bpf
+LEAVE_ALT_SCREEN = b"\x1b[?1049l"
+MOUSE_OFF = b"\x1b[?1000l"
+
+
+class Terminal:
+    """A tmux session running the dashboard, with every byte it printed captured raw."""
+
+    def __init__(self, tmp_path: Path, *args: str, size: str = "100x30") -> None:
+        if shutil.which("tmux") is None:
+            pytest.fail("tmux is needed (make setup installs it)")
+        self.name = f"st-{uuid.uuid4().hex[:8]}"
+        self.raw = tmp_path / f"{self.name}.raw"
+        width, height = size.split("x")
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", self.name, "-x", width, "-y", height], check=True
+        )
+        subprocess.run(
+            ["tmux", "pipe-pane", "-t", self.name, "-o", f"cat >> {self.raw}"], check=True
+        )
+        command = " ".join([sys.executable, "-m", "tui", *args])
+        self.keys(f"cd {REPO} && {command}", "Enter")
+        self.pid = self._wait_for_pid(command)
+
+    def _wait_for_pid(self, command: str) -> int:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            found = subprocess.run(
+                ["pgrep", "-n", "-f", "--", command.split(" ", 1)[1]], capture_output=True, text=True
+            ).stdout.split()
+            if found and "syscalltop" in self.screen():
+                return int(found[0])
+            time.sleep(0.1)
+        raise AssertionError(f"dashboard did not start:\n{self.screen()}")
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def screen(self) -> str:
+        return subprocess.run(
+            ["tmux", "capture-pane", "-t", self.name, "-p"], capture_output=True, text=True
+        ).stdout
+
+    def wait_exit(self, timeout_s: float) -> float:
+        start = time.monotonic()
+        while time.monotonic() - start < timeout_s:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return time.monotonic() - start
+            time.sleep(0.05)
+        raise AssertionError(f"still running after {timeout_s} s")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_signals_exit_fast_and_restore_the_terminal(tmp_path: Path, signum: int) -> None:
+    terminal = Terminal(tmp_path)
+    try:
+        time.sleep(1.5)
+        os.kill(terminal.pid, signum)
+        assert terminal.wait_exit(2.0) < 2.0
+        time.sleep(0.3)
+        tail = terminal.raw.read_bytes()[-400:]
+        assert LEAVE_ALT_SCREEN in tail and MOUSE_OFF in tail, tail
+        terminal.keys("echo shell-is-back", "Enter")
+        time.sleep(0.3)
+        assert "shell-is-back" in terminal.screen()
+    finally:
+        terminal.close()
+
+
+def test_restart_right_after_sigkill_works(tmp_path: Path) -> None:
+    terminal = Terminal(tmp_path)
+    try:
+        time.sleep(1.0)
+        os.kill(terminal.pid, signal.SIGKILL)
+        terminal.wait_exit(2.0)
+        again = subprocess.run(
+            [sys.executable, "-m", "tui", "--json", "-n", "1", "-i", "0.3"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO,
+        )
+        assert again.returncode == 0, again.stderr
+        assert '"syscalls"' in again.stdout
+    finally:
+        terminal.close()
+
+
+def test_hostile_process_names_never_reach_the_terminal_raw(
+    tmp_path: Path, workload_factory
+) -> None:
+    # OSC 52 (clipboard write), a CSI colour, and Rich markup, in 15 bytes of comm.
+    hostile = "\x1b]52;c;QQ==\x07[b]"
+    workload = workload_factory("--hot-seconds=15", name=hostile)
+    workload.process.stdin.write("go\n")
+    workload.process.stdin.flush()
+    terminal = Terminal(tmp_path, "-p", str(workload.pid), size="120x30")
+    try:
+        deadline = time.monotonic() + 10
+        while "x1b]52" not in terminal.screen() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "\\x1b]52;c;QQ==" in terminal.screen()  # shown literally (COMM is cut at 16)
+        raw = terminal.raw.read_bytes()
+        assert b"\x1b]52" not in raw  # the clipboard sequence never went out
+        terminal.keys("q")
+        terminal.wait_exit(3.0)
+    finally:
+        terminal.close()
+
+
+def test_resize_storm_down_to_20x5_does_not_crash(tmp_path: Path) -> None:
+    terminal = Terminal(tmp_path)
+    try:
+        sizes = [(20, 5), (200, 60), (40, 12), (80, 24), (21, 6), (120, 40)] * 8
+        for width, height in sizes:
+            subprocess.run(
+                ["tmux", "resize-window", "-t", terminal.name, "-x", str(width), "-y", str(height)],
+                check=True,
+            )
+            time.sleep(0.05)
+        time.sleep(1.0)
+        os.kill(terminal.pid, 0)  # still alive
+        terminal.keys("q")
+        terminal.wait_exit(3.0)
+    finally:
+        terminal.close()
