@@ -16,7 +16,10 @@
 /* log2 latency buckets in ns: bucket b holds [2^b, 2^(b+1)), the last one is open-ended. */
 #define HIST_BUCKETS 32
 
+/* Default sizes; the program text may define them first (--proc-map-size). */
+#ifndef PROC_MAP_ENTRIES
 #define PROC_MAP_ENTRIES 16384
+#endif
 /* Threads that left their CPU inside a syscall (blocked or preempted), by tid. */
 #define INFLIGHT_ENTRIES 32768
 #define ERRNO_MAP_ENTRIES 8192

@@ -124,6 +124,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=".",
         help="where the S key saves the view as JSON and SVG (default .)",
     )
+    tune = parser.add_argument_group("sizes (memory and loss trade-offs)")
+    tune.add_argument(
+        "--perf-pages",
+        type=int,
+        default=64,
+        metavar="N",
+        help="perf buffer pages per CPU for samples (power of 2, default 64)",
+    )
+    tune.add_argument(
+        "--proc-map-size",
+        type=int,
+        default=16384,
+        metavar="N",
+        help="(process, syscall) pairs kept in the kernel (default 16384)",
+    )
     look = parser.add_argument_group("display")
     look.add_argument("--theme", choices=("dark", "light"), default="dark", help="colour theme")
     look.add_argument(
@@ -209,6 +224,10 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
             listen = parse_listen(args.prometheus)
         except ValueError:
             raise UsageError(f"bad --prometheus {args.prometheus!r}: use [ADDR:]PORT") from None
+    if args.perf_pages < 1 or args.perf_pages & (args.perf_pages - 1):
+        raise UsageError(f"bad --perf-pages {args.perf_pages}: use a power of 2 (1, 2, 4, ...)")
+    if not 16 <= args.proc_map_size <= 1 << 20:
+        raise UsageError(f"bad --proc-map-size {args.proc_map_size}: use 16 to 1048576")
     if args.record and args.replay:
         raise UsageError("--record and --replay do not go together")
     if args.sample < 0:
@@ -268,6 +287,8 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         prometheus_listen=listen,
         quiet=args.quiet,
         snapshot_dir=args.snapshot_dir,
+        perf_pages=args.perf_pages,
+        proc_map_entries=args.proc_map_size,
         replay_path=args.replay,
         force=args.force,
         filters=Filters(

@@ -73,6 +73,8 @@ class Config:
     prometheus_listen: tuple[str, int] | None = None
     quiet: bool = False
     snapshot_dir: str = "."
+    perf_pages: int = 64
+    proc_map_entries: int = 16384
     replay_path: str | None = None
     force: bool = False
 

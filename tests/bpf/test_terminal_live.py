@@ -43,7 +43,9 @@ class Terminal:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             found = subprocess.run(
-                ["pgrep", "-n", "-f", "--", command.split(" ", 1)[1]], capture_output=True, text=True
+                ["pgrep", "-n", "-f", "--", command.split(" ", 1)[1]],
+                capture_output=True,
+                text=True,
             ).stdout.split()
             if found and "syscalltop" in self.screen():
                 return int(found[0])

@@ -175,7 +175,9 @@ class BccSource:
         self._stats_reader = _BatchReader(
             bpf[b"syscall_stats"], 4, 8 * _STATS_WORDS * self._cpus, _SLOT_COUNT
         )
-        self._proc_reader = _BatchReader(bpf[b"proc_stats"], 8, _PROC_SIZE, _C["PROC_MAP_ENTRIES"])
+        self._proc_reader = _BatchReader(
+            bpf[b"proc_stats"], 8, _PROC_SIZE, self.config.proc_map_entries
+        )
         self._errno_reader = _BatchReader(bpf[b"errno_counts"], 8, 8, _C["ERRNO_MAP_ENTRIES"])
         self._loss_reader = _BatchReader(bpf[b"loss_counts"], 4, 8 * self._cpus, _C["LOSS_SLOTS"])
         self._inflight_reader = _BatchReader(
@@ -183,7 +185,9 @@ class BccSource:
         )
         self._blocked_at_start = blocked_threads(self.names, time.monotonic_ns())
         if self.config.sample_every > 0:
-            bpf[b"samples"].open_perf_buffer(self._on_sample, page_cnt=64, lost_cb=self._on_lost)
+            bpf[b"samples"].open_perf_buffer(
+                self._on_sample, page_cnt=self.config.perf_pages, lost_cb=self._on_lost
+            )
 
     def close(self) -> None:
         """Detach every program and free the maps."""

@@ -68,7 +68,10 @@ def _abi_numbers(names: SyscallNames) -> list[tuple[str, str]]:
 def build_program(config: Config, names: SyscallNames) -> ProgramSource:
     """Return the program for `config`: option defines, the header, then the program body."""
     filters = config.filters
-    defines: list[tuple[str, str]] = [("SAMPLE_EVERY", str(max(config.sample_every, 0)))]
+    defines: list[tuple[str, str]] = [
+        ("SAMPLE_EVERY", str(max(config.sample_every, 0))),
+        ("PROC_MAP_ENTRIES", str(config.proc_map_entries)),
+    ]
     defines += _abi_numbers(names)
     if names.arch == "x86_64":
         defines.append(("TRACK_COMPAT", "1"))
