@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pwd
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import psutil
@@ -32,11 +33,16 @@ def user_name(uid: int, cache: dict[int, str] | None = None) -> str:
     return name
 
 
+CACHE_LIMIT = 4096
+
+
 class ProcessInfo:
     """Describe processes for the model; dead ones keep the comm the kernel recorded."""
 
-    def __init__(self) -> None:
-        self._by_pid: dict[int, _Cached] = {}
+    def __init__(self, cache_limit: int = CACHE_LIMIT) -> None:
+        # Least recently described first: bounded under pid churn.
+        self._by_pid: OrderedDict[int, _Cached] = OrderedDict()
+        self._cache_limit = cache_limit
         self._users: dict[int, str] = {}
 
     def describe(self, pid: int, uid: int, kernel_comm: str) -> ProcessIdentity:
@@ -60,13 +66,11 @@ class ProcessInfo:
                 create_time, ProcessIdentity(comm, user_name(uid, self._users), cmdline)
             )
             self._by_pid[pid] = cached
+            while len(self._by_pid) > self._cache_limit:
+                self._by_pid.popitem(last=False)
+        else:
+            self._by_pid.move_to_end(pid)
         identity = cached.identity
         if identity.comm != comm:
             identity = ProcessIdentity(comm, identity.user, identity.cmdline)
         return identity
-
-    def forget_missing(self, alive_pids: set[int]) -> None:
-        """Drop cache entries of pids no longer reported, keeping memory bounded."""
-        for pid in list(self._by_pid):
-            if pid not in alive_pids:
-                del self._by_pid[pid]

@@ -303,6 +303,13 @@ class AnomalyDetector:
         """Return the series currently above their baseline."""
         return {key for key, baseline in self._baselines.items() if baseline.active}
 
+    def forget_gone(self, alive: set[int]) -> None:
+        """Drop the history of processes that no longer exist (bounded under pid churn)."""
+        for pid in [pid for pid in self._processes if pid not in alive]:
+            del self._processes[pid]
+        for key in [k for k in self._baselines if k[0] == "pid" and k[1] not in alive]:
+            del self._baselines[key]
+
     def _forget_idle(self) -> None:
         """Drop processes unseen for a long while (bounded memory under pid churn)."""
         oldest = self.intervals - FORGET_AFTER_INTERVALS

@@ -515,6 +515,8 @@ class SnapshotStream:
         anomalies = self.detector.observe(
             snapshot.wall_time, observations(snapshot), process_calls(snapshot)
         )
+        # The kernel keeps a process's entries while it lives (freed one read after it dies).
+        self.detector.forget_gone({tgid for tgid, _ in reading.processes})
         active = self.detector.active_keys()
         flagged_slots = {int(key[1]) for key in active if key[0] == "sys"}  # type: ignore[call-overload]
         flagged_slots |= {anomaly.slot for anomaly in anomalies}
