@@ -33,7 +33,10 @@
 
 BPF_PERCPU_ARRAY(syscall_stats, struct syscall_stats, SLOT_COUNT);
 BPF_PERCPU_ARRAY(loss_counts, u64, LOSS_SLOTS);
-BPF_HASH(proc_stats, struct proc_key, struct proc_stats, PROC_MAP_ENTRIES);
+/* Allocated on first use: sized for process churn (each short-lived process leaves ~30
+ * entries until reclaimed) without holding 20 MB of kernel memory up front. */
+BPF_F_TABLE("hash", struct proc_key, struct proc_stats, proc_stats, PROC_MAP_ENTRIES,
+            BPF_F_NO_PREALLOC);
 BPF_HASH(errno_counts, struct errno_key, u64, ERRNO_MAP_ENTRIES);
 BPF_PERCPU_ARRAY(cpu_states, struct cpu_state, 1);
 BPF_HASH(inflight, u32, struct enter_state, INFLIGHT_ENTRIES);

@@ -18,7 +18,7 @@
 
 /* Default sizes; the program text may define them first (--proc-map-size). */
 #ifndef PROC_MAP_ENTRIES
-#define PROC_MAP_ENTRIES 16384
+#define PROC_MAP_ENTRIES 65536
 #endif
 /* Threads that left their CPU inside a syscall (blocked or preempted), by tid. */
 #define INFLIGHT_ENTRIES 32768

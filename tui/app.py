@@ -239,7 +239,7 @@ class SyscallTopApp(App[int]):
             self.apply_snapshot(*latest)
 
     def on_source_failed(self, message: SourceFailed) -> None:
-        self.exit(1, message=f"syscalltop: collector failed: {message.error}")
+        self.exit(1, return_code=1, message=f"syscalltop: collector failed: {message.error}")
 
     # -- used by tests and screenshots instead of the collector thread ---------------------
 

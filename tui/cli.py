@@ -135,9 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument(
         "--proc-map-size",
         type=int,
-        default=16384,
+        default=65536,
         metavar="N",
-        help="(process, syscall) pairs kept in the kernel (default 16384)",
+        help="(process, syscall) pairs kept in the kernel (default 65536)",
     )
     look = parser.add_argument_group("display")
     look.add_argument("--theme", choices=("dark", "light"), default="dark", help="colour theme")

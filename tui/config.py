@@ -74,7 +74,7 @@ class Config:
     quiet: bool = False
     snapshot_dir: str = "."
     perf_pages: int = 64
-    proc_map_entries: int = 16384
+    proc_map_entries: int = 65536
     replay_path: str | None = None
     force: bool = False
 

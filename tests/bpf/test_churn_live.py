@@ -46,7 +46,7 @@ def test_short_lived_processes_are_reclaimed(tmp_path) -> None:
     dead = [tgid for tgid in tgids if not os.path.exists(f"/proc/{tgid}")]
     assert dead == []
     assert len(stream.detector._processes) <= len(tgids)
-    assert peak_entries < 16384  # never near full: reclaimed as they went
+    assert reading.loss.proc_map_full == 0  # never full: reclaimed as they went
     execve = NAMES.slots_for("execve")[0]
     assert reading.syscalls[execve].count >= SPAWNS  # every exec counted, none lost
     assert snapshot is not None and reading.loss.proc_map_full == 0

@@ -148,3 +148,26 @@ def test_resize_storm_down_to_20x5_does_not_crash(tmp_path: Path) -> None:
         terminal.wait_exit(3.0)
     finally:
         terminal.close()
+
+
+def test_overflowing_buffer_shows_loss_and_prints_nothing_under_the_ui(
+    tmp_path: Path, workload_factory
+) -> None:
+    workload = workload_factory("--hot-seconds=10")
+    workload.process.stdin.write("go\n")
+    workload.process.stdin.flush()
+    terminal = Terminal(tmp_path, "--perf-pages", "1", "--sample", "1", "-p", str(workload.pid))
+    try:
+        deadline = time.monotonic() + 6
+        status = ""
+        while time.monotonic() < deadline:
+            status = terminal.screen().splitlines()[0]
+            if "lost 0" not in status and " lost " in status:
+                break
+            time.sleep(0.2)
+        assert " lost " in status and "lost 0" not in status, status
+        assert b"Possibly lost" not in terminal.raw.read_bytes()
+        terminal.keys("q")
+        terminal.wait_exit(3.0)
+    finally:
+        terminal.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.ui.scenes import scene_app
 from tui.app import SyscallTopApp
 from tui.screens.dashboard import DashboardScreen
@@ -435,3 +437,48 @@ async def test_capital_s_saves_the_view_safely(tmp_path) -> None:
         await pilot.press("S")  # same interval, same names: never overwritten
         await pilot.pause()
         assert len(list(tmp_path.iterdir())) == 2
+
+
+async def test_collector_failure_exits_non_zero_with_a_message() -> None:
+    from tui.app import make_app
+    from tui.config import Config
+    from tui.sources.fake_source import FakeSource
+
+    class BrokenSource(FakeSource):
+        def read(self):  # type: ignore[no-untyped-def]
+            if self.tick >= 2:
+                raise RuntimeError("map read failed")
+            return super().read()
+
+    app = make_app(Config(interval_s=0.1), BrokenSource())
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if not app.is_running:
+                break
+    assert app.return_code == 1
+
+
+async def test_an_exception_in_the_ui_exits_non_zero() -> None:
+    app = scene_app()
+
+    def broken() -> None:
+        raise RuntimeError("widget bug")
+
+    app.action_toggle_failures = broken  # type: ignore[method-assign]
+    # Textual restores the terminal, then reports the error (Pilot re-raises it here).
+    with pytest.raises(RuntimeError, match="widget bug"):
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.advance(2)
+            await pilot.press("x")
+            await pilot.pause()
+    assert app.return_code == 1
+
+
+async def test_lost_samples_are_shown_without_any_load() -> None:
+    """FakeSource loses a sample every fifth interval: the UI path, with no real overflow."""
+    app = scene_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.advance(6)
+        await pilot.pause()
+        assert "lost 1" in app.screen.query_one("#status").plain

@@ -80,7 +80,9 @@ def _first_error(lines: list[str], fallback: str) -> str:
 
 
 class _BatchReader:
-    """Read a whole map with BPF_MAP_LOOKUP_BATCH into reusable raw buffers."""
+    """Read a whole map with BPF_MAP_LOOKUP_BATCH, a chunk at a time into reusable buffers."""
+
+    CHUNK = 4096
 
     def __init__(self, table: Any, key_size: int, value_size: int, max_entries: int) -> None:
         from bcc.libbcc import lib
@@ -90,37 +92,42 @@ class _BatchReader:
         self._key_size = key_size
         self._value_size = value_size
         self._max = max_entries
-        self._keys = ct.create_string_buffer(key_size * max_entries)
-        self._values = ct.create_string_buffer(value_size * max_entries)
+        self._chunk = min(max_entries, self.CHUNK)
+        self._keys = ct.create_string_buffer(key_size * self._chunk)
+        self._values = ct.create_string_buffer(value_size * self._chunk)
 
     def read(self) -> tuple[bytes, bytes, int]:
         """Return (keys, values, count) of every entry in the map."""
         cursor = ct.c_uint32(0)
         count = ct.c_uint32(0)
+        keys: list[bytes] = []
+        values: list[bytes] = []
         total = 0
+        first = True
         while total < self._max:
-            count.value = self._max - total
+            count.value = self._chunk
             result = self._lookup_batch(
                 self._fd,
-                ct.byref(cursor) if total else None,
+                None if first else ct.byref(cursor),
                 ct.byref(cursor),
-                ct.byref(self._keys, self._key_size * total),
-                ct.byref(self._values, self._value_size * total),
+                self._keys,
+                self._values,
                 ct.byref(count),
             )
             error = ct.get_errno()
-            total += count.value
+            first = False
+            got = count.value
+            if got:
+                keys.append(self._keys.raw[: self._key_size * got])
+                values.append(self._values.raw[: self._value_size * got])
+                total += got
             if result != 0:
                 if error == errno.ENOENT:
                     break
                 raise OSError(error, f"BPF_MAP_LOOKUP_BATCH: {os.strerror(error)}")
-            if count.value == 0:
+            if got == 0:
                 break
-        return (
-            self._keys.raw[: self._key_size * total],
-            self._values.raw[: self._value_size * total],
-            total,
-        )
+        return b"".join(keys), b"".join(values), total
 
 
 class BccSource:
@@ -150,6 +157,7 @@ class BccSource:
         self._samples: deque[bytes] = deque(maxlen=samples_kept)
         self._lost_samples = 0
         self._reclaim_pending: set[int] = set()
+        self._known_tgids: set[int] = set()
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -237,6 +245,8 @@ class BccSource:
         """Read every map once and return the cumulative counters."""
         assert self._stats_reader and self._proc_reader and self._errno_reader
         assert self._loss_reader
+        # Processes seen before and gone now: their entries can be read one last time and freed.
+        self._reclaim_pending = {t for t in self._known_tgids if not os.path.exists(f"/proc/{t}")}
         monotonic_ns = time.monotonic_ns()
         wall_time = time.time()
         syscalls = self._read_syscalls()
@@ -400,15 +410,17 @@ class BccSource:
         return True
 
     def _reclaim_dead(self, processes: dict[tuple[int, int], ProcessCallCounters]) -> None:
-        """Free the entries of processes that are gone, one read after they were last seen."""
+        """Free the entries of processes that were already gone before this read.
+
+        Their counts in this reading are final (a dead process makes no more calls), so
+        nothing is lost; a process dying during the read is freed on the next one.
+        """
         table = self._bpf[b"proc_stats"]
-        if self._reclaim_pending:
-            doomed = [key for key in processes if key[0] in self._reclaim_pending]
-            for tgid, slot in doomed:
-                with contextlib.suppress(KeyError):
-                    del table[table.Key(tgid, slot)]
-        tgids = {tgid for tgid, _ in processes}
-        self._reclaim_pending = {tgid for tgid in tgids if not os.path.exists(f"/proc/{tgid}")}
+        doomed_tgids = self._reclaim_pending
+        for tgid, slot in [key for key in processes if key[0] in doomed_tgids]:
+            with contextlib.suppress(KeyError):
+                del table[table.Key(tgid, slot)]
+        self._known_tgids = {tgid for tgid, _ in processes} - doomed_tgids
 
 
 def _current_syscall(tgid: int, tid: int) -> int | None:

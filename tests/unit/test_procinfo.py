@@ -1,0 +1,74 @@
+"""A reused pid is a new process: names come from /proc now, cmdline from (pid, start time)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tui.procinfo import ProcessInfo
+
+
+class FakeProcess:
+    def __init__(self, pid: int, created: float, cmdline: list[str]) -> None:
+        self.pid, self.created, self._cmdline = pid, created, cmdline
+
+    def create_time(self) -> float:
+        return self.created
+
+    def cmdline(self) -> list[str]:
+        return self._cmdline
+
+
+def test_reused_pid_never_shows_the_dead_processs_command(monkeypatch) -> None:
+    info = ProcessInfo()
+    world = {"process": FakeProcess(os.getpid(), 100.0, ["old-daemon", "--serve"])}
+    monkeypatch.setattr("tui.procinfo.psutil.Process", lambda pid: world["process"])
+    first = info.describe(os.getpid(), 0, "x")
+    assert first.cmdline == "old-daemon --serve"
+    world["process"] = FakeProcess(os.getpid(), 200.0, ["new-tool"])  # same pid, new start
+    second = info.describe(os.getpid(), 0, "x")
+    assert second.cmdline == "new-tool"
+
+
+def test_comm_is_read_live_after_a_rename() -> None:
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import ctypes,sys; sys.stdin.readline(); "
+            "ctypes.CDLL(None).prctl(15, b'renamed-now', 0, 0, 0); sys.stdin.readline()",
+        ],
+        stdin=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        info = ProcessInfo()
+        before = info.describe(child.pid, 0, "kernel-comm")
+        assert before.comm.startswith("python")
+        assert child.stdin is not None
+        child.stdin.write("\n")
+        child.stdin.flush()
+        for _ in range(100):
+            if info.describe(child.pid, 0, "kernel-comm").comm == "renamed-now":
+                break
+            import time
+
+            time.sleep(0.02)
+        assert info.describe(child.pid, 0, "kernel-comm").comm == "renamed-now"
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_dead_process_keeps_the_kernel_comm() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert ProcessInfo().describe(child.pid, 0, "from-kernel").comm == "from-kernel"
+
+
+def test_cache_is_bounded() -> None:
+    info = ProcessInfo(cache_limit=2)
+    for pid in (os.getpid(), os.getppid(), 1):
+        info.describe(pid, 0, "x")
+    assert len(info._by_pid) == 2
