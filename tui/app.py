@@ -213,8 +213,9 @@ class SyscallTopApp(App[int]):
     def _reading_arrived(self, reading: RawReading) -> None:
         """Runs on the collector thread: build the snapshot there, post only the newest."""
         snapshot = self.stream.push(reading)
+        identities = self.capture.take()  # always: what it remembers is only for this interval
         if self.recorder is not None:
-            self.recorder.record(reading, self.capture.take())
+            self.recorder.record(reading, identities)
         if self.metrics is not None:
             self.metrics.update(reading, snapshot)
         if snapshot is None:

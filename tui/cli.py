@@ -457,8 +457,9 @@ def run_batch(config: Config, names: SyscallNames) -> int:
     try:
         for reading in readings:
             snapshot = stream.push(reading)
+            identities = capture.take()  # always: what it remembers is only for this interval
             if recorder is not None:
-                recorder.record(reading, capture.take())
+                recorder.record(reading, identities)
             if metrics is not None:
                 metrics.update(reading, snapshot)
             if snapshot is None:
