@@ -282,10 +282,6 @@ class SyscallTopApp(App[int]):
             notes.append("failures only")
         return ", ".join(notes)
 
-    def text_matches(self, *texts: str) -> bool:
-        """Return True when the / filter is empty or found in any of `texts`."""
-        return self._matches(*texts)
-
     def is_flagged_slot(self, slot: int) -> bool:
         """Return True when a syscall is above its baseline (or just did something new)."""
         return self.shown_snapshot is not None and slot in self.shown_snapshot.flagged_slots
@@ -294,7 +290,7 @@ class SyscallTopApp(App[int]):
         """Return True when a process is above its baseline (or just did something new)."""
         return self.shown_snapshot is not None and pid in self.shown_snapshot.flagged_pids
 
-    def _matches(self, *texts: str) -> bool:
+    def text_matches(self, *texts: str) -> bool:
         needle = self.filter_text.lower()
         return not needle or any(needle in text.lower() for text in texts)
 
@@ -305,7 +301,7 @@ class SyscallTopApp(App[int]):
             called_by_match = {
                 call.slot
                 for process in snapshot.processes
-                if self._matches(process.comm, str(process.pid))
+                if self.text_matches(process.comm, str(process.pid))
                 for call in process.syscalls
             }
         # A syscall keeps its row while its trend window shows activity: rows that blink in and
@@ -315,7 +311,7 @@ class SyscallTopApp(App[int]):
             for row in snapshot.syscalls
             if (row.count or any(snapshot.syscall_trends.get(row.slot, ())))
             and (not self.failures_only or row.errors)
-            and (self._matches(row.label) or row.slot in called_by_match)
+            and (self.text_matches(row.label) or row.slot in called_by_match)
         ]
 
     def visible_processes(self, snapshot: Snapshot) -> list[ProcessRow]:
@@ -324,7 +320,7 @@ class SyscallTopApp(App[int]):
             row
             for row in snapshot.processes
             if (not self.failures_only or row.errors)
-            and self._matches(row.comm, str(row.pid), *(call.label for call in row.syscalls))
+            and self.text_matches(row.comm, str(row.pid), *(call.label for call in row.syscalls))
         ]
 
     def syscall_trend(self, slot: int) -> Sequence[float]:

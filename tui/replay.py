@@ -22,10 +22,7 @@ class ReplayController:
         self.position = 1
         self.playing = True
         self.speed = SPEEDS[0]
-        self.stream.push(self._next())
-
-    def _next(self):  # type: ignore[no-untyped-def]
-        return self.source.read()
+        self.stream.push(self.source.read())
 
     @property
     def last(self) -> int:
@@ -36,7 +33,7 @@ class ReplayController:
         """Return the snapshot at a position, replaying the model forward as far as needed."""
         position = max(1, min(position, self.last))
         while len(self._snapshots) < position:
-            snapshot = self.stream.push(self._next())
+            snapshot = self.stream.push(self.source.read())
             assert snapshot is not None
             self._snapshots.append(snapshot)
         return self._snapshots[position - 1]

@@ -221,9 +221,9 @@ class AnomalyDetector:
     def _threshold(self, kind: str, baseline: _Baseline) -> float:
         settings = self.settings
         factor = settings.latency_factor if kind == "latency" else settings.rate_factor
-        floor = settings.min_error_rate if kind == "errors" else settings.min_rate
-        if kind == "latency":
-            floor = settings.min_latency_ns
+        floor = {"errors": settings.min_error_rate, "latency": settings.min_latency_ns}.get(
+            kind, settings.min_rate
+        )
         spread = max(baseline.deviation, 0.05 * baseline.mean, 1.0)
         return max(baseline.mean * factor, baseline.mean + settings.deviations * spread, floor)
 

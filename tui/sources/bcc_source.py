@@ -158,6 +158,10 @@ class BccSource:
         self._lost_samples = 0
         self._reclaim_pending: set[int] = set()
         self._known_tgids: set[int] = set()
+        # Slots of --syscall, for threads found blocked in /proc (the kernel filters the rest).
+        self._filter_slots = {
+            slot for name in config.filters.syscall_names for slot in names.slots_for(name)
+        }
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -403,11 +407,7 @@ class BccSource:
             return False
         if filters.tids and tid not in filters.tids:
             return False
-        if filters.syscall_names:
-            wanted = {s for name in filters.syscall_names for s in self.names.slots_for(name)}
-            if slot not in wanted:
-                return False
-        return True
+        return not self._filter_slots or slot in self._filter_slots
 
     def _reclaim_dead(self, processes: dict[tuple[int, int], ProcessCallCounters]) -> None:
         """Free the entries of processes that were already gone before this read.

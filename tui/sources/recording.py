@@ -6,7 +6,6 @@ import json
 import os
 import stat
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -296,6 +295,3 @@ class ReplaySource:
         index = min(max(self.position - 1, 0), len(self.recording.frames) - 1)
         who = self.recording.frames[index][1]
         return who.get(pid, ProcessIdentity(kernel_comm, str(uid)))
-
-
-RecordingDescribe = Callable[[int, int, str], ProcessIdentity]

@@ -246,10 +246,6 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
             self.refresh()
             self.post_message(self.RowHighlighted(self))
 
-    def move_cursor(self, row: int) -> None:
-        """Put the cursor on a row index."""
-        self._move_cursor(row)
-
     def action_cursor(self, step: int) -> None:
         """Move the cursor by `step` rows."""
         self._move_cursor(self.cursor_row + step)
