@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from tui.model.histogram import (
     LatencySummary,
     bucket_bounds_ns,
     bucket_of,
+    highest_bound_ns,
     percentile_ns,
 )
 
@@ -55,3 +59,23 @@ def test_empty_summary() -> None:
         "p99_ns": None,
         "max_ns": None,
     }
+
+
+@given(
+    st.lists(st.integers(0, 10**12), min_size=32, max_size=32),
+    st.integers(0, 10**15),
+    st.one_of(st.none(), st.integers(0, 1 << 40)),
+)
+def test_summary_agrees_with_percentiles_of_the_same_histogram(
+    hist: list[int], sum_ns: int, max_ns: int | None
+) -> None:
+    summary = LatencySummary.from_hist(hist, sum_ns, max_ns)
+    if not any(hist):
+        assert summary.p50_ns is None
+        return
+    cap = max_ns or highest_bound_ns(hist)
+    assert cap is not None
+    for value, fraction in ((summary.p50_ns, 0.50), (summary.p95_ns, 0.95), (summary.p99_ns, 0.99)):
+        estimate = percentile_ns(hist, fraction)
+        assert estimate is not None and value == min(estimate, cap)
+    assert summary.max_ns == cap

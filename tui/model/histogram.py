@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+SUMMARY_FRACTIONS = (0.50, 0.95, 0.99)
 
 
 def bucket_bounds_ns(bucket: int) -> tuple[int, int]:
@@ -32,6 +35,28 @@ def percentile_ns(hist: Sequence[int], fraction: float) -> int | None:
     return bucket_bounds_ns(len(hist) - 1)[1]
 
 
+@functools.lru_cache(maxsize=4096)
+def _summary_bounds(hist: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """Return the p50, p95, p99 and highest bucket bounds of a non-empty histogram, in one pass.
+
+    Memoised: under process churn thousands of entries share one histogram tuple.
+    """
+    total = sum(hist)
+    ranks = [max(1, math.ceil(total * fraction - 1e-9)) for fraction in SUMMARY_FRACTIONS]
+    bounds: list[int] = []
+    seen = 0
+    highest = 0
+    for bucket, count in enumerate(hist):
+        if not count:
+            continue
+        seen += count
+        highest = 1 << (bucket + 1)
+        while len(bounds) < len(ranks) and seen >= ranks[len(bounds)]:
+            bounds.append(highest)
+    p50, p95, p99 = bounds
+    return p50, p95, p99, highest
+
+
 def highest_bound_ns(hist: Sequence[int]) -> int | None:
     """Return the upper bound of the highest non-empty bucket (None if empty)."""
     for bucket in range(len(hist) - 1, -1, -1):
@@ -56,19 +81,15 @@ class LatencySummary:
         timed = sum(hist)
         if timed == 0:
             return EMPTY_LATENCY
-        if max_ns is None or max_ns == 0:
-            max_ns = highest_bound_ns(hist)
-
-        def capped(fraction: float) -> int | None:
-            # A bucket's upper bound can exceed the largest call actually seen.
-            estimate = percentile_ns(hist, fraction)
-            return min(estimate, max_ns) if estimate is not None and max_ns else estimate
-
+        p50, p95, p99, highest = _summary_bounds(tuple(hist))
+        if not max_ns:
+            max_ns = highest
+        # A bucket's upper bound can exceed the largest call actually seen.
         return cls(
             avg_ns=sum_ns // timed,
-            p50_ns=capped(0.50),
-            p95_ns=capped(0.95),
-            p99_ns=capped(0.99),
+            p50_ns=min(p50, max_ns),
+            p95_ns=min(p95, max_ns),
+            p99_ns=min(p99, max_ns),
             max_ns=max_ns,
         )
 
