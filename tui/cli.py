@@ -325,6 +325,18 @@ def can_load_bpf(mask: int | None = None) -> bool:
     return has(CAP_SYS_ADMIN) or (has(CAP_BPF) and has(CAP_PERFMON))
 
 
+# The initial pid namespace's inode number is fixed by the kernel (PROC_PID_INIT_INO).
+HOST_PID_NAMESPACE_INODE = 0xEFFFFFFC
+
+
+def in_host_pid_namespace(ns_path: str = "/proc/self/ns/pid") -> bool:
+    """Return True when this process sees the host's pids, as BPF reports them."""
+    try:
+        return os.stat(ns_path).st_ino == HOST_PID_NAMESPACE_INODE
+    except OSError:
+        return True  # no /proc/self/ns (very old kernel, odd mount): assume the host's
+
+
 def _install_signal_exits() -> None:
     """Turn SIGTERM and SIGHUP into a normal exit so programs detach and output flushes."""
 
@@ -344,6 +356,12 @@ def open_live_source(  # type: ignore[no-untyped-def]
             "needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) to load BPF programs; "
             "run it with sudo",
             EXIT_NO_PRIVILEGE,
+        )
+    if not in_host_pid_namespace():
+        # BPF reports host pids; from here /proc would put the wrong names on them.
+        raise UsageError(
+            "runs in a pid namespace that is not the host's: BPF reports host pids, and this "
+            "/proc cannot name them; run it on the host (or with docker run --pid=host)"
         )
     try:
         from tui.sources.bcc_source import BccSource, BpfLoadFailed

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -55,20 +56,22 @@ def summed(lines: list[dict], name: str) -> tuple[int, int, dict[str, int]]:
 
 def run_cli_with_workload(workload, *args: str) -> str:
     """Run the CLI; start the workload once the first interval shows it attached; stdout."""
-    process = start_cli(*args)
-    first_line: list[str] = []
-
-    def feed() -> None:
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen(
+            [*SYSCALLTOP, *args], stdout=subprocess.PIPE, stderr=errors, text=True, cwd=REPO
+        )
         assert process.stdout is not None
-        first_line.append(process.stdout.readline())
+        # One reader only: the first line says the programs are attached, the rest follows.
+        killer = threading.Timer(60, process.kill)
+        killer.start()
+        first_line = process.stdout.readline()
         workload.go()
-
-    feeder = threading.Thread(target=feed)
-    feeder.start()
-    stdout, stderr = process.communicate(timeout=60)
-    feeder.join()
-    assert process.returncode == 0, stderr
-    return first_line[0] + stdout
+        rest = process.stdout.read()
+        killer.cancel()
+        process.wait()
+        errors.seek(0)
+        assert process.returncode == 0, errors.read()
+    return first_line + rest
 
 
 @pytest.mark.parametrize("how", ["comm", "pid"])
@@ -93,6 +96,26 @@ def test_json_exact_counts_for_a_renamed_workload(how: str, workload_factory) ->
     assert set(processes) == {workload.pid}
     assert processes[workload.pid]["comm"] == workload.name
     assert processes[workload.pid]["user"] == "root"
+
+
+def test_short_lived_processes_end_with_a_row_marked_exited(tmp_path) -> None:
+    short = tmp_path / "sct-shortlived"  # a comm no other process on the machine has
+    shutil.copy("/bin/true", short)
+    spawner = subprocess.Popen(
+        ["sh", "-c", f"sleep 2; for i in 1 2 3; do {short}; sleep 0.3; done; sleep 2"]
+    )
+    result = run_cli("--json", "-i", "0.5", "-n", "10", "--comm", short.name)
+    spawner.wait(10)
+    assert result.returncode == 0, result.stderr
+    rows_by_pid: dict[int, list[dict]] = {}
+    for line in json_lines(result.stdout):
+        for row in line["processes"]:
+            rows_by_pid.setdefault(row["pid"], []).append(row)
+    assert len(rows_by_pid) == 3
+    for rows in rows_by_pid.values():
+        assert [row["exited"] for row in rows] == [False] * (len(rows) - 1) + [True]
+        assert sum(row["syscalls"].get("exit_group", 0) for row in rows) == 1
+        assert rows[-1]["total"] == sum(row["count"] for row in rows)
 
 
 def test_json_lines_have_the_documented_shape() -> None:
@@ -126,6 +149,7 @@ def test_json_lines_have_the_documented_shape() -> None:
             "total",
             "rate",
             "errors",
+            "exited",
             "syscalls",
         }
 
@@ -201,6 +225,20 @@ def test_no_headers_at_all_names_the_package(tmp_path: Path) -> None:
     line = one_line_error(result)
     assert "no kernel headers" in line
     assert "linux-headers-" in line
+
+
+def test_in_a_nested_pid_namespace_one_line_and_exit_2() -> None:
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare is not installed")
+    result = subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", *SYSCALLTOP, "--json", "-n", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert result.returncode == 2
+    assert "not the host's" in one_line_error(result)
 
 
 def test_without_capabilities_one_line_and_exit_3() -> None:

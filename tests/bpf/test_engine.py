@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -221,13 +222,48 @@ def test_exit_group_counted_once_and_dead_process_reclaimed(live, workload_facto
     snapshot = build_snapshot(before, first, NAMES)
     assert counts(snapshot)["exit_group"] == 1
     assert counts(snapshot)["getppid"] == 10
-    # Entries of the dead process are freed on a later read, after its last counts were seen.
+    # The first read after its death carries its final counts and frees its entries.
+    assert any(tgid == workload.pid for tgid, _ in first.processes)
+    assert source._bpf[b"proc_stats"].items() == []
     second = source.read()
-    third = source.read()
-    assert any(tgid == workload.pid for tgid, _ in second.processes)
-    assert not any(tgid == workload.pid for tgid, _ in third.processes)
+    assert second.processes == {}
     # Global per-syscall totals are untouched by the reclaim.
-    assert third.syscalls[NAMES.slots_for("getppid")[0]].count == 10
+    assert second.syscalls[NAMES.slots_for("getppid")[0]].count == 10
+
+
+def test_process_dying_after_the_map_was_read_keeps_its_final_counts(
+    live, workload_factory
+) -> None:
+    """Calls made between the map read and the process's death are taken with its entries."""
+    workload = workload_factory("--getppid=100", "--rounds=2")
+    source = live(Config(filters=Filters(pids=(workload.pid,))))
+    workload.go()
+    source.poll(0.05)
+    reader = source._proc_reader
+    stale = reader.read()  # what a read racing the second round and exit would have seen
+    workload.go()
+    workload.finish()
+    real_read = reader.read
+    reads = iter([stale])
+    reader.read = lambda: next(reads, None) or real_read()  # only the first read is stale
+    reading = source.read()
+    getppid = NAMES.slots_for("getppid")[0]
+    exit_group = NAMES.slots_for("exit_group")[0]
+    assert reading.processes[(workload.pid, getppid)].counters.count == 200
+    assert reading.processes[(workload.pid, exit_group)].counters.count == 1  # made after it
+    assert workload.pid in reading.exited
+    assert source._bpf[b"proc_stats"].items() == []
+
+
+def test_batch_delete_frees_every_key_past_one_already_gone(live) -> None:
+    """A key missing mid-batch (ENOENT from the kernel) does not stop the keys after it."""
+    source = live(Config(filters=Filters(pids=(1,))))  # pid 1 is idle: the map stays ours
+    table = source._bpf[b"proc_stats"]
+    for slot in range(5):
+        table[table.Key(4_000_000, slot)] = table.Leaf()
+    keys = b"".join(struct.pack("<II", 4_000_000, slot) for slot in (0, 1, 9, 3, 4))
+    source._proc_reader.delete(keys)  # slot 9 never existed
+    assert sorted(key.slot for key in table if key.tgid == 4_000_000) == [2]
 
 
 def test_state_flag_does_not_leak_into_next_call(live, workload_factory) -> None:

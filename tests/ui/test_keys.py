@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.scenes import scene_app
-from tui.app import SyscallTopApp
+from tests.ui.scenes import FACTS, scene_app
+from tui.app import SyscallTopApp, make_app
+from tui.config import Config
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.drilldown import ProcessScreen, SyscallScreen
 from tui.screens.help import HelpScreen
+from tui.sources.fake_source import FakeCall, FakeProcess, FakeSource, default_scenario
 from tui.widgets.tables import ProcessRatesTable, TopSyscallsTable
 
 
@@ -260,6 +262,29 @@ async def test_hostile_comm_is_shown_literally() -> None:
         assert "[evil]\\x1b[31m" in comms
         svg = app.export_screenshot()
         assert "\x1b" not in svg
+
+
+async def test_a_process_that_exited_shows_dimmed_once_then_goes() -> None:
+    once = FakeProcess(6060, "cron-once", 0, (FakeCall(59, 5),), exits_at_tick=3)
+    source = FakeSource(scenario=(*default_scenario(), once))
+    app = make_app(Config(), source, facts=FACTS, start_collector=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        assert processes(app)._cells["6060"][0] == ("6060", "")
+        app.advance(1)  # the interval it exited in: its last row, PID dimmed
+        await pilot.pause()
+        assert processes(app)._cells["6060"][0] == ("6060", "dim")
+        last = app.shown_snapshot
+        assert last is not None and last.exited_pids == {6060}
+        execve_total = last.syscall(59).total  # type: ignore[union-attr]
+        assert execve_total > 0
+        app.advance(1)
+        await pilot.pause()
+        assert "6060" not in processes(app)._rows
+        # Global totals never go down when a process leaves.
+        execve = app.shown_snapshot.syscall(59)
+        assert execve is not None and (execve.count, execve.total) == (0, execve_total)
 
 
 async def test_tiny_terminals_do_not_crash() -> None:

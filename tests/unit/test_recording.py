@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,10 +32,18 @@ def record_fake(path: Path, intervals: int = 5) -> list:
 
 
 def test_round_trip_is_exact(tmp_path: Path) -> None:
-    reading = FakeSource().read()
+    reading = replace(FakeSource().read(), exited=frozenset({7, 4242}))
     again, who = decode_reading(encode_reading(reading, {1: ProcessIdentity("a", "b", "c")}))
     assert again == reading
     assert who == {1: ProcessIdentity("a", "b", "c")}
+
+
+def test_recordings_from_before_exits_were_marked_still_load() -> None:
+    line = encode_reading(FakeSource().read(), {})
+    record = json.loads(line)
+    del record["exited"]
+    reading, _ = decode_reading(json.dumps(record))
+    assert reading.exited == frozenset()
 
 
 def test_recording_replays_every_reading(tmp_path: Path) -> None:

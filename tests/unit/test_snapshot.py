@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tui.model.names import COMPAT_SLOT_BASE, SyscallNames
@@ -121,6 +123,53 @@ def test_stream_skips_the_baseline_and_keeps_recent_samples() -> None:
     assert first is not None and second is not None
     assert len(second.samples) > len(first.samples)
     assert second.interval_s == 1.0
+
+
+def entry(pid: int, count: int) -> dict[tuple[int, int], ProcessCallCounters]:
+    return {(pid, 39): ProcessCallCounters(pid, 39, 0, "x", counters(count))}
+
+
+def test_trends_of_exited_processes_are_forgotten() -> None:
+    stream = SnapshotStream(NAMES)
+    stream.push(reading(0.0, {39: counters(1)}, processes={**entry(7, 1), **entry(8, 1)}))
+    first = stream.push(reading(1.0, {39: counters(4)}, processes={**entry(7, 2), **entry(8, 3)}))
+    assert first is not None and first.process_trends == {7: (1.0,), 8: (2.0,)}
+    # Pid 8 exited (its entries are gone from the map); pid 7 idles, then is busy again.
+    stream.push(reading(2.0, {39: counters(4)}, processes=entry(7, 2)))
+    assert set(stream._process_history._series) == {7}
+    third = stream.push(reading(3.0, {39: counters(9)}, processes=entry(7, 7)))
+    assert third is not None and third.process_trends == {7: (1.0, 0.0, 5.0)}
+
+
+def test_process_gone_at_its_first_read_is_shown_but_leaves_no_state() -> None:
+    stream = SnapshotStream(NAMES)
+    stream.push(reading(0.0, {39: counters(1)}, processes=entry(7, 1)))
+    last = replace(
+        reading(1.0, {39: counters(9)}, processes={**entry(7, 3), **entry(8, 5)}),
+        exited=frozenset({8}),
+    )
+    snapshot = stream.push(last)
+    assert snapshot is not None and snapshot.exited_pids == {8}
+    assert [(row.pid, row.count) for row in snapshot.processes] == [(8, 5), (7, 2)]
+    assert snapshot.process_trends == {7: (2.0,), 8: (5.0,)}
+    # Nothing is kept for pid 8: no baselines, no history, no trend series.
+    assert set(stream.detector._processes) == {7}
+    assert {key[1] for key in stream.detector._baselines if key[0] == "pid"} == {7}
+    assert set(stream._process_history._series) == {7}
+
+
+def test_pid_reused_after_an_exit_counts_from_zero() -> None:
+    gone = replace(reading(0.0, {39: counters(5)}, processes=entry(7, 5)), exited=frozenset({7}))
+    # A new process got pid 7 and has already made more calls than the old one had.
+    snapshot = build_snapshot(gone, reading(1.0, {39: counters(13)}, processes=entry(7, 8)), NAMES)
+    row = snapshot.process(7)
+    assert row is not None and row.count == 8 and not row.exited
+
+
+def test_new_entry_shares_its_histogram() -> None:
+    now = counters(3)
+    assert call_delta(now, None).hist is now.latency_hist
+    assert call_delta(now, counters(1)).hist == tuple(2 if i == 10 else 0 for i in range(32))
 
 
 def test_fake_source_is_deterministic() -> None:

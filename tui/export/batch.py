@@ -63,6 +63,7 @@ def snapshot_json(snapshot: Snapshot, top_n: int | None = None) -> dict[str, Any
                 "total": row.total,
                 "rate": round(row.rate, 3),
                 "errors": row.errors,
+                "exited": row.exited,
                 "syscalls": {call.label: call.count for call in row.syscalls},
             }
             for row in processes

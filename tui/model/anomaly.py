@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 
 # Syscalls an incident responder wants to hear about the first time a process makes them.
@@ -264,6 +264,7 @@ class AnomalyDetector:
         wall_time: float,
         observations: Iterable[Observation],
         process_syscalls: dict[int, tuple[str, list[tuple[int, str]]]],
+        exited: Container[int] = (),
     ) -> list[Anomaly]:
         """Feed one interval; return the anomalies that started in it."""
         found = [
@@ -272,6 +273,8 @@ class AnomalyDetector:
             if (anomaly := self._spike(observation, wall_time)) is not None
         ]
         for pid, (comm, calls) in process_syscalls.items():
+            if pid in exited and pid not in self._processes:
+                continue  # born and gone within one interval: no history to judge it by
             history = self._processes.setdefault(pid, _ProcessHistory())
             formed = history.intervals >= self.settings.warmup_intervals and not self.warming_up
             for slot, name in calls:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Container
 
 TREND_POINTS = 24
 
@@ -25,6 +26,11 @@ class RateHistory:
         for key, rate in rates.items():
             series = self._series.setdefault(key, deque(maxlen=self.points))
             series.append(rate)
+
+    def forget_gone(self, alive: Container[object]) -> None:
+        """Drop the series of keys that no longer exist (processes that exited)."""
+        for key in [key for key in self._series if key not in alive]:
+            del self._series[key]
 
     def series(self, key: object) -> tuple[float, ...]:
         """Return the recorded rates of a key, oldest first."""

@@ -91,3 +91,5 @@ class RawReading:
     loss: LossCounters = field(default_factory=LossCounters)
     samples: tuple[SampleEvent, ...] = ()
     inflight: tuple[InflightCall, ...] = ()
+    # Processes found gone at this read: their entries here are final and left the map.
+    exited: frozenset[int] = frozenset()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -12,7 +13,7 @@ from tui.model.anomaly import (
     AnomalySettings,
     Observation,
 )
-from tui.model.histogram import EMPTY_LATENCY, LatencySummary, highest_bound_ns
+from tui.model.histogram import LatencySummary, highest_bound_ns
 from tui.model.history import RateHistory
 from tui.model.names import SyscallNames, errno_name
 from tui.model.readings import (
@@ -51,8 +52,14 @@ class CallDelta:
     total: int
     errors: int
     errors_total: int
-    latency: LatencySummary
     hist: tuple[int, ...]
+    latency_sum_ns: int
+    latency_max_ns: int | None  # this interval's (exact, or capped by a bucket bound)
+
+    @property
+    def latency(self) -> LatencySummary:
+        """Return the interval's latency summary (computed on demand: most are never shown)."""
+        return LatencySummary.from_hist(self.hist, self.latency_sum_ns, self.latency_max_ns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +104,21 @@ class ProcessSyscallRow:
     total: int
     rate: float
     errors: int
-    latency: LatencySummary
+    # The interval's histogram, latency sum and max; summarised only when shown (most of
+    # these rows, one per process and syscall, never are).
+    hist: tuple[int, ...]
+    latency_sum_ns: int
+    latency_max_ns: int | None
 
     @property
     def label(self) -> str:
         """Return the display name, compat calls marked."""
         return f"{self.name} (i386)" if self.compat else self.name
+
+    @property
+    def latency(self) -> LatencySummary:
+        """Return this interval's latency summary of the calls."""
+        return LatencySummary.from_hist(self.hist, self.latency_sum_ns, self.latency_max_ns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +136,7 @@ class ProcessRow:
     errors: int
     error_rate: float
     syscalls: tuple[ProcessSyscallRow, ...]
+    exited: bool = False  # gone by the end of the interval: this row is its last
 
     @property
     def top_syscall(self) -> str:
@@ -195,6 +212,7 @@ class Snapshot:
     anomalies: tuple[Anomaly, ...] = ()
     flagged_slots: frozenset[int] = frozenset()
     flagged_pids: frozenset[int] = frozenset()
+    exited_pids: frozenset[int] = frozenset()
     warming_up: bool = False
     syscall_trends: dict[int, tuple[float, ...]] = field(default_factory=dict)
     process_trends: dict[int, tuple[float, ...]] = field(default_factory=dict)
@@ -232,21 +250,24 @@ def call_delta(now: CallCounters, prev: CallCounters | None) -> CallDelta:
     """Return the interval's counters; a counter that went down started afresh (pid reuse)."""
     if prev is None or now.count < prev.count:
         prev = _ZERO
-    hist = tuple(a - b for a, b in zip(now.latency_hist, prev.latency_hist, strict=True))
+    if prev is _ZERO:
+        hist = now.latency_hist  # shared, not copied: most entries under churn are new
+    else:
+        hist = tuple(map(operator.sub, now.latency_hist, prev.latency_hist))
     sum_ns = now.latency_sum_ns - prev.latency_sum_ns
     # The kernel keeps only the all-time max: it is this interval's when it grew now.
     interval_max = now.latency_max_ns if now.latency_max_ns != prev.latency_max_ns else None
     if interval_max is None:
         bound = highest_bound_ns(hist)
         interval_max = min(bound, now.latency_max_ns) if bound is not None else None
-    latency = LatencySummary.from_hist(hist, sum_ns, interval_max) if any(hist) else EMPTY_LATENCY
     return CallDelta(
         count=now.count - prev.count,
         total=now.count,
         errors=now.errors - prev.errors,
         errors_total=now.errors,
-        latency=latency,
         hist=hist,
+        latency_sum_ns=sum_ns,
+        latency_max_ns=interval_max,
     )
 
 
@@ -256,8 +277,9 @@ def _idle_delta(counters: CallCounters) -> CallDelta:
         total=counters.count,
         errors=0,
         errors_total=counters.errors,
-        latency=EMPTY_LATENCY,
         hist=_ZERO.latency_hist,
+        latency_sum_ns=0,
+        latency_max_ns=None,
     )
 
 
@@ -383,6 +405,7 @@ def build_snapshot(
         syscalls=tuple(syscall_rows),
         processes=processes,
         samples=samples,
+        exited_pids=now.exited,
     )
 
 
@@ -426,7 +449,8 @@ def _process_rows(
 ) -> tuple[ProcessRow, ...]:
     by_pid: dict[int, list[tuple[ProcessCallCounters, CallDelta]]] = {}
     for key, entry in now.processes.items():
-        before = prev.processes.get(key)
+        # A process that had exited left the map: the same pid now is a new process.
+        before = prev.processes.get(key) if key[0] not in prev.exited else None
         if before is not None and before.counters is entry.counters:
             # Sources hand back the same object for an unchanged entry: nothing happened.
             by_pid.setdefault(entry.tgid, []).append((entry, _idle_delta(entry.counters)))
@@ -453,7 +477,9 @@ def _process_rows(
                     total=delta.total,
                     rate=_rate(delta.count, interval_s),
                     errors=delta.errors,
-                    latency=delta.latency,
+                    hist=delta.hist,
+                    latency_sum_ns=delta.latency_sum_ns,
+                    latency_max_ns=delta.latency_max_ns,
                 )
             )
         calls.sort(key=lambda c: (-c.count, c.slot))
@@ -474,6 +500,7 @@ def _process_rows(
                 errors=errors,
                 error_rate=_rate(errors, interval_s),
                 syscalls=tuple(calls),
+                exited=pid in now.exited,
             )
         )
     rows.sort(key=lambda r: (-r.count, r.pid))
@@ -513,10 +540,15 @@ class SnapshotStream:
             self.reset_requested = False
             self.detector.reset()
         anomalies = self.detector.observe(
-            snapshot.wall_time, observations(snapshot), process_calls(snapshot)
+            snapshot.wall_time, observations(snapshot), process_calls(snapshot), reading.exited
         )
-        # The kernel keeps a process's entries while it lives (freed one read after it dies).
-        self.detector.forget_gone({tgid for tgid, _ in reading.processes})
+        # The kernel keeps a process's entries while it lives; a reading marks those that left.
+        alive = {tgid for tgid, _ in reading.processes} - reading.exited
+        self.detector.forget_gone(alive)
+        process_trends = {
+            row.pid: self._process_history.series(row.pid) for row in snapshot.processes
+        }
+        self._process_history.forget_gone(alive)
         active = self.detector.active_keys()
         flagged_slots = {int(key[1]) for key in active if key[0] == "sys"}  # type: ignore[call-overload]
         flagged_slots |= {anomaly.slot for anomaly in anomalies}
@@ -531,9 +563,7 @@ class SnapshotStream:
             syscall_trends={
                 row.slot: self._syscall_history.series(row.slot) for row in snapshot.syscalls
             },
-            process_trends={
-                row.pid: self._process_history.series(row.pid) for row in snapshot.processes
-            },
+            process_trends=process_trends,
         )
 
 
@@ -565,6 +595,8 @@ def observations(snapshot: Snapshot) -> list[Observation]:
                 )
             )
     for process in snapshot.processes:
+        if process.pid in snapshot.exited_pids:
+            continue  # its last interval: a baseline made now would be dropped right away
         for call in process.syscalls:
             found.append(
                 Observation(

@@ -6,6 +6,7 @@ import contextlib
 import ctypes as ct
 import errno
 import os
+import resource
 import struct
 import sys
 import tempfile
@@ -39,6 +40,11 @@ _SAMPLE_SIZE = struct.calcsize(_SAMPLE_FORMAT)
 _INFLIGHT_FORMAT = "<QIIII"  # struct enter_state
 _INFLIGHT_SIZE = struct.calcsize(_INFLIGHT_FORMAT)
 SAMPLES_KEPT_PER_READ = 1024
+SAMPLE_WAKEUP_EVENTS = 64
+# Gone processes are also taken out of the per-process map between reads, in each poll
+# slice, once a read finds the map this full (1/8) or this many processes exited in a slice.
+EARLY_TAKE_FRACTION = 8
+EARLY_TAKE_EXITS = 32
 
 
 class BpfLoadFailed(RuntimeError):
@@ -88,6 +94,8 @@ class _BatchReader:
         from bcc.libbcc import lib
 
         self._lookup_batch = lib.bpf_lookup_batch
+        self._delete_batch = lib.bpf_delete_batch
+        self._lookup = lib.bpf_lookup_elem
         self._fd = table.map_fd
         self._key_size = key_size
         self._value_size = value_size
@@ -95,6 +103,7 @@ class _BatchReader:
         self._chunk = min(max_entries, self.CHUNK)
         self._keys = ct.create_string_buffer(key_size * self._chunk)
         self._values = ct.create_string_buffer(value_size * self._chunk)
+        self._one_value = ct.create_string_buffer(value_size)
 
     def read(self) -> tuple[bytes, bytes, int]:
         """Return (keys, values, count) of every entry in the map."""
@@ -118,8 +127,9 @@ class _BatchReader:
             first = False
             got = count.value
             if got:
-                keys.append(self._keys.raw[: self._key_size * got])
-                values.append(self._values.raw[: self._value_size * got])
+                # string_at copies only what was filled (.raw would copy the whole buffer).
+                keys.append(ct.string_at(self._keys, self._key_size * got))
+                values.append(ct.string_at(self._values, self._value_size * got))
                 total += got
             if result != 0:
                 if error == errno.ENOENT:
@@ -128,6 +138,28 @@ class _BatchReader:
             if got == 0:
                 break
         return b"".join(keys), b"".join(values), total
+
+    def lookup(self, key: bytes) -> bytes | None:
+        """Read one entry's value (None if it is not there)."""
+        if self._lookup(self._fd, key, self._one_value) != 0:
+            return None
+        return self._one_value.raw
+
+    def delete(self, keys: bytes) -> None:
+        """Delete the entries with these packed keys, one BPF_MAP_DELETE_BATCH per chunk."""
+        chunk_bytes = self._key_size * self._chunk
+        offset = 0
+        while offset < len(keys):
+            part = keys[offset : offset + chunk_bytes]
+            count = ct.c_uint32(len(part) // self._key_size)
+            result = self._delete_batch(self._fd, part, ct.byref(count))
+            error = ct.get_errno()
+            deleted = count.value
+            if result != 0:
+                if error != errno.ENOENT:
+                    raise OSError(error, f"BPF_MAP_DELETE_BATCH: {os.strerror(error)}")
+                deleted += 1  # the kernel stops at a key that is gone already: skip past it
+            offset += deleted * self._key_size
 
 
 class BccSource:
@@ -152,12 +184,17 @@ class BccSource:
         self._blocked_at_start: dict[int, InflightCall] = {}
         self._prev_stats_raw: list[bytes] = []
         self._prev_stats: dict[int, CallCounters] = {}
-        self._proc_cache: dict[bytes, tuple[bytes, ProcessCallCounters]] = {}
+        self._proc_cache: dict[tuple[int, int], tuple[bytes, ProcessCallCounters]] = {}
+        self._exited: frozenset[int] = frozenset()
+        # Entries of gone processes taken out between reads, handed over at the next read.
+        self._departed: dict[tuple[int, int], ProcessCallCounters] = {}
+        self._departed_tgids: set[int] = set()
+        self._proc_map_busy = False
+        self._exit_group_key = struct.pack("<I", names.slots_for("exit_group")[0])
+        self._exits_seen = 0
         # Raw bytes only: the callback runs per sample, decoding waits for read().
         self._samples: deque[bytes] = deque(maxlen=samples_kept)
         self._lost_samples = 0
-        self._reclaim_pending: set[int] = set()
-        self._known_tgids: set[int] = set()
         # Slots of --syscall, for threads found blocked in /proc (the kernel filters the rest).
         self._filter_slots = {
             slot for name in config.filters.syscall_names for slot in names.slots_for(name)
@@ -197,8 +234,15 @@ class BccSource:
         )
         self._blocked_at_start = blocked_threads(self.names, time.monotonic_ns())
         if self.config.sample_every > 0:
+            # bcc wakes the poll for every event by default: thousands of wakeups a second
+            # under a hot workload. Wake per batch instead (a quarter of what fits), and
+            # drain the remainder at each read.
+            fits = self.config.perf_pages * resource.getpagesize() // (_SAMPLE_SIZE + 16)
             bpf[b"samples"].open_perf_buffer(
-                self._on_sample, page_cnt=self.config.perf_pages, lost_cb=self._on_lost
+                self._on_sample,
+                page_cnt=self.config.perf_pages,
+                lost_cb=self._on_lost,
+                wakeup_events=max(1, min(SAMPLE_WAKEUP_EVENTS, fits // 4)),
             )
 
     def close(self) -> None:
@@ -238,10 +282,16 @@ class BccSource:
 
     def poll(self, timeout_s: float) -> None:
         """Wait up to `timeout_s` for sampled events (or just sleep when sampling is off)."""
-        if self._bpf is None or self.config.sample_every <= 0:
+        if self._bpf is not None and self.config.sample_every > 0:
+            self._bpf.perf_buffer_poll(timeout=max(int(timeout_s * 1000), 0))
+        else:
             time.sleep(max(timeout_s, 0.0))
-            return
-        self._bpf.perf_buffer_poll(timeout=max(int(timeout_s * 1000), 0))
+        # Under heavy churn the map would fill within one interval: make room as we go, as far
+        # as memory allows (past that, the map fills and drops are counted).
+        churning = self._exits_since_last_poll() >= EARLY_TAKE_EXITS
+        room = len(self._departed) < self.config.proc_map_entries
+        if (churning or self._proc_map_busy) and room:
+            self._take_gone_early()
 
     # -- reading the maps -------------------------------------------------------------------
 
@@ -249,17 +299,16 @@ class BccSource:
         """Read every map once and return the cumulative counters."""
         assert self._stats_reader and self._proc_reader and self._errno_reader
         assert self._loss_reader
-        # Processes seen before and gone now: their entries can be read one last time and freed.
-        self._reclaim_pending = {t for t in self._known_tgids if not os.path.exists(f"/proc/{t}")}
         monotonic_ns = time.monotonic_ns()
         wall_time = time.time()
         syscalls = self._read_syscalls()
         errnos = self._read_errnos()
         processes = self._read_processes()
         loss = self._read_loss()
+        if self.config.sample_every > 0:
+            self._bpf.perf_buffer_consume()  # what has not reached a wakeup batch yet
         samples = tuple(self._decode_sample(raw) for raw in self._samples)
         self._samples.clear()
-        self._reclaim_dead(processes)
         inflight = self._read_inflight()
         return RawReading(
             monotonic_ns=monotonic_ns,
@@ -270,6 +319,7 @@ class BccSource:
             loss=loss,
             samples=samples,
             inflight=inflight,
+            exited=self._exited,
         )
 
     def _read_syscalls(self) -> dict[int, CallCounters]:
@@ -320,34 +370,76 @@ class BccSource:
     def _read_processes(self) -> dict[tuple[int, int], ProcessCallCounters]:
         assert self._proc_reader is not None
         keys, values, count = self._proc_reader.read()
-        found: dict[tuple[int, int], ProcessCallCounters] = {}
-        cache: dict[bytes, tuple[bytes, ProcessCallCounters]] = {}
-        for index in range(count):
-            key = keys[8 * index : 8 * index + 8]
-            raw = values[index * _PROC_SIZE : (index + 1) * _PROC_SIZE]
-            cached = self._proc_cache.get(key)
-            if cached is not None and cached[0] == raw:
-                entry = cached[1]
-            else:
-                tgid, slot = struct.unpack("<II", key)
-                fields = struct.unpack(_PROC_FORMAT, raw)
-                entry = ProcessCallCounters(
-                    tgid=tgid,
-                    slot=slot,
-                    uid=fields[4],
-                    comm=comm_text(fields[6]),
-                    counters=CallCounters(
-                        count=fields[0],
-                        errors=fields[1],
-                        latency_sum_ns=fields[2],
-                        latency_max_ns=fields[3],
-                        latency_hist=tuple(fields[7:]),
-                    ),
-                )
-            cache[key] = (raw, entry)
-            found[(entry.tgid, entry.slot)] = entry
+        self._proc_map_busy = count >= self.config.proc_map_entries // EARLY_TAKE_FRACTION
+        shared = _SharedParts()
+        pairs = list(struct.iter_unpack("<II", keys))  # (tgid, slot) of each entry, in order
+        gone = self._take_gone(pairs, shared) | self._departed_tgids
+        # Taken out of the map now or between reads: final counts, first in the reading.
+        found, self._departed, self._departed_tgids = self._departed, {}, set()
+        cache: dict[tuple[int, int], tuple[bytes, ProcessCallCounters]] = {}
+        view = memoryview(values)
+        for index, pair in enumerate(pairs):
+            if pair[0] in gone:
+                continue  # taken just now by _take_gone
+            start = index * _PROC_SIZE
+            cached = self._proc_cache.get(pair)
+            if cached is not None and view[start : start + _PROC_SIZE] == cached[0]:
+                cache[pair] = cached  # unchanged: the same objects, no copy of the bytes
+                found[pair] = cached[1]
+                continue
+            raw = values[start : start + _PROC_SIZE]
+            entry = found[pair] = _decode_process(pair, raw, shared)
+            cache[pair] = (raw, entry)
         self._proc_cache = cache
+        self._exited = frozenset(gone)
         return found
+
+    def _take_gone(
+        self, pairs: list[tuple[int, int]], shared: _SharedParts, budget: int | None = None
+    ) -> set[int]:
+        """Take the entries of processes gone from /proc out of the map into `_departed`.
+
+        A reaped process makes no more calls, so a read made after finding it gone holds
+        its final values; those entries are then freed with batch deletes. At most `budget`
+        entries are taken (the rest wait for the next read). Returns the gone tgids.
+        """
+        assert self._proc_reader is not None
+        tgids = {tgid for tgid, _ in pairs}
+        gone = {tgid for tgid in tgids if not os.path.exists(f"/proc/{tgid}")}
+        if not gone:
+            return gone
+        keys, values, _ = self._proc_reader.read()
+        taken: list[bytes] = []
+        for index, pair in enumerate(struct.iter_unpack("<II", keys)):
+            if pair[0] not in gone:
+                continue
+            if budget is not None and len(taken) >= budget:
+                break
+            start = index * _PROC_SIZE
+            self._departed[pair] = _decode_process(pair, values[start : start + _PROC_SIZE], shared)
+            self._proc_cache.pop(pair, None)
+            taken.append(keys[8 * index : 8 * index + 8])
+        self._proc_reader.delete(b"".join(taken))
+        return gone
+
+    def _exits_since_last_poll(self) -> int:
+        """Return how many processes called exit_group since the last poll slice."""
+        assert self._stats_reader is not None
+        raw = self._stats_reader.lookup(self._exit_group_key)
+        if raw is None:
+            return 0
+        words = memoryview(raw).cast("Q")
+        exits = sum(words[cpu * _STATS_WORDS] for cpu in range(self._cpus))
+        since, self._exits_seen = exits - self._exits_seen, exits
+        return since
+
+    def _take_gone_early(self) -> None:
+        """Between reads, free a busy map of processes that have gone (their counts are kept)."""
+        assert self._proc_reader is not None
+        keys, _, _ = self._proc_reader.read()
+        pairs = list(struct.iter_unpack("<II", keys))
+        budget = self.config.proc_map_entries - len(self._departed)
+        self._departed_tgids |= self._take_gone(pairs, _SharedParts(), budget)
 
     def _read_loss(self) -> LossCounters:
         assert self._loss_reader is not None
@@ -409,18 +501,40 @@ class BccSource:
             return False
         return not self._filter_slots or slot in self._filter_slots
 
-    def _reclaim_dead(self, processes: dict[tuple[int, int], ProcessCallCounters]) -> None:
-        """Free the entries of processes that were already gone before this read.
 
-        Their counts in this reading are final (a dead process makes no more calls), so
-        nothing is lost; a process dying during the read is freed on the next one.
-        """
-        table = self._bpf[b"proc_stats"]
-        doomed_tgids = self._reclaim_pending
-        for tgid, slot in [key for key in processes if key[0] in doomed_tgids]:
-            with contextlib.suppress(KeyError):
-                del table[table.Key(tgid, slot)]
-        self._known_tgids = {tgid for tgid, _ in processes} - doomed_tgids
+class _SharedParts:
+    """Equal histograms and comms decoded in one read, shared rather than copied.
+
+    Under churn thousands of short-lived processes make near-identical entries; sharing
+    keeps the peak of a busy read low (CPython does not hand that peak back to the system).
+    """
+
+    def __init__(self) -> None:
+        self.hists: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self.comms: dict[bytes, str] = {}
+
+
+def _decode_process(key: tuple[int, int], raw: bytes, shared: _SharedParts) -> ProcessCallCounters:
+    """Decode one proc_stats entry: its (tgid, slot) key and struct proc_stats value."""
+    tgid, slot = key
+    fields = struct.unpack(_PROC_FORMAT, raw)
+    hist = fields[7:]
+    comm = shared.comms.get(fields[6])
+    if comm is None:
+        comm = shared.comms[fields[6]] = comm_text(fields[6])
+    return ProcessCallCounters(
+        tgid=tgid,
+        slot=slot,
+        uid=fields[4],
+        comm=comm,
+        counters=CallCounters(
+            count=fields[0],
+            errors=fields[1],
+            latency_sum_ns=fields[2],
+            latency_max_ns=fields[3],
+            latency_hist=shared.hists.setdefault(hist, hist),
+        ),
+    )
 
 
 def _current_syscall(tgid: int, tid: int) -> int | None:

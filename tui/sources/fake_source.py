@@ -43,6 +43,7 @@ class FakeProcess:
     uid: int
     calls: tuple[FakeCall, ...]
     starts_at_tick: int = 0
+    exits_at_tick: int | None = None  # its last reading marks it exited, then it is gone
 
 
 def default_scenario() -> tuple[FakeProcess, ...]:
@@ -111,6 +112,9 @@ class FakeSource:
     tick: int = 0
     _lost_samples: int = 0
     _counters: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    # What exited processes had called: global totals and errnos never go down.
+    _retired: dict[int, list[int]] = field(default_factory=dict)
+    _retired_errnos: dict[tuple[int, int], int] = field(default_factory=dict)
 
     def start(self) -> None:
         """Nothing to load."""
@@ -128,12 +132,12 @@ class FakeSource:
         for process in self.scenario:
             if self.tick < process.starts_at_tick:
                 continue
+            if process.exits_at_tick is not None and self.tick > process.exits_at_tick:
+                continue
             for call in process.calls:
                 if self.tick < call.starts_at_tick:
                     continue
-                counters = self._counters.setdefault(
-                    (process.pid, call.slot), [0, 0, 0, 0] + [0] * HIST_BUCKETS
-                )
+                counters = self._counters.setdefault((process.pid, call.slot), _zeros())
                 surging = call.surge_at_tick is not None and self.tick >= call.surge_at_tick
                 per_second = call.per_second * (call.surge_factor if surging else 1)
                 calls = round(per_second * self.interval_s * (10 + wobble) / 10)
@@ -151,14 +155,12 @@ class FakeSource:
     def read(self) -> RawReading:
         """Return the counters after one more interval."""
         self._advance()
-        syscalls: dict[int, list[int]] = {}
-        errnos: dict[tuple[int, int], int] = {}
+        syscalls = {slot: list(values) for slot, values in self._retired.items()}
+        errnos = dict(self._retired_errnos)
         processes: dict[tuple[int, int], ProcessCallCounters] = {}
         by_pid = {process.pid: process for process in self.scenario}
         for (pid, slot), counters in self._counters.items():
-            total = syscalls.setdefault(slot, [0, 0, 0, 0] + [0] * HIST_BUCKETS)
-            for index, value in enumerate(counters):
-                total[index] = max(total[index], value) if index == 3 else total[index] + value
+            _merge(syscalls.setdefault(slot, _zeros()), counters)
             process = by_pid[pid]
             call = next(call for call in process.calls if call.slot == slot)
             if counters[1]:
@@ -172,6 +174,19 @@ class FakeSource:
                 comm=safe_text(process.comm),
                 counters=_counters(counters),
             )
+        exited = frozenset(
+            process.pid for process in self.scenario if process.exits_at_tick == self.tick - 1
+        )
+        # Like the kernel map: an exited process's entries are gone after its last reading.
+        for key in [key for key in self._counters if key[0] in exited]:
+            counters = self._counters.pop(key)
+            _merge(self._retired.setdefault(key[1], _zeros()), counters)
+            call = next(c for c in by_pid[key[0]].calls if c.slot == key[1])
+            retired_key = (key[1], call.errno_value)
+            if counters[1]:
+                self._retired_errnos[retired_key] = (
+                    self._retired_errnos.get(retired_key, 0) + counters[1]
+                )
         samples = tuple(self._samples())
         now_ns = int(self.tick * self.interval_s * 1e9)
         inflight = (
@@ -189,6 +204,7 @@ class FakeSource:
             loss=LossCounters(lost_samples=self._lost_samples),
             samples=samples,
             inflight=tuple(call for call in inflight if call.enter_ns <= now_ns),
+            exited=exited,
         )
 
     def _samples(self) -> list[SampleEvent]:
@@ -215,6 +231,16 @@ class FakeSource:
                 )
             )
         return events
+
+
+def _zeros() -> list[int]:
+    return [0, 0, 0, 0] + [0] * HIST_BUCKETS
+
+
+def _merge(total: list[int], counters: list[int]) -> None:
+    """Add one process's counters into a total (the max is a max)."""
+    for index, value in enumerate(counters):
+        total[index] = max(total[index], value) if index == 3 else total[index] + value
 
 
 def _counters(values: list[int]) -> CallCounters:

@@ -89,6 +89,7 @@ def encode_reading(reading: RawReading, identities: dict[int, ProcessIdentity]) 
             for s in reading.samples
         ],
         "inflight": [[c.tid, c.tgid, c.slot, c.enter_ns, c.lower_bound] for c in reading.inflight],
+        "exited": sorted(reading.exited),
         "who": {str(pid): [i.comm, i.user, i.cmdline] for pid, i in identities.items()},
     }
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
@@ -129,6 +130,8 @@ def decode_reading(line: str) -> tuple[RawReading, dict[int, ProcessIdentity]]:
             InflightCall(int(c[0]), int(c[1]), int(c[2]), int(c[3]), bool(c[4]))
             for c in record["inflight"]
         ),
+        # Recordings made before exits were marked have no "exited": none are then.
+        exited=frozenset(map(int, record.get("exited", ()))),
     )
     who = {
         int(pid): ProcessIdentity(str(v[0]), str(v[1]), str(v[2]))

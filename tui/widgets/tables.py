@@ -15,6 +15,7 @@ TREND_WIDTH = 6
 ERROR_STYLE = "bold red"
 TREND_STYLE = "cyan"
 FLAG_STYLE = "bold yellow"
+EXITED_STYLE = "dim"
 FLAG = "!"  # readable without colour: flagged rows start with it
 
 
@@ -35,12 +36,17 @@ def _errors(value: float, text: str) -> Cell:
     return text, ERROR_STYLE if value else ""
 
 
+def _pid_cell(process: ProcessRow) -> Cell:
+    # Dimmed: the process exited during the interval, so this is the last time it shows.
+    return str(process.pid), EXITED_STYLE if process.exited else ""
+
+
 def _who_columns(
     process_of: Callable[[Any], ProcessRow], flagged: Callable[[int], bool]
 ) -> list[Column[Any]]:
     """Return the PID, COMM (flag-marked) and USER columns of rows about one process."""
     return [
-        Column("pid", "PID", 7, lambda r: str(process_of(r).pid), lambda r: process_of(r).pid),
+        Column("pid", "PID", 7, lambda r: _pid_cell(process_of(r)), lambda r: process_of(r).pid),
         Column(
             "comm",
             "COMM",
