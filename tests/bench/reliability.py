@@ -3,7 +3,8 @@
 load:  two C getppid loops of exactly LOOP_CALLS each (>1M calls/s together) under
        `syscalltop --json --comm`; the per-interval counts must sum to exactly 2*LOOP_CALLS.
        Also the collector's CPU, and how long the dashboard takes to answer a key under load.
-churn: 20,000 short-lived processes under a headless syscalltop: RSS, fds, threads.
+churn: 20,000 short-lived processes under `syscalltop --json`: RSS, fds, threads, CPU, drops,
+       and how long SIGTERM takes afterwards.
 soak:  a 0.1 s interval for SOAK_S seconds (3,000 intervals) under mixed load: RSS growth
        after warm-up, open files and threads.
 """
@@ -158,32 +159,50 @@ def spawn_paced(count: int, seconds: float) -> float:
     return time.monotonic() - started
 
 
+def churn_round(seconds: float) -> float:
+    """Start 20,000 short-lived processes, paced over `seconds` or as fast as sh can."""
+    if seconds:
+        return spawn_paced(20_000, seconds)
+    started = time.monotonic()
+    subprocess.run(
+        ["sh", "-c", "i=0; while [ $i -lt 20000 ]; do /bin/true; i=$((i+1)); done"], check=True
+    )
+    return time.monotonic() - started
+
+
 def churn() -> list[str]:
     lines = []
     for label, seconds in (("paced, 20,000 a minute", 60.0), ("as fast as sh can", 0.0)):
-        watcher = headless("--quiet", "-i", "1")
-        time.sleep(3)
-        marks = [proc_stats(watcher.pid)]
-        took = []
-        for _ in range(2):  # a second round shows whether memory keeps growing or is bounded
-            if seconds:
-                took.append(spawn_paced(20_000, seconds))
-            else:
-                started = time.monotonic()
-                subprocess.run(
-                    ["sh", "-c", "i=0; while [ $i -lt 20000 ]; do /bin/true; i=$((i+1)); done"],
-                    check=True,
-                )
-                took.append(time.monotonic() - started)
+        with tempfile.TemporaryFile("w+") as output:
+            watcher = subprocess.Popen(
+                [sys.executable, "-m", "tui", "--json", "-i", "1"],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                text=True,
+                cwd=REPO,
+            )
             time.sleep(3)
-            marks.append(proc_stats(watcher.pid))
-        watcher.terminate()
-        watcher.wait(10)
+            marks = [proc_stats(watcher.pid)]
+            took = []
+            for _ in range(2):  # a second round shows whether memory keeps growing or is bounded
+                took.append(churn_round(seconds))
+                time.sleep(3)
+                marks.append(proc_stats(watcher.pid))
+            signalled = time.monotonic()
+            watcher.terminate()
+            watcher.wait(10)
+            exit_s = time.monotonic() - signalled
+            output.seek(0)
+            last = json.loads(output.read().splitlines()[-1])
+        cpu_s = marks[-1]["cpu_s"] - marks[0]["cpu_s"]
         rss = " -> ".join(f"{mark['rss_mb']:.0f}" for mark in marks)
         lines.append(
             f"churn ({label}): 2 rounds of 20,000 processes ({took[0]:.0f} s, {took[1]:.0f} s); "
             f"RSS {rss} MB; fds {marks[0]['fds']} -> {marks[-1]['fds']}, "
-            f"threads {marks[0]['threads']} -> {marks[-1]['threads']}"
+            f"threads {marks[0]['threads']} -> {marks[-1]['threads']}; "
+            f"collector CPU {100 * cpu_s / (sum(took) + 6):.0f}% of one CPU; "
+            f"pairs dropped (process map full): {last['totals']['dropped']['process_map_full']}; "
+            f"SIGTERM exit in {exit_s:.2f} s"
         )
     return lines
 
