@@ -337,13 +337,17 @@ def in_host_pid_namespace(ns_path: str = "/proc/self/ns/pid") -> bool:
         return True  # no /proc/self/ns (very old kernel, odd mount): assume the host's
 
 
-def _install_signal_exits() -> None:
-    """Turn SIGTERM and SIGHUP into a normal exit so programs detach and output flushes."""
+def _install_signal_exits(*extra: signal.Signals) -> None:
+    """Turn SIGTERM and SIGHUP (and `extra`) into a normal exit with code 128 + signal.
+
+    Programs detach and output flushes on the way out. The dashboard adds SIGINT: its
+    terminal is in raw mode, so a SIGINT comes from outside and means stop (exit 130).
+    """
 
     def stop(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)
 
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (signal.SIGTERM, signal.SIGHUP, *extra):
         signal.signal(signum, stop)
 
 
@@ -573,13 +577,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(build_program(config, names).text)
             return EXIT_OK
-        _install_signal_exits()
-        if config.mode is Mode.EVENTS:
-            return run_events(config, names)
         if config.mode is Mode.DASHBOARD:
             from tui.app import run_dashboard
 
+            _install_signal_exits(signal.SIGINT)
             return run_dashboard(config, names)
+        _install_signal_exits()
+        if config.mode is Mode.EVENTS:
+            return run_events(config, names)
         return run_batch(config, names)
     except UsageError as error:
         fail(str(error), error.code)

@@ -84,9 +84,9 @@ def test_signals_exit_fast_and_restore_the_terminal(tmp_path: Path, signum: int)
         time.sleep(0.3)
         tail = terminal.raw.read_bytes()[-400:]
         assert LEAVE_ALT_SCREEN in tail and MOUSE_OFF in tail, tail
-        terminal.keys("echo shell-is-back", "Enter")
+        terminal.keys("echo shell-is-back-rc=$?", "Enter")
         time.sleep(0.3)
-        assert "shell-is-back" in terminal.screen()
+        assert f"shell-is-back-rc={128 + signum}" in terminal.screen()
     finally:
         terminal.close()
 
