@@ -20,9 +20,12 @@ pytestmark = pytest.mark.bpf
 SYSCALLTOP = [sys.executable, "-m", "tui"]
 
 
-def run_cli(*args: str, timeout: float = 60, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, timeout: float = 60, wrapper: tuple[str, ...] = (), **kwargs: object
+) -> subprocess.CompletedProcess[str]:
+    """Run syscalltop (under `wrapper`, e.g. unshare or setpriv) and capture its output."""
     return subprocess.run(
-        [*SYSCALLTOP, *args],
+        [*wrapper, *SYSCALLTOP, *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -230,13 +233,7 @@ def test_no_headers_at_all_names_the_package(tmp_path: Path) -> None:
 def test_in_a_nested_pid_namespace_one_line_and_exit_2() -> None:
     if shutil.which("unshare") is None:
         pytest.skip("unshare is not installed")
-    result = subprocess.run(
-        ["unshare", "--pid", "--fork", "--mount-proc", *SYSCALLTOP, "--json", "-n", "1"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-    )
+    result = run_cli("--json", "-n", "1", wrapper=("unshare", "--pid", "--fork", "--mount-proc"))
     assert result.returncode == 2
     assert "not the host's" in one_line_error(result)
 
@@ -244,22 +241,8 @@ def test_in_a_nested_pid_namespace_one_line_and_exit_2() -> None:
 def test_without_capabilities_one_line_and_exit_3() -> None:
     if shutil.which("setpriv") is None:
         pytest.skip("setpriv is not installed")
-    result = subprocess.run(
-        [
-            "setpriv",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-            sys.executable,
-            "-m",
-            "tui",
-            "--batch",
-            "-n",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=REPO,
+    result = run_cli(
+        "--batch", "-n", "1", wrapper=("setpriv", "--inh-caps=-all", "--bounding-set=-all")
     )
     assert result.returncode == 3
     assert "needs root" in one_line_error(result)
