@@ -413,12 +413,15 @@ def _inflight_rows(
     now: RawReading, names: SyscallNames, describe: DescribeProcess
 ) -> tuple[InflightRow, ...]:
     """Return the threads inside a syscall at `now`, longest first."""
-    uid_of = {entry.tgid: entry.uid for entry in now.processes.values()}
-    comm_of = {entry.tgid: entry.comm for entry in now.processes.values()}
+    if not now.inflight:
+        return ()
+    # What the kernel recorded of each process (uid, comm), from any one of its entries.
+    entry_of = {entry.tgid: entry for entry in now.processes.values()}
     rows: list[InflightRow] = []
     for call in now.inflight:
         decoded = names.decode(call.slot)
-        identity = describe(call.tgid, uid_of.get(call.tgid, 0), comm_of.get(call.tgid, "?"))
+        entry = entry_of.get(call.tgid)
+        identity = describe(call.tgid, entry.uid if entry else 0, entry.comm if entry else "?")
         rows.append(
             InflightRow(
                 pid=call.tgid,

@@ -185,7 +185,6 @@ class BccSource:
         self._prev_stats_raw: list[bytes] = []
         self._prev_stats: dict[int, CallCounters] = {}
         self._proc_cache: dict[tuple[int, int], tuple[bytes, ProcessCallCounters]] = {}
-        self._exited: frozenset[int] = frozenset()
         # Entries of gone processes taken out between reads, handed over at the next read.
         self._departed: dict[tuple[int, int], ProcessCallCounters] = {}
         self._departed_tgids: set[int] = set()
@@ -303,7 +302,7 @@ class BccSource:
         wall_time = time.time()
         syscalls = self._read_syscalls()
         errnos = self._read_errnos()
-        processes = self._read_processes()
+        processes, exited = self._read_processes()
         loss = self._read_loss()
         if self.config.sample_every > 0:
             self._bpf.perf_buffer_consume()  # what has not reached a wakeup batch yet
@@ -319,7 +318,7 @@ class BccSource:
             loss=loss,
             samples=samples,
             inflight=inflight,
-            exited=self._exited,
+            exited=exited,
         )
 
     def _read_syscalls(self) -> dict[int, CallCounters]:
@@ -367,7 +366,10 @@ class BccSource:
             (found[(slot, value)],) = struct.unpack_from("<Q", values, 8 * index)
         return found
 
-    def _read_processes(self) -> dict[tuple[int, int], ProcessCallCounters]:
+    def _read_processes(
+        self,
+    ) -> tuple[dict[tuple[int, int], ProcessCallCounters], frozenset[int]]:
+        """Return every (tgid, slot) entry, and the tgids found gone (taken out of the map)."""
         assert self._proc_reader is not None
         keys, values, count = self._proc_reader.read()
         self._proc_map_busy = count >= self.config.proc_map_entries // EARLY_TAKE_FRACTION
@@ -391,8 +393,7 @@ class BccSource:
             entry = found[pair] = _decode_process(pair, raw, shared)
             cache[pair] = (raw, entry)
         self._proc_cache = cache
-        self._exited = frozenset(gone)
-        return found
+        return found, frozenset(gone)
 
     def _take_gone(
         self, pairs: list[tuple[int, int]], shared: _SharedParts, budget: int | None = None

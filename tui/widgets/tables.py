@@ -36,6 +36,17 @@ def _errors(value: float, text: str) -> Cell:
     return text, ERROR_STYLE if value else ""
 
 
+def _errors_column(
+    label: str, width: int, errors_of: Callable[[Any], int], value_of: Callable[[Any], float]
+) -> Column[Any]:
+    """Return an errors column: `value_of` in red when the row had failures, else blank."""
+
+    def render(row: Any) -> Cell:
+        return _errors(errors_of(row), compact(value_of(row)) if errors_of(row) else "")
+
+    return Column("errors", label, width, render, value_of)
+
+
 def _pid_cell(process: ProcessRow) -> Cell:
     # Dimmed: the process exited during the interval, so this is the last time it shows.
     return str(process.pid), EXITED_STYLE if process.exited else ""
@@ -107,13 +118,7 @@ class TopSyscallsTable(KeyedTable[SyscallRow]):
             Column("nr", "NR", 3, lambda r: str(r.nr) if r.nr >= 0 else "?", lambda r: r.nr),
             Column("rate", "RATE/s", 6, lambda r: compact(r.rate), lambda r: r.rate),
             Column("share", "SHARE%", 6, lambda r: percent(r.share), lambda r: r.share),
-            Column(
-                "errors",
-                "ERR/s",
-                5,
-                lambda r: _errors(r.errors, compact(r.error_rate) if r.errors else ""),
-                lambda r: r.error_rate,
-            ),
+            _errors_column("ERR/s", 5, lambda r: r.errors, lambda r: r.error_rate),
             Column(
                 "error_pct",
                 "ERR%",
@@ -140,13 +145,7 @@ class ProcessRatesTable(KeyedTable[ProcessRow]):
         columns: list[Column[ProcessRow]] = [
             *_who_columns(lambda r: r, flagged),
             Column("rate", "RATE/s", 6, lambda r: compact(r.rate), lambda r: r.rate),
-            Column(
-                "errors",
-                "ERR/s",
-                5,
-                lambda r: _errors(r.errors, compact(r.error_rate) if r.errors else ""),
-                lambda r: r.error_rate,
-            ),
+            _errors_column("ERR/s", 5, lambda r: r.errors, lambda r: r.error_rate),
             Column(
                 "top",
                 "TOP SYSCALL",
@@ -169,13 +168,7 @@ class ProcessSyscallsTable(KeyedTable[ProcessSyscallRow]):
             Column("rate", "RATE/s", 7, lambda r: compact(r.rate), lambda r: r.rate),
             Column("count", "COUNT", 7, lambda r: compact(r.count), lambda r: r.count),
             Column("total", "TOTAL", 7, lambda r: compact(r.total), lambda r: r.total),
-            Column(
-                "errors",
-                "ERRORS",
-                6,
-                lambda r: _errors(r.errors, compact(r.errors) if r.errors else ""),
-                lambda r: r.errors,
-            ),
+            _errors_column("ERRORS", 6, lambda r: r.errors, lambda r: r.errors),
             *_latency_columns(lambda r: r.latency, 7),
         ]
         super().__init__(columns, row_key=lambda r: str(r.slot), sort_key="rate", id=id)
@@ -198,13 +191,7 @@ class CallersTable(KeyedTable[CallerRow]):
         columns: list[Column[CallerRow]] = [
             *_who_columns(lambda r: r.process, flagged),
             Column("rate", "RATE/s", 7, lambda r: compact(r.call.rate), lambda r: r.call.rate),
-            Column(
-                "errors",
-                "ERRORS",
-                6,
-                lambda r: _errors(r.call.errors, compact(r.call.errors) if r.call.errors else ""),
-                lambda r: r.call.errors,
-            ),
+            _errors_column("ERRORS", 6, lambda r: r.call.errors, lambda r: r.call.errors),
             *_latency_columns(lambda r: r.call.latency, 7),
         ]
         super().__init__(columns, row_key=lambda r: str(r.process.pid), sort_key="rate", id=id)
