@@ -31,4 +31,5 @@ screenshots: setup
 lint: setup
 	$(PY) -m ruff check tui tests
 	$(PY) -m ruff format --check tui tests
-	$(PY) -m mypy tui/model tui/sources
+	$(PY) -m mypy tui/model tui/sources tui/session.py tui/headless.py tui/system.py tui/errors.py tui/safe_files.py tui/cli.py
+	.venv/bin/lint-imports

@@ -1,16 +1,13 @@
-"""The Textual app: receives snapshots from the collector thread and shows them."""
+"""The Textual app: life cycle and message plumbing between the collector, the view state and
+the screens."""
 
 from __future__ import annotations
 
-import os
 import resource
-import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from pathlib import Path
+from collections.abc import Iterable
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -22,30 +19,41 @@ from textual.widgets import Input
 from tui.collector import Collector
 from tui.config import Config
 from tui.export.prometheus import SyscallMetrics
+from tui.export.saved_view import save_view
 from tui.model.anomaly import AnomalySettings
 from tui.model.names import SyscallNames
 from tui.model.readings import RawReading
-from tui.model.snapshot import (
-    DescribeProcess,
-    ProcessRow,
-    Snapshot,
-    SnapshotStream,
-    SyscallRow,
-    kernel_identity,
+from tui.model.snapshot import DescribeProcess, Snapshot, SnapshotStream, kernel_identity
+from tui.model.view import (
+    FailuresToggled,
+    Frame,
+    IntervalChanged,
+    LoggedAnomaly,
+    PauseToggled,
+    StatusFacts,
+    View,
+    ViewClosed,
+    ViewEvent,
+    ViewKind,
+    ViewOpened,
+    ViewState,
+    fold,
+    longer_interval,
+    shorter_interval,
 )
 from tui.paths import resource_dir
 from tui.replay import ReplayController
+from tui.safe_files import SafeFileError
+from tui.screens.base import FrameScreen, UserActed
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.drilldown import ProcessScreen, SyscallScreen
 from tui.screens.help import HelpScreen
 from tui.screens.views import AnomalyScreen, ErrorsScreen, InflightScreen
+from tui.session import Session, default_facts
 from tui.sources.base import Source
 from tui.sources.recording import CapturingDescribe, Recorder, ReplaySource
-from tui.widgets.status import StatusFacts
-from tui.widgets.tables import LoggedAnomaly
 
 ANOMALY_LOG_SIZE = 500
-INTERVAL_STEPS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
 
@@ -59,6 +67,23 @@ class SourceFailed(Message):
     def __init__(self, error: BaseException) -> None:
         super().__init__()
         self.error = error
+
+
+def screen_for(view: View, frame: Frame) -> FrameScreen:
+    """Return a new screen showing `view`."""
+    if view.kind is ViewKind.SYSCALL:
+        assert view.key is not None
+        return SyscallScreen(frame, view.key)
+    if view.kind is ViewKind.PROCESS:
+        assert view.key is not None
+        return ProcessScreen(frame, view.key)
+    if view.kind is ViewKind.INFLIGHT:
+        return InflightScreen(frame)
+    if view.kind is ViewKind.ANOMALIES:
+        return AnomalyScreen(frame)
+    if view.kind is ViewKind.ERRORS:
+        return ErrorsScreen(frame)
+    return DashboardScreen(frame)
 
 
 class SyscallTopApp(App[int]):
@@ -102,20 +127,16 @@ class SyscallTopApp(App[int]):
         self.metrics: SyscallMetrics | None = None
         self.replay: ReplayController | None = None
         self.capture = CapturingDescribe(describe)
-        describe = self.capture
         self.config = config
         self.source = source
         self.names = names
         self.stream = SnapshotStream(
-            names, describe, AnomalySettings(deviations=config.anomaly_sensitivity)
+            names, self.capture, AnomalySettings(deviations=config.anomaly_sensitivity)
         )
         self.anomaly_log: deque[LoggedAnomaly] = deque(maxlen=ANOMALY_LOG_SIZE)
         self.facts = facts or default_facts(config, source)
         self.start_collector = start_collector
-        self.interval_s = config.interval_s
-        self.paused = False
-        self.failures_only = False
-        self.filter_text = ""
+        self.view = ViewState(interval_s=config.interval_s)
         self.snapshot: Snapshot | None = None
         self.shown_snapshot: Snapshot | None = None
         self.own_cpu_pct: float | None = None
@@ -125,10 +146,15 @@ class SyscallTopApp(App[int]):
         self._cpu_mark = (time.monotonic(), _cpu_seconds())
         self.theme = THEMES.get(config.theme, "textual-dark")
 
+    @property
+    def interval_s(self) -> float:
+        """Return the interval in force."""
+        return self.view.interval_s
+
     # -- life cycle ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.push_screen(DashboardScreen())
+        self.push_screen(DashboardScreen(self.frame()))
         if self.start_collector and isinstance(self.source, ReplaySource):
             self.replay = ReplayController(
                 self.source, self.names, AnomalySettings(self.config.anomaly_sensitivity)
@@ -143,6 +169,15 @@ class SyscallTopApp(App[int]):
                 self.source, self.interval_s, self._reading_arrived, self._collector_failed
             )
             self.collector.start()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Rich asks the terminal for its size (an ioctl) on every cell DataTable measures;
+        # pinning the console to the size Textual already knows makes that free.
+        self.console.size = (event.size.width, event.size.height)
+
+    def on_unmount(self) -> None:
+        if self.collector is not None:
+            self.collector.stop()
 
     # -- replay ----------------------------------------------------------------------------
 
@@ -199,15 +234,6 @@ class SyscallTopApp(App[int]):
         )
         self._redraw()
 
-    def on_resize(self, event: events.Resize) -> None:
-        # Rich asks the terminal for its size (an ioctl) on every cell DataTable measures;
-        # pinning the console to the size Textual already knows makes that free.
-        self.console.size = (event.size.width, event.size.height)
-
-    def on_unmount(self) -> None:
-        if self.collector is not None:
-            self.collector.stop()
-
     # -- data arriving (collector thread) --------------------------------------------------
 
     def _reading_arrived(self, reading: RawReading) -> None:
@@ -258,82 +284,48 @@ class SyscallTopApp(App[int]):
             self.anomaly_log.appendleft(LoggedAnomaly(sequence, anomaly))
         self.snapshot = snapshot
         self.own_cpu_pct = own_cpu_pct
-        if self.paused:
+        if self.view.paused:
             return
         self.shown_snapshot = snapshot
         self._redraw()
 
+    # -- the view: state folded from what the user did, drawn as frames --------------------
+
+    def frame(self) -> Frame:
+        """Return what the screens draw now."""
+        return Frame(
+            snapshot=self.shown_snapshot,
+            view=self.view,
+            facts=self.facts,
+            names=self.names,
+            own_cpu_pct=self.own_cpu_pct,
+            replay_bar=self.replay.describe() if self.replay is not None else None,
+            anomaly_log=tuple(self.anomaly_log),
+        )
+
     def _redraw(self) -> None:
         # The top screen with data, or the one under a modal (help stays live behind it).
         for screen in reversed(self.screen_stack):
-            if hasattr(screen, "refresh_view"):
-                if screen.is_mounted:  # not while it is being built or torn down
-                    screen.refresh_view()
+            if isinstance(screen, FrameScreen):
+                screen.show_frame(self.frame())
                 return
 
-    # -- view state ------------------------------------------------------------------------
+    def on_user_acted(self, message: UserActed) -> None:
+        self.act(message.event)
 
-    def view_note(self) -> str:
-        """Return a short description of the view settings in force."""
-        notes = []
-        if self.filter_text:
-            notes.append(f"/{self.filter_text}")
-        if self.failures_only:
-            notes.append("failures only")
-        return ", ".join(notes)
-
-    def is_flagged_slot(self, slot: int) -> bool:
-        """Return True when a syscall is above its baseline (or just did something new)."""
-        return self.shown_snapshot is not None and slot in self.shown_snapshot.flagged_slots
-
-    def is_flagged_pid(self, pid: int) -> bool:
-        """Return True when a process is above its baseline (or just did something new)."""
-        return self.shown_snapshot is not None and pid in self.shown_snapshot.flagged_pids
-
-    def text_matches(self, *texts: str) -> bool:
-        needle = self.filter_text.lower()
-        return not needle or any(needle in text.lower() for text in texts)
-
-    def visible_syscalls(self, snapshot: Snapshot) -> list[SyscallRow]:
-        """Return the syscall rows the view shows: active, filtered by name or by caller."""
-        called_by_match: set[int] = set()
-        if self.filter_text:
-            called_by_match = {
-                call.slot
-                for process in snapshot.processes
-                if self.text_matches(process.comm, str(process.pid))
-                for call in process.syscalls
-            }
-        # A syscall keeps its row while its trend window shows activity: rows that blink in and
-        # out each interval are hard to read (and each one costs Textual a full relayout).
-        return [
-            row
-            for row in snapshot.syscalls
-            if (row.count or any(snapshot.syscall_trends.get(row.slot, ())))
-            and (not self.failures_only or row.errors)
-            and (self.text_matches(row.label) or row.slot in called_by_match)
-        ]
-
-    def visible_processes(self, snapshot: Snapshot) -> list[ProcessRow]:
-        """Return the process rows the view shows, filtered by comm (or their syscalls)."""
-        return [
-            row
-            for row in snapshot.processes
-            if (not self.failures_only or row.errors)
-            and self.text_matches(row.comm, str(row.pid), *(call.label for call in row.syscalls))
-        ]
-
-    def syscall_trend(self, slot: int) -> Sequence[float]:
-        """Return recent rates of a syscall for its sparkline."""
-        return self.shown_snapshot.syscall_trends.get(slot, ()) if self.shown_snapshot else ()
-
-    def process_trend(self, pid: int) -> Sequence[float]:
-        """Return recent rates of a process for its sparkline."""
-        return self.shown_snapshot.process_trends.get(pid, ()) if self.shown_snapshot else ()
-
-    def set_filter_text(self, text: str) -> None:
-        """Filter rows by syscall name or comm."""
-        self.filter_text = text
+    def act(self, event: ViewEvent) -> None:
+        """Fold what the user did into the view state, then follow it on screen."""
+        before = self.view
+        self.view = fold(before, event)
+        if isinstance(event, ViewOpened):
+            self.push_screen(screen_for(event.view, self.frame()))
+        elif isinstance(event, ViewClosed) and self.view.views != before.views:
+            self.pop_screen()
+        if self.view.interval_s != before.interval_s and self.collector is not None:
+            self.collector.set_interval(self.view.interval_s)
+        if self.view.paused != before.paused and self.snapshot is not None:
+            # Unpausing shows the newest interval collected meanwhile.
+            self.shown_snapshot = self.snapshot
         self._redraw()
 
     # -- actions ---------------------------------------------------------------------------
@@ -345,31 +337,19 @@ class SyscallTopApp(App[int]):
 
     def action_toggle_pause(self) -> None:
         """Freeze the screen; collection goes on, and unpausing shows the newest interval."""
-        self.paused = not self.paused
-        if not self.paused and self.snapshot is not None:
-            self.shown_snapshot = self.snapshot
-        self._redraw()
+        self.act(PauseToggled())
 
     def action_toggle_failures(self) -> None:
         """Show only syscalls and processes with errors."""
-        self.failures_only = not self.failures_only
-        self._redraw()
-
-    def _set_interval(self, interval_s: float) -> None:
-        self.interval_s = interval_s
-        if self.collector is not None:
-            self.collector.set_interval(interval_s)
-        self._redraw()
+        self.act(FailuresToggled())
 
     def action_slower(self) -> None:
         """Lengthen the interval one step."""
-        longer = [step for step in INTERVAL_STEPS if step > self.interval_s]
-        self._set_interval(longer[0] if longer else self.interval_s)
+        self.act(IntervalChanged(longer_interval(self.view.interval_s)))
 
     def action_faster(self) -> None:
         """Shorten the interval one step."""
-        shorter = [step for step in INTERVAL_STEPS if step < self.interval_s]
-        self._set_interval(shorter[-1] if shorter else self.interval_s)
+        self.act(IntervalChanged(shorter_interval(self.view.interval_s)))
 
     def action_toggle_theme(self) -> None:
         """Switch between the dark and the light theme."""
@@ -377,36 +357,25 @@ class SyscallTopApp(App[int]):
 
     def action_inflight(self) -> None:
         """Show the threads inside a syscall right now."""
-        self.push_screen(InflightScreen())
+        self.act(ViewOpened(View(ViewKind.INFLIGHT)))
 
     def action_anomalies(self) -> None:
         """Show the anomaly log."""
-        self.push_screen(AnomalyScreen())
+        self.act(ViewOpened(View(ViewKind.ANOMALIES)))
 
     def action_errors(self) -> None:
         """Show errors by errno, syscall and process."""
-        self.push_screen(ErrorsScreen())
+        self.act(ViewOpened(View(ViewKind.ERRORS)))
 
     def action_save_view(self) -> None:
         """Save the screen as SVG and the interval as JSON, with the recording's safe writes."""
         if self.shown_snapshot is None:
             self.notify("nothing to save yet", severity="warning")
             return
-        from tui.export.batch import json_line
-        from tui.sources.recording import RecordingError, open_recording
-
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(self.shown_snapshot.wall_time))
-        base = Path(self.config.snapshot_dir) / f"syscalltop-{stamp}"
         svg = self.export_screenshot(title="syscalltop")
         try:
-            for path, text in (
-                (base.with_suffix(".json"), json_line(self.shown_snapshot)),
-                (base.with_suffix(".svg"), svg),
-            ):
-                fd = open_recording(path, self.config.force)
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    out.write(text + "\n")
-        except RecordingError as error:
+            base = save_view(self.shown_snapshot, svg, self.config.snapshot_dir, self.config.force)
+        except SafeFileError as error:
             self.notify(str(error), severity="error", timeout=6)
             return
         self.notify(f"saved {base}.json and .svg", timeout=4)
@@ -416,14 +385,6 @@ class SyscallTopApp(App[int]):
         self.stream.reset_requested = True
         self.anomaly_log.clear()
         self.notify("anomaly baseline reset: warming up again", timeout=3)
-
-    def open_syscall(self, slot: int) -> None:
-        """Drill down into a syscall's callers."""
-        self.push_screen(SyscallScreen(slot))
-
-    def open_process(self, pid: int) -> None:
-        """Drill down into a process's syscall mix."""
-        self.push_screen(ProcessScreen(pid))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Command palette: our actions, and Textual's minus any that write files as root."""
@@ -455,20 +416,6 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def default_facts(config: Config, source: Source) -> StatusFacts:
-    """Return the status facts of this machine and session."""
-    headers = getattr(source, "headers", None)
-    return StatusFacts(
-        host=socket.gethostname(),
-        kernel=os.uname().release,
-        cpus=os.cpu_count() or 1,
-        source=source.label,
-        sample_every=config.sample_every,
-        filters=config.filters.describe(),
-        headers=headers.describe() if headers is not None else None,
-    )
-
-
 def make_app(
     config: Config,
     source: Source,
@@ -484,27 +431,11 @@ def make_app(
     )
 
 
-def run_dashboard(config: Config, names: SyscallNames) -> int:
-    """Start the live source, run the dashboard, always detach on the way out."""
-    from tui.cli import open_live_source, open_recorder, open_replay, start_metrics
-    from tui.procinfo import ProcessInfo
-
-    recorder = None
-    if config.replay_path:
-        replay = open_replay(config.replay_path)
-        source: Source = replay
-        describe: DescribeProcess = replay.describe
-        config = replace(config, interval_s=replay.interval_s)
-    else:
-        recorder = open_recorder(config, names)
-        source = open_live_source(config, names)
-        describe = ProcessInfo().describe
-    try:
-        app = make_app(config, source, names, describe, recorder=recorder)
-        app.metrics = start_metrics(config, names)
-        result = app.run()
-        return app.return_code if app.return_code is not None else (result or 0)
-    finally:
-        if recorder is not None:
-            recorder.close()
-        source.close()
+def run_dashboard(session: Session) -> int:
+    """Run the dashboard on an opened session; the caller closes the session."""
+    app = make_app(
+        session.config, session.source, session.names, session.describe, recorder=session.recorder
+    )
+    app.metrics = session.metrics
+    result = app.run()
+    return app.return_code if app.return_code is not None else (result or 0)

@@ -1,4 +1,4 @@
-"""Command line: parse flags into a Config, check them, and run the chosen mode."""
+"""Command line: parse flags into a Config, check them, and dispatch to the chosen mode."""
 
 from __future__ import annotations
 
@@ -6,33 +6,14 @@ import argparse
 import os
 import signal
 import sys
-import threading
-import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NoReturn
 
 from tui import __version__
 from tui.config import DEFAULT_SAMPLE_EVERY, Config, Filters, Mode
+from tui.errors import EXIT_OK, EXIT_USAGE, UsageError
 from tui.model.names import SyscallNames, errno_value
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2  # bad flags or input, or a missing prerequisite such as kernel headers
-EXIT_NO_PRIVILEGE = 3  # lacks CAP_BPF+CAP_PERFMON (or CAP_SYS_ADMIN)
-EXIT_BPF_FAILED = 4  # the program did not compile, load or attach
-
-CAP_SYS_ADMIN = 21
-CAP_PERFMON = 38
-CAP_BPF = 39
-
-
-class UsageError(Exception):
-    """Bad input: the message is the one line the user sees."""
-
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.code = code
+from tui.system import resolve_cgroup, resolve_uid
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -161,49 +142,6 @@ def _int_list(text: str, what: str) -> tuple[int, ...]:
     return tuple(values)
 
 
-def _resolve_uid(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    import pwd
-
-    try:
-        return pwd.getpwnam(text).pw_uid
-    except KeyError:
-        raise UsageError(f"unknown user {text!r}") from None
-
-
-def cgroup2_root(mounts_path: str = "/proc/self/mounts") -> Path:
-    """Return where the cgroup v2 hierarchy is mounted (unified or hybrid layouts)."""
-    with open(mounts_path) as mounts:
-        for line in mounts:
-            fields = line.split()
-            if len(fields) > 2 and fields[2] == "cgroup2":
-                return Path(fields[1])
-    raise UsageError("no cgroup v2 hierarchy is mounted; --cgroup needs one")
-
-
-def resolve_cgroup(text: str, root: Path | None = None) -> tuple[int, int, str]:
-    """Return (id, level, label) of a cgroup v2 given as a path or an id."""
-    root = root or cgroup2_root()
-    if text.isdigit():
-        wanted = int(text)
-        for dirpath, _, _ in os.walk(root):
-            if os.stat(dirpath).st_ino == wanted:
-                return wanted, _cgroup_level(Path(dirpath), root), text
-        raise UsageError(f"no cgroup v2 with id {wanted} under {root}")
-    path = Path(text)
-    if not path.is_absolute() or (root not in path.parents and path != root):
-        path = root / text.lstrip("/")
-    if not path.is_dir():
-        raise UsageError(f"no cgroup v2 directory {text!r} (looked at {path})")
-    return os.stat(path).st_ino, _cgroup_level(path, root), str(path.relative_to(root) or "/")
-
-
-def _cgroup_level(path: Path, root: Path) -> int:
-    relative = path.resolve().relative_to(root.resolve())
-    return len(relative.parts)
-
-
 def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
     """Check every flag and return the Config; raise UsageError naming the first problem."""
     if not 0.1 <= args.interval <= 3600:
@@ -295,7 +233,7 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
             pids=pids,
             tids=tids,
             comm=comm,
-            uid=_resolve_uid(args.uid) if args.uid else None,
+            uid=resolve_uid(args.uid) if args.uid else None,
             cgroup_id=cgroup_id,
             cgroup_level=cgroup_level,
             cgroup_label=cgroup_label,
@@ -304,37 +242,6 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
             errno_value=errno_number,
         ),
     )
-
-
-def effective_capabilities(status_path: str = "/proc/self/status") -> int:
-    """Return the effective capability mask of this process."""
-    with open(status_path) as status:
-        for line in status:
-            if line.startswith("CapEff:"):
-                return int(line.split()[1], 16)
-    return 0
-
-
-def can_load_bpf(mask: int | None = None) -> bool:
-    """Return True with CAP_SYS_ADMIN, or with both CAP_BPF and CAP_PERFMON."""
-    mask = effective_capabilities() if mask is None else mask
-
-    def has(cap: int) -> bool:
-        return bool(mask & (1 << cap))
-
-    return has(CAP_SYS_ADMIN) or (has(CAP_BPF) and has(CAP_PERFMON))
-
-
-# The initial pid namespace's inode number is fixed by the kernel (PROC_PID_INIT_INO).
-HOST_PID_NAMESPACE_INODE = 0xEFFFFFFC
-
-
-def in_host_pid_namespace(ns_path: str = "/proc/self/ns/pid") -> bool:
-    """Return True when this process sees the host's pids, as BPF reports them."""
-    try:
-        return os.stat(ns_path).st_ino == HOST_PID_NAMESPACE_INODE
-    except OSError:
-        return True  # no /proc/self/ns (very old kernel, odd mount): assume the host's
 
 
 def _install_signal_exits(*extra: signal.Signals) -> None:
@@ -349,212 +256,6 @@ def _install_signal_exits(*extra: signal.Signals) -> None:
 
     for signum in (signal.SIGTERM, signal.SIGHUP, *extra):
         signal.signal(signum, stop)
-
-
-def open_live_source(  # type: ignore[no-untyped-def]
-    config: Config, names: SyscallNames, keep_every_sample: bool = False
-):
-    """Start the BCC source, turning each set-up failure into one line and an exit code."""
-    if not can_load_bpf():
-        raise UsageError(
-            "needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) to load BPF programs; "
-            "run it with sudo",
-            EXIT_NO_PRIVILEGE,
-        )
-    if not in_host_pid_namespace():
-        # BPF reports host pids; from here /proc would put the wrong names on them.
-        raise UsageError(
-            "runs in a pid namespace that is not the host's: BPF reports host pids, and this "
-            "/proc cannot name them; run it on the host (or with docker run --pid=host)"
-        )
-    try:
-        from tui.sources.bcc_source import BccSource, BpfLoadFailed
-    except ImportError as error:
-        raise UsageError(
-            f"bcc's Python bindings are missing ({error}); install python3-bpfcc "
-            "(make setup does) and use the distro's python3"
-        ) from None
-    from tui.sources.kernel_headers import HeadersMissing
-
-    source = BccSource(config, names, None) if keep_every_sample else BccSource(config, names)
-    try:
-        source.start()
-    except HeadersMissing as error:
-        source.close()
-        raise UsageError(str(error)) from None
-    except BpfLoadFailed as error:
-        source.close()
-        raise UsageError(str(error), EXIT_BPF_FAILED) from None
-    return source
-
-
-def open_replay(path: str):  # type: ignore[no-untyped-def]
-    """Load a recording for replay; damage is one warning line, the readable part replays."""
-    from tui.sources.recording import RecordingError, ReplaySource, load_recording
-
-    try:
-        recording = load_recording(Path(path))
-    except RecordingError as error:
-        raise UsageError(str(error)) from None
-    if recording.damage:
-        print(
-            f"syscalltop: warning: {recording.damage}; replaying the "
-            f"{len(recording.frames)} readings before it",
-            file=sys.stderr,
-        )
-    return ReplaySource(recording)
-
-
-def recording_header(config: Config, names: SyscallNames) -> dict[str, object]:
-    """Return the facts a recording starts with."""
-    import socket
-
-    return {
-        "host": socket.gethostname(),
-        "kernel": os.uname().release,
-        "arch": names.arch,
-        "cpus": os.cpu_count(),
-        "interval_s": config.interval_s,
-        "filters": config.filters.describe(),
-        "sample_every": config.sample_every,
-        "started": time.time(),
-    }
-
-
-def open_recorder(config: Config, names: SyscallNames):  # type: ignore[no-untyped-def]
-    """Create the recording file, or return None without --record."""
-    if not config.record_path:
-        return None
-    from tui.sources.recording import Recorder, RecordingError
-
-    try:
-        return Recorder(
-            Path(config.record_path), recording_header(config, names), force=config.force
-        )
-    except RecordingError as error:
-        raise UsageError(str(error)) from None
-
-
-def start_metrics(config: Config, names: SyscallNames):  # type: ignore[no-untyped-def]
-    """Serve Prometheus metrics when asked; the port is taken before any BPF is loaded."""
-    if config.prometheus_listen is None:
-        return None
-    from tui.export.prometheus import SyscallMetrics, serve
-
-    metrics = SyscallMetrics(names)
-    try:
-        serve(metrics, config.prometheus_listen)
-    except OSError as error:
-        address, port = config.prometheus_listen
-        raise UsageError(f"cannot serve metrics on {address}:{port}: {error.strerror}") from None
-    return metrics
-
-
-def run_batch(config: Config, names: SyscallNames) -> int:
-    """Print one table or JSON line per interval until -n/-d or a signal."""
-    from tui.collector import paced_readings
-    from tui.export.batch import json_line, text_table
-    from tui.model.anomaly import AnomalySettings
-    from tui.model.snapshot import SnapshotStream
-    from tui.procinfo import ProcessInfo
-    from tui.sources.recording import CapturingDescribe
-
-    settings = AnomalySettings(deviations=config.anomaly_sensitivity)
-    capture = CapturingDescribe(ProcessInfo().describe)
-    recorder = None
-    if config.replay_path:
-        replay = open_replay(config.replay_path)
-        source = replay
-        stream = SnapshotStream(names, replay.describe, settings)
-        # Lazily, so each push sees the identities recorded with its own reading.
-        readings = (replay.read() for _ in replay.recording.frames)
-    else:
-        recorder = open_recorder(config, names)  # before loading BPF: bad paths fail fast
-        source = open_live_source(config, names)
-        stream = SnapshotStream(names, capture, settings)
-        readings = paced_readings(source, lambda: config.interval_s, threading.Event())
-    metrics = start_metrics(config, names)
-    limit = config.max_intervals
-    printed = 0
-    try:
-        for reading in readings:
-            snapshot = stream.push(reading)
-            identities = capture.take()  # always: what it remembers is only for this interval
-            if recorder is not None:
-                recorder.record(reading, identities)
-            if metrics is not None:
-                metrics.update(reading, snapshot)
-            if snapshot is None:
-                continue
-            if config.quiet:
-                pass
-            elif config.mode is Mode.BATCH_JSON:
-                sys.stdout.write(json_line(snapshot, config.top_n) + "\n")
-            else:
-                sys.stdout.write(text_table(snapshot, config.top_n) + "\n")
-            sys.stdout.flush()
-            printed += 1
-            if limit is not None and printed >= limit:
-                break
-    except KeyboardInterrupt:
-        pass
-    except BrokenPipeError:
-        # The reader went away (e.g. `| head`): stop quietly, as other filters do.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    finally:
-        if recorder is not None:
-            recorder.close()
-        source.close()
-    return EXIT_OK
-
-
-def run_events(config: Config, names: SyscallNames) -> int:
-    """Stream every sampled call as Tracee-style JSON until -n/-d or a signal."""
-    import psutil
-
-    from tui.collector import paced_readings
-    from tui.export.events import event_lines, monotonic_to_epoch_offset_ns
-
-    if config.sample_every <= 0:
-        raise UsageError("--events needs sampling: use --sample N with N >= 1")
-    source = open_live_source(config, names, keep_every_sample=True)
-    parents: dict[int, int] = {}
-
-    def parent_of(pid: int) -> int:
-        if pid not in parents:
-            try:
-                parents[pid] = psutil.Process(pid).ppid()
-            except psutil.Error:
-                parents[pid] = 0
-        return parents[pid]
-
-    offset = monotonic_to_epoch_offset_ns()
-    limit = config.max_intervals
-    lost_before = 0
-    try:
-        for count, reading in enumerate(
-            paced_readings(source, lambda: config.interval_s, threading.Event())
-        ):
-            for line in event_lines(reading.samples, names, parent_of, offset):
-                sys.stdout.write(line + "\n")
-            lost = reading.loss.lost_samples
-            if lost > lost_before:
-                print(
-                    f"syscalltop: lost {lost - lost_before} samples (perf buffer full)",
-                    file=sys.stderr,
-                )
-                lost_before = lost
-            sys.stdout.flush()
-            if limit is not None and count >= limit:
-                break
-    except KeyboardInterrupt:
-        pass
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    finally:
-        source.close()
-    return EXIT_OK
 
 
 def list_syscalls(names: SyscallNames) -> int:
@@ -577,14 +278,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(build_program(config, names).text)
             return EXIT_OK
+        return run(config, names)
+    except UsageError as error:
+        fail(str(error), error.code)
+
+
+def run(config: Config, names: SyscallNames) -> int:
+    """Open the session the Config asks for and run its mode; always close it."""
+    from tui.session import open_session
+
+    if config.mode is Mode.EVENTS:
+        from tui.headless import run_events
+
+        _install_signal_exits()
+        return run_events(config, names)
+    _install_signal_exits(*((signal.SIGINT,) if config.mode is Mode.DASHBOARD else ()))
+    session = open_session(config, names)
+    try:
         if config.mode is Mode.DASHBOARD:
             from tui.app import run_dashboard
 
-            _install_signal_exits(signal.SIGINT)
-            return run_dashboard(config, names)
-        _install_signal_exits()
-        if config.mode is Mode.EVENTS:
-            return run_events(config, names)
-        return run_batch(config, names)
-    except UsageError as error:
-        fail(str(error), error.code)
+            return run_dashboard(session)
+        from tui.headless import run_batch
+
+        return run_batch(session)
+    finally:
+        session.close()

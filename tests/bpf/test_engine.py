@@ -161,7 +161,7 @@ def test_uid_filter(live, workload_factory) -> None:
 
 
 def test_cgroup_filter(live, workload_factory) -> None:
-    from tui.cli import cgroup2_root, resolve_cgroup
+    from tui.system import cgroup2_root, resolve_cgroup
 
     root = cgroup2_root()
     group = root / f"syscalltop-test-{os.getpid()}"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from tui.app import SyscallTopApp, make_app
 from tui.config import Config
+from tui.model.view import StatusFacts
 from tui.sources.fake_source import FakeSource
 from tui.sources.recording import ReplaySource, load_recording
-from tui.widgets.status import StatusFacts
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 FACTS = StatusFacts(

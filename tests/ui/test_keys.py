@@ -7,6 +7,7 @@ import pytest
 from tests.ui.scenes import FACTS, scene_app
 from tui.app import SyscallTopApp, make_app
 from tui.config import Config
+from tui.model.view import view_note
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.drilldown import ProcessScreen, SyscallScreen
 from tui.screens.help import HelpScreen
@@ -203,7 +204,7 @@ async def test_x_shows_failures_only() -> None:
             "invalid",
             "ptrace",
         }
-        assert "failures only" in app.view_note()
+        assert "failures only" in view_note(app.view)
         await pilot.press("x")
         assert len(names_shown(app)) > 6
 
@@ -428,7 +429,7 @@ async def test_replay_time_bar_plays_steps_jumps_and_changes_speed() -> None:
         # While typing a filter, space is a space, not play/pause.
         playing = app.replay.playing
         await pilot.press("slash", "a", "space", "b")
-        assert app.filter_text == "a b"
+        assert app.view.filter_text == "a b"
         assert app.replay.playing == playing
 
 

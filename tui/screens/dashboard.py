@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from tui.manpages import describe_syscall
-from tui.model.snapshot import Snapshot
+from tui.model.view import (
+    FilterChanged,
+    Frame,
+    View,
+    ViewKind,
+    ViewOpened,
+    is_flagged_pid,
+    is_flagged_slot,
+    process_trend,
+    syscall_trend,
+    visible_processes,
+    visible_syscalls,
+)
+from tui.screens.base import FrameScreen
 from tui.widgets.detail import SyscallDetail
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.status import StatusBar
 from tui.widgets.tables import ProcessRatesTable, TopSyscallsTable
 
-if TYPE_CHECKING:
-    from tui.app import SyscallTopApp
-
 NARROW_BELOW_COLUMNS = 130
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(FrameScreen):
     """What the processes are asking the kernel, right now."""
 
     BINDINGS = [
@@ -33,23 +40,24 @@ class DashboardScreen(Screen[None]):
         Binding("escape,backspace", "clear_filter", "Back", show=False),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, frame: Frame) -> None:
+        super().__init__(frame)
         self._descriptions: dict[str, str | None] = {}
-        self._selected_slot: int | None = None
-
-    @property
-    def syscalltop(self) -> SyscallTopApp:
-        """Return the app with its typed state."""
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        app = self.syscalltop
         yield StatusBar(id="status")
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield TopSyscallsTable(app.syscall_trend, app.is_flagged_slot, id="syscalls")
-                yield ProcessRatesTable(app.process_trend, app.is_flagged_pid, id="processes")
+                yield TopSyscallsTable(
+                    lambda slot: syscall_trend(self.frame.snapshot, slot),
+                    lambda slot: is_flagged_slot(self.frame.snapshot, slot),
+                    id="syscalls",
+                )
+                yield ProcessRatesTable(
+                    lambda pid: process_trend(self.frame.snapshot, pid),
+                    lambda pid: is_flagged_pid(self.frame.snapshot, pid),
+                    id="processes",
+                )
             yield SyscallDetail(id="detail")
         yield Static(id="timebar")
         yield Input(
@@ -66,9 +74,6 @@ class DashboardScreen(Screen[None]):
         self._apply_size(self.app.size.width)
         self.refresh_view()
 
-    def on_screen_resume(self) -> None:
-        self.refresh_view()
-
     def on_resize(self, event: Resize) -> None:
         self._apply_size(event.size.width)
 
@@ -80,32 +85,29 @@ class DashboardScreen(Screen[None]):
     # -- showing snapshots -----------------------------------------------------------------
 
     def refresh_view(self) -> None:
-        """Redraw everything from the app's current snapshot and view settings."""
-        app = self.syscalltop
-        snapshot = app.shown_snapshot
-        with app.batch_update():  # one frame per interval, however many cells changed
-            self.query_one("#status", StatusBar).show(
-                app.facts,
-                snapshot,
-                app.interval_s,
-                app.paused,
-                app.own_cpu_pct,
-                app.view_note(),
-            )
+        """Redraw everything from the frame."""
+        frame = self.frame
+        snapshot = frame.snapshot
+        with self.app.batch_update():  # one frame per interval, however many cells changed
+            self.show_status()
             timebar = self.query_one("#timebar", Static)
-            timebar.display = app.replay is not None
-            if app.replay is not None:
-                timebar.update(app.replay.describe())
+            timebar.display = frame.replay_bar is not None
+            if frame.replay_bar is not None:
+                timebar.update(frame.replay_bar)
             if snapshot is None:
                 return
-            self.query_one("#syscalls", TopSyscallsTable).show(app.visible_syscalls(snapshot))
-            self.query_one("#processes", ProcessRatesTable).show(app.visible_processes(snapshot))
+            self.query_one("#syscalls", TopSyscallsTable).show(
+                visible_syscalls(snapshot, frame.view)
+            )
+            self.query_one("#processes", ProcessRatesTable).show(
+                visible_processes(snapshot, frame.view)
+            )
             self._render_detail()
 
     def _render_detail(self) -> None:
         if not self.is_mounted:
             return
-        snapshot = self.syscalltop.shown_snapshot
+        snapshot = self.frame.snapshot
         row = self.query_one("#syscalls", TopSyscallsTable).selected_row
         if row is not None and row.name not in self._descriptions:
             self._descriptions[row.name] = None
@@ -131,13 +133,13 @@ class DashboardScreen(Screen[None]):
     def _syscall_chosen(self) -> None:
         row = self.query_one("#syscalls", TopSyscallsTable).selected_row
         if row is not None:
-            self.syscalltop.open_syscall(row.slot)
+            self.act(ViewOpened(View(ViewKind.SYSCALL, row.slot)))
 
     @on(KeyedTable.RowSelected, "#processes")
     def _process_chosen(self) -> None:
         row = self.query_one("#processes", ProcessRatesTable).selected_row
         if row is not None:
-            self.syscalltop.open_process(row.pid)
+            self.act(ViewOpened(View(ViewKind.PROCESS, row.pid)))
 
     # -- the / filter ----------------------------------------------------------------------
 
@@ -145,12 +147,12 @@ class DashboardScreen(Screen[None]):
         """Show the filter input and type into it."""
         field = self.query_one("#filter", Input)
         field.display = True
-        field.value = self.syscalltop.filter_text
+        field.value = self.frame.view.filter_text
         field.focus()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.syscalltop.set_filter_text(event.value)
+        self.act(FilterChanged(event.value))
 
     @on(Input.Submitted, "#filter")
     def _filter_kept(self) -> None:
@@ -162,14 +164,10 @@ class DashboardScreen(Screen[None]):
         field = self.query_one("#filter", Input)
         field.value = ""
         field.display = False
-        self.syscalltop.set_filter_text("")
+        self.act(FilterChanged(""))
         self.query_one("#syscalls", TopSyscallsTable).focus()
 
     def key_escape(self) -> None:
         """Esc inside the filter input clears it too."""
         if self.query_one("#filter", Input).has_focus:
             self.action_clear_filter()
-
-    def show_snapshot(self, snapshot: Snapshot) -> None:
-        """Called by the app when a new interval is ready (and not paused)."""
-        self.refresh_view()

@@ -2,65 +2,41 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tui.manpages import describe_syscall
 from tui.model.snapshot import Snapshot
+from tui.model.view import Frame, View, ViewClosed, ViewKind, ViewOpened, is_flagged_pid
+from tui.screens.base import FrameScreen
 from tui.widgets.detail import detail_renderable
 from tui.widgets.format import compact
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.status import StatusBar
 from tui.widgets.tables import CallerRow, CallersTable, ProcessSyscallsTable
 
-if TYPE_CHECKING:
-    from tui.app import SyscallTopApp
 
-
-class DrillDownScreen(Screen[None]):
-    """Shared behaviour: back keys, status bar, redraw on each snapshot."""
+class DrillDownScreen(FrameScreen):
+    """Shared behaviour: back keys, status bar, redraw on each frame."""
 
     BINDINGS = [Binding("escape,backspace", "back", "Back")]
 
-    @property
-    def syscalltop(self) -> SyscallTopApp:
-        """Return the app with its typed state."""
-        return self.app  # type: ignore[return-value]
-
     def action_back(self) -> None:
         """Return to the previous screen."""
-        self.app.pop_screen()
+        self.act(ViewClosed())
 
     def on_mount(self) -> None:
         self.refresh_view()
 
-    def on_screen_resume(self) -> None:
-        self.refresh_view()
-
-    def show_snapshot(self, snapshot: Snapshot) -> None:
-        """Called by the app when a new interval is ready (and not paused)."""
-        self.refresh_view()
-
     def refresh_view(self) -> None:
-        """Redraw from the app's current snapshot."""
-        app = self.syscalltop
-        self.query_one("#status", StatusBar).show(
-            app.facts,
-            app.shown_snapshot,
-            app.interval_s,
-            app.paused,
-            app.own_cpu_pct,
-            app.view_note(),
-        )
-        if app.shown_snapshot is not None:
-            self.redraw(app.shown_snapshot)
+        """Redraw from the frame."""
+        self.show_status()
+        if self.frame.snapshot is not None:
+            self.redraw(self.frame.snapshot)
 
     def redraw(self, snapshot: Snapshot) -> None:
         """Redraw the screen's own content."""
@@ -70,15 +46,15 @@ class DrillDownScreen(Screen[None]):
 class SyscallScreen(DrillDownScreen):
     """One syscall: its detail and every process calling it."""
 
-    def __init__(self, slot: int) -> None:
-        super().__init__()
+    def __init__(self, frame: Frame, slot: int) -> None:
+        super().__init__(frame)
         self.slot = slot
         self.add_class("drilldown")
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         with Horizontal(id="drill-main"):
-            yield CallersTable(self.syscalltop.is_flagged_pid, id="callers")
+            yield CallersTable(lambda pid: is_flagged_pid(self.frame.snapshot, pid), id="callers")
             with VerticalScroll(id="drill-detail-box"):
                 yield Static(id="drill-detail")
         yield Footer()
@@ -90,7 +66,7 @@ class SyscallScreen(DrillDownScreen):
 
     def redraw(self, snapshot: Snapshot) -> None:
         row = snapshot.syscall(self.slot)
-        name = self.syscalltop.names.decode(self.slot).name
+        name = self.frame.names.decode(self.slot).name
         description = describe_syscall(name) if row is not None else None
         self.query_one("#drill-detail", Static).update(
             detail_renderable(row, snapshot, description, compact_view=False)
@@ -104,14 +80,14 @@ class SyscallScreen(DrillDownScreen):
     def _caller_chosen(self) -> None:
         row = self.query_one("#callers", CallersTable).selected_row
         if row is not None:
-            self.syscalltop.open_process(row.process.pid)
+            self.act(ViewOpened(View(ViewKind.PROCESS, row.process.pid)))
 
 
 class ProcessScreen(DrillDownScreen):
     """One process: who it is and its syscall mix with rates, errors and latency."""
 
-    def __init__(self, pid: int) -> None:
-        super().__init__()
+    def __init__(self, frame: Frame, pid: int) -> None:
+        super().__init__(frame)
         self.pid = pid
         self.add_class("drilldown")
 
@@ -154,4 +130,4 @@ class ProcessScreen(DrillDownScreen):
     def _syscall_chosen(self) -> None:
         row = self.query_one("#process-syscalls", ProcessSyscallsTable).selected_row
         if row is not None:
-            self.syscalltop.open_syscall(row.slot)
+            self.act(ViewOpened(View(ViewKind.SYSCALL, row.slot)))

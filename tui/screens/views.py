@@ -7,10 +7,11 @@ from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
 from tui.model.snapshot import Snapshot
+from tui.model.view import View, ViewKind, ViewOpened, error_rows, visible_inflight
 from tui.screens.drilldown import DrillDownScreen
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.status import StatusBar
-from tui.widgets.tables import AnomalyLogTable, ErrorRow, ErrorsTable, InflightTable
+from tui.widgets.tables import AnomalyLogTable, ErrorsTable, InflightTable
 
 
 class InflightScreen(DrillDownScreen):
@@ -28,10 +29,7 @@ class InflightScreen(DrillDownScreen):
         super().on_mount()
 
     def redraw(self, snapshot: Snapshot) -> None:
-        app = self.syscalltop
-        rows = [
-            row for row in snapshot.inflight if app.text_matches(row.comm, row.label, str(row.pid))
-        ]
+        rows = visible_inflight(snapshot, self.frame.view)
         self.query_one("#view-note", Static).update(
             f"{len(rows)} threads inside a syscall; ≥ = blocked since before syscalltop started "
             "(elapsed is a lower bound)"
@@ -54,14 +52,13 @@ class AnomalyScreen(DrillDownScreen):
         super().on_mount()
 
     def redraw(self, snapshot: Snapshot) -> None:
-        app = self.syscalltop
         note = (
             "baseline warming up: no alarms yet"
             if snapshot.warming_up
             else ("against a rolling baseline per syscall and per process; b resets it")
         )
         self.query_one("#view-note", Static).update(note)
-        self.query_one("#anomalies", AnomalyLogTable).show(list(app.anomaly_log))
+        self.query_one("#anomalies", AnomalyLogTable).show(list(self.frame.anomaly_log))
 
 
 class ErrorsScreen(DrillDownScreen):
@@ -78,22 +75,10 @@ class ErrorsScreen(DrillDownScreen):
         super().on_mount()
 
     def redraw(self, snapshot: Snapshot) -> None:
-        rows: list[ErrorRow] = []
-        for row in snapshot.syscalls:
-            if not row.errors:
-                continue
-            failing = [(p, c) for p, c in snapshot.callers(row.slot) if c.errors]
-            failing.sort(key=lambda pair: -pair[1].errors)
-            top = f"{failing[0][0].comm}[{failing[0][0].pid}]" if failing else ""
-            for errno_name, count in row.errnos:
-                rows.append(ErrorRow(errno_name, row, count, top))
-        app = self.syscalltop
-        self.query_one("#errors", ErrorsTable).show(
-            [r for r in rows if app.text_matches(r.errno, r.syscall.label, r.top_caller)]
-        )
+        self.query_one("#errors", ErrorsTable).show(error_rows(snapshot, self.frame.view))
 
     @on(KeyedTable.RowSelected, "#errors")
     def _error_chosen(self) -> None:
         row = self.query_one("#errors", ErrorsTable).selected_row
         if row is not None:
-            self.syscalltop.open_syscall(row.syscall.slot)
+            self.act(ViewOpened(View(ViewKind.SYSCALL, row.syscall.slot)))

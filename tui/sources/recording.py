@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +19,13 @@ from tui.model.readings import (
     SampleEvent,
 )
 from tui.model.snapshot import DescribeProcess, ProcessIdentity
+from tui.safe_files import SafeFileError, open_new_file
 
 FORMAT = "syscalltop-recording"
 VERSION = 1
 
 
-class RecordingError(Exception):
+class RecordingError(SafeFileError):
     """A recording cannot be written or read; the message is one line."""
 
 
@@ -144,26 +144,11 @@ def decode_reading(line: str) -> tuple[RawReading, dict[int, ProcessIdentity]]:
 
 
 def open_recording(path: Path, force: bool) -> int:
-    """Open `path` for a new file (0600); refuse links, unsafe dirs and overwrites."""
-    directory = path.parent if str(path.parent) else Path(".")
+    """Open `path` for a new recording (0600); refuse links, unsafe dirs and overwrites."""
     try:
-        info = os.stat(directory)
-    except OSError as error:
-        raise RecordingError(f"cannot record to {path}: {error.strerror}") from None
-    if info.st_mode & stat.S_IWOTH and not force:
-        raise RecordingError(
-            f"refusing to record into world-writable directory {directory} (use --force)"
-        )
-    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-    flags |= os.O_TRUNC if force else os.O_EXCL
-    try:
-        return os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise RecordingError(f"{path} exists; not overwriting a recording (use --force)") from None
-    except OSError as error:
-        if path.is_symlink():
-            raise RecordingError(f"refusing to record through symlink {path}") from None
-        raise RecordingError(f"cannot record to {path}: {error.strerror}") from None
+        return open_new_file(path, force, "recording")
+    except SafeFileError as error:
+        raise RecordingError(str(error)) from None
 
 
 class Recorder:

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.model.snapshot import Snapshot
+from tui.model.view import Frame, view_note
 from tui.widgets.format import compact
-
-
-@dataclass(frozen=True, slots=True)
-class StatusFacts:
-    """Facts fixed for the session, shown beside the live numbers."""
-
-    host: str
-    kernel: str
-    cpus: int
-    source: str
-    sample_every: int
-    filters: str
-    headers: str | None = None
 
 
 class StatusBar(Static):
@@ -30,16 +15,10 @@ class StatusBar(Static):
     plain = ""
     _shown: Text | None = None
 
-    def show(
-        self,
-        facts: StatusFacts,
-        snapshot: Snapshot | None,
-        interval_s: float,
-        paused: bool,
-        own_cpu_pct: float | None,
-        view_note: str,
-    ) -> None:
+    def show(self, frame: Frame) -> None:
         """Redraw the status lines."""
+        facts, snapshot, own_cpu_pct = frame.facts, frame.snapshot, frame.own_cpu_pct
+        interval_s, paused, note = frame.view.interval_s, frame.view.paused, view_note(frame.view)
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(" syscalltop ", style="bold reverse")
         if paused:
@@ -67,8 +46,8 @@ class StatusBar(Static):
             line.append(f"self {own_cpu_pct:.1f}%cpu ", style="dim")
         second = Text(no_wrap=True, overflow="ellipsis", style="dim")
         second.append(f" {facts.host} {facts.kernel} {facts.cpus}cpu | filter: {facts.filters}")
-        if view_note:
-            second.append(f" | view: {view_note}")
+        if note:
+            second.append(f" | view: {note}")
         if facts.headers:
             second.append(f" | {facts.headers}")
         content = Text("\n", no_wrap=True, overflow="ellipsis").join([line, second])

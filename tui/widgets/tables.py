@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tui.model.anomaly import Anomaly
 from tui.model.snapshot import InflightRow, ProcessRow, ProcessSyscallRow, SyscallRow
+from tui.model.view import ErrorRow, LoggedAnomaly
 from tui.widgets.format import compact, duration, percent, sparkline
 from tui.widgets.keyed_table import Cell, Column, KeyedTable
 
@@ -217,14 +217,6 @@ class InflightTable(KeyedTable[InflightRow]):
         super().__init__(columns, row_key=lambda r: str(r.tid), sort_key="elapsed", id=id)
 
 
-@dataclass(frozen=True, slots=True)
-class LoggedAnomaly:
-    """An anomaly with its place in the log."""
-
-    sequence: int
-    anomaly: Anomaly
-
-
 class AnomalyLogTable(KeyedTable[LoggedAnomaly]):
     """Every anomaly since start (or the last reset), newest first."""
 
@@ -258,16 +250,6 @@ class AnomalyLogTable(KeyedTable[LoggedAnomaly]):
             ),
         ]
         super().__init__(columns, row_key=lambda e: str(e.sequence), sort_key="time", id=id)
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorRow:
-    """One (errno, syscall) pair this interval, with its busiest failing caller."""
-
-    errno: str
-    syscall: SyscallRow
-    count: int
-    top_caller: str
 
 
 class ErrorsTable(KeyedTable[ErrorRow]):

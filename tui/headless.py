@@ -1,0 +1,115 @@
+"""Headless modes: a text table or a JSON line per interval, and the sampled-events stream."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Iterator
+
+from tui.collector import paced_readings
+from tui.config import Config, Mode
+from tui.errors import EXIT_OK, UsageError
+from tui.export.batch import json_line, text_table
+from tui.export.events import event_lines, monotonic_to_epoch_offset_ns
+from tui.model.anomaly import AnomalySettings
+from tui.model.names import SyscallNames
+from tui.model.readings import RawReading
+from tui.model.snapshot import SnapshotStream
+from tui.session import Session, open_live_source
+from tui.sources.recording import CapturingDescribe
+
+
+def _quiet_stdout() -> None:
+    # The reader went away (e.g. `| head`): stop quietly, as other filters do.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def run_batch(session: Session) -> int:
+    """Print one table or JSON line per interval until -n/-d or a signal."""
+    config, names = session.config, session.names
+    settings = AnomalySettings(deviations=config.anomaly_sensitivity)
+    capture = CapturingDescribe(session.describe)
+    stream = SnapshotStream(names, capture, settings)
+    readings = _readings(session)
+    limit = config.max_intervals
+    printed = 0
+    try:
+        for reading in readings:
+            snapshot = stream.push(reading)
+            identities = capture.take()  # always: what it remembers is only for this interval
+            if session.recorder is not None:
+                session.recorder.record(reading, identities)
+            if session.metrics is not None:
+                session.metrics.update(reading, snapshot)
+            if snapshot is None:
+                continue
+            if config.quiet:
+                pass
+            elif config.mode is Mode.BATCH_JSON:
+                sys.stdout.write(json_line(snapshot, config.top_n) + "\n")
+            else:
+                sys.stdout.write(text_table(snapshot, config.top_n) + "\n")
+            sys.stdout.flush()
+            printed += 1
+            if limit is not None and printed >= limit:
+                break
+    except KeyboardInterrupt:
+        pass
+    except BrokenPipeError:
+        _quiet_stdout()
+    return EXIT_OK
+
+
+def _readings(session: Session) -> Iterator[RawReading]:
+    if session.replay is not None:
+        replay = session.replay
+        # Lazily, so each push sees the identities recorded with its own reading.
+        return (replay.read() for _ in replay.recording.frames)
+    return paced_readings(session.source, lambda: session.config.interval_s, threading.Event())
+
+
+def run_events(config: Config, names: SyscallNames) -> int:
+    """Stream every sampled call as Tracee-style JSON until -n/-d or a signal."""
+    import psutil
+
+    if config.sample_every <= 0:
+        raise UsageError("--events needs sampling: use --sample N with N >= 1")
+    source = open_live_source(config, names, keep_every_sample=True)
+    parents: dict[int, int] = {}
+
+    def parent_of(pid: int) -> int:
+        if pid not in parents:
+            try:
+                parents[pid] = psutil.Process(pid).ppid()
+            except psutil.Error:
+                parents[pid] = 0
+        return parents[pid]
+
+    offset = monotonic_to_epoch_offset_ns()
+    limit = config.max_intervals
+    lost_before = 0
+    try:
+        reading: RawReading
+        for count, reading in enumerate(
+            paced_readings(source, lambda: config.interval_s, threading.Event())
+        ):
+            for line in event_lines(reading.samples, names, parent_of, offset):
+                sys.stdout.write(line + "\n")
+            lost = reading.loss.lost_samples
+            if lost > lost_before:
+                print(
+                    f"syscalltop: lost {lost - lost_before} samples (perf buffer full)",
+                    file=sys.stderr,
+                )
+                lost_before = lost
+            sys.stdout.flush()
+            if limit is not None and count >= limit:
+                break
+    except KeyboardInterrupt:
+        pass
+    except BrokenPipeError:
+        _quiet_stdout()
+    finally:
+        source.close()
+    return EXIT_OK

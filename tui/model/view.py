@@ -1,0 +1,262 @@
+"""View state: what the user asked to see, and the pure rules that turn a Snapshot into rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from tui.model.anomaly import Anomaly
+from tui.model.names import SyscallNames
+from tui.model.snapshot import InflightRow, ProcessRow, Snapshot, SyscallRow
+
+
+class ViewKind(Enum):
+    """The screens a user can be on."""
+
+    DASHBOARD = "dashboard"
+    SYSCALL = "syscall"
+    PROCESS = "process"
+    INFLIGHT = "inflight"
+    ANOMALIES = "anomalies"
+    ERRORS = "errors"
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """One level of the view stack: a kind, and the syscall slot or pid it is about."""
+
+    kind: ViewKind
+    key: int | None = None
+
+
+HOME = View(ViewKind.DASHBOARD)
+
+
+@dataclass(frozen=True, slots=True)
+class ViewState:
+    """Everything the user chose about what is shown; the app folds events into the next one."""
+
+    filter_text: str = ""
+    failures_only: bool = False
+    paused: bool = False
+    interval_s: float = 1.0
+    views: tuple[View, ...] = (HOME,)
+
+    @property
+    def current(self) -> View:
+        """Return the view on top of the stack."""
+        return self.views[-1]
+
+
+# -- what the user did (screens post these; `fold` turns them into the next ViewState) ------
+
+
+@dataclass(frozen=True, slots=True)
+class FilterChanged:
+    """The / filter text is now `text`."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FailuresToggled:
+    """The user toggled failures-only."""
+
+
+@dataclass(frozen=True, slots=True)
+class PauseToggled:
+    """The user froze or unfroze the screen."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalChanged:
+    """The user asked for a new interval."""
+
+    interval_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ViewOpened:
+    """The user drilled into or switched to a view."""
+
+    view: View
+
+
+@dataclass(frozen=True, slots=True)
+class ViewClosed:
+    """The user went one level back."""
+
+
+ViewEvent = (
+    FilterChanged | FailuresToggled | PauseToggled | IntervalChanged | ViewOpened | ViewClosed
+)
+
+INTERVAL_STEPS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+def fold(state: ViewState, event: ViewEvent) -> ViewState:
+    """Return the view state after `event`."""
+    if isinstance(event, FilterChanged):
+        return replace(state, filter_text=event.text)
+    if isinstance(event, FailuresToggled):
+        return replace(state, failures_only=not state.failures_only)
+    if isinstance(event, PauseToggled):
+        return replace(state, paused=not state.paused)
+    if isinstance(event, IntervalChanged):
+        return replace(state, interval_s=event.interval_s)
+    if isinstance(event, ViewOpened):
+        return replace(state, views=(*state.views, event.view))
+    if isinstance(event, ViewClosed):
+        return replace(state, views=state.views[:-1]) if len(state.views) > 1 else state
+    raise TypeError(f"not a view event: {event!r}")
+
+
+def longer_interval(interval_s: float) -> float:
+    """Return the next interval step up (or the same at the top)."""
+    longer = [step for step in INTERVAL_STEPS if step > interval_s]
+    return longer[0] if longer else interval_s
+
+
+def shorter_interval(interval_s: float) -> float:
+    """Return the next interval step down (or the same at the bottom)."""
+    shorter = [step for step in INTERVAL_STEPS if step < interval_s]
+    return shorter[-1] if shorter else interval_s
+
+
+# -- rules: (Snapshot, ViewState) → what each table and the status line show ----------------
+
+
+def view_note(state: ViewState) -> str:
+    """Return a short description of the view settings in force."""
+    notes = []
+    if state.filter_text:
+        notes.append(f"/{state.filter_text}")
+    if state.failures_only:
+        notes.append("failures only")
+    return ", ".join(notes)
+
+
+def text_matches(state: ViewState, *texts: str) -> bool:
+    """Return True when the filter is empty or any text contains it (case-insensitive)."""
+    needle = state.filter_text.lower()
+    return not needle or any(needle in text.lower() for text in texts)
+
+
+def visible_syscalls(snapshot: Snapshot, state: ViewState) -> list[SyscallRow]:
+    """Return the syscall rows the dashboard shows: active, filtered by name or by caller."""
+    called_by_match: set[int] = set()
+    if state.filter_text:
+        called_by_match = {
+            call.slot
+            for process in snapshot.processes
+            if text_matches(state, process.comm, str(process.pid))
+            for call in process.syscalls
+        }
+    # A syscall keeps its row while its trend window shows activity: rows that blink in and
+    # out each interval are hard to read (and each one costs Textual a full relayout).
+    return [
+        row
+        for row in snapshot.syscalls
+        if (row.count or any(snapshot.syscall_trends.get(row.slot, ())))
+        and (not state.failures_only or row.errors)
+        and (text_matches(state, row.label) or row.slot in called_by_match)
+    ]
+
+
+def visible_processes(snapshot: Snapshot, state: ViewState) -> list[ProcessRow]:
+    """Return the process rows the dashboard shows, filtered by comm (or their syscalls)."""
+    return [
+        row
+        for row in snapshot.processes
+        if (not state.failures_only or row.errors)
+        and text_matches(state, row.comm, str(row.pid), *(call.label for call in row.syscalls))
+    ]
+
+
+def visible_inflight(snapshot: Snapshot, state: ViewState) -> list[InflightRow]:
+    """Return the in-flight threads the filter matches."""
+    return [
+        row for row in snapshot.inflight if text_matches(state, row.comm, row.label, str(row.pid))
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRow:
+    """One (errno, syscall) pair this interval, with its busiest failing caller."""
+
+    errno: str
+    syscall: SyscallRow
+    count: int
+    top_caller: str
+
+
+def error_rows(snapshot: Snapshot, state: ViewState) -> list[ErrorRow]:
+    """Return the errors view's rows: each (errno, syscall) with the process failing most."""
+    rows: list[ErrorRow] = []
+    for row in snapshot.syscalls:
+        if not row.errors:
+            continue
+        failing = [(p, c) for p, c in snapshot.callers(row.slot) if c.errors]
+        failing.sort(key=lambda pair: -pair[1].errors)
+        top = f"{failing[0][0].comm}[{failing[0][0].pid}]" if failing else ""
+        for errno_name, count in row.errnos:
+            rows.append(ErrorRow(errno_name, row, count, top))
+    return [r for r in rows if text_matches(state, r.errno, r.syscall.label, r.top_caller)]
+
+
+def syscall_trend(snapshot: Snapshot | None, slot: int) -> Sequence[float]:
+    """Return recent rates of a syscall for its sparkline."""
+    return snapshot.syscall_trends.get(slot, ()) if snapshot else ()
+
+
+def process_trend(snapshot: Snapshot | None, pid: int) -> Sequence[float]:
+    """Return recent rates of a process for its sparkline."""
+    return snapshot.process_trends.get(pid, ()) if snapshot else ()
+
+
+def is_flagged_slot(snapshot: Snapshot | None, slot: int) -> bool:
+    """Return True when a syscall is above its baseline (or just did something new)."""
+    return snapshot is not None and slot in snapshot.flagged_slots
+
+
+def is_flagged_pid(snapshot: Snapshot | None, pid: int) -> bool:
+    """Return True when a process is above its baseline (or just did something new)."""
+    return snapshot is not None and pid in snapshot.flagged_pids
+
+
+# -- what a screen draws from: the app hands each screen one of these ------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatusFacts:
+    """Facts fixed for the session, shown beside the live numbers."""
+
+    host: str
+    kernel: str
+    cpus: int
+    source: str
+    sample_every: int
+    filters: str
+    headers: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedAnomaly:
+    """An anomaly with its place in the log."""
+
+    sequence: int
+    anomaly: Anomaly
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Everything a screen shows at one moment: the interval, the view state and the facts."""
+
+    snapshot: Snapshot | None
+    view: ViewState
+    facts: StatusFacts
+    names: SyscallNames
+    own_cpu_pct: float | None = None
+    replay_bar: str | None = None
+    anomaly_log: tuple[LoggedAnomaly, ...] = ()

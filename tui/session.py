@@ -1,0 +1,170 @@
+"""Wiring: open the source, recorder and exporter a Config asks for, for every mode alike."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from tui.config import Config
+from tui.errors import EXIT_BPF_FAILED, EXIT_NO_PRIVILEGE, UsageError
+from tui.export.prometheus import SyscallMetrics
+from tui.model.names import SyscallNames
+from tui.model.snapshot import DescribeProcess
+from tui.model.view import StatusFacts
+from tui.sources.base import Source
+from tui.sources.recording import (
+    Recorder,
+    RecordingError,
+    ReplaySource,
+    load_recording,
+)
+from tui.system import can_load_bpf, in_host_pid_namespace
+
+
+@dataclass
+class Session:
+    """What one run reads from and writes to; close() releases all of it."""
+
+    config: Config
+    names: SyscallNames
+    source: Source
+    describe: DescribeProcess
+    recorder: Recorder | None = None
+    metrics: SyscallMetrics | None = None
+    replay: ReplaySource | None = None
+
+    def close(self) -> None:
+        """Close the recording and detach the source (safe twice)."""
+        if self.recorder is not None:
+            self.recorder.close()
+        self.source.close()
+
+
+def open_session(config: Config, names: SyscallNames, keep_every_sample: bool = False) -> Session:
+    """Open what `config` asks for: a replay, or (recording, metrics and) the live source."""
+    if config.replay_path:
+        replay = open_replay(config.replay_path)
+        config = replace(config, interval_s=replay.interval_s)
+        metrics = start_metrics(config, names)
+        return Session(config, names, replay, replay.describe, None, metrics, replay)
+    from tui.procinfo import ProcessInfo
+
+    recorder = open_recorder(config, names)  # before loading BPF: bad paths fail fast
+    try:
+        metrics = start_metrics(config, names)  # the port is taken before any BPF is loaded
+        source = open_live_source(config, names, keep_every_sample)
+    except BaseException:
+        if recorder is not None:
+            recorder.close()
+        raise
+    return Session(config, names, source, ProcessInfo().describe, recorder, metrics)
+
+
+def open_live_source(config: Config, names: SyscallNames, keep_every_sample: bool = False) -> Any:
+    """Start the BCC source, turning each set-up failure into one line and an exit code."""
+    if not can_load_bpf():
+        raise UsageError(
+            "needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) to load BPF programs; "
+            "run it with sudo",
+            EXIT_NO_PRIVILEGE,
+        )
+    if not in_host_pid_namespace():
+        # BPF reports host pids; from here /proc would put the wrong names on them.
+        raise UsageError(
+            "runs in a pid namespace that is not the host's: BPF reports host pids, and this "
+            "/proc cannot name them; run it on the host (or with docker run --pid=host)"
+        )
+    try:
+        from tui.sources.bcc_source import BccSource, BpfLoadFailed
+    except ImportError as error:
+        raise UsageError(
+            f"bcc's Python bindings are missing ({error}); install python3-bpfcc "
+            "(make setup does) and use the distro's python3"
+        ) from None
+    from tui.sources.kernel_headers import HeadersMissing
+
+    source = BccSource(config, names, None) if keep_every_sample else BccSource(config, names)
+    try:
+        source.start()
+    except HeadersMissing as error:
+        source.close()
+        raise UsageError(str(error)) from None
+    except BpfLoadFailed as error:
+        source.close()
+        raise UsageError(str(error), EXIT_BPF_FAILED) from None
+    return source
+
+
+def open_replay(path: str) -> ReplaySource:
+    """Load a recording for replay; damage is one warning line, the readable part replays."""
+    try:
+        recording = load_recording(Path(path))
+    except RecordingError as error:
+        raise UsageError(str(error)) from None
+    if recording.damage:
+        print(
+            f"syscalltop: warning: {recording.damage}; replaying the "
+            f"{len(recording.frames)} readings before it",
+            file=sys.stderr,
+        )
+    return ReplaySource(recording)
+
+
+def recording_header(config: Config, names: SyscallNames) -> dict[str, object]:
+    """Return the facts a recording starts with."""
+    return {
+        "host": socket.gethostname(),
+        "kernel": os.uname().release,
+        "arch": names.arch,
+        "cpus": os.cpu_count(),
+        "interval_s": config.interval_s,
+        "filters": config.filters.describe(),
+        "sample_every": config.sample_every,
+        "started": time.time(),
+    }
+
+
+def open_recorder(config: Config, names: SyscallNames) -> Recorder | None:
+    """Create the recording file, or return None without --record."""
+    if not config.record_path:
+        return None
+    try:
+        return Recorder(
+            Path(config.record_path), recording_header(config, names), force=config.force
+        )
+    except RecordingError as error:
+        raise UsageError(str(error)) from None
+
+
+def start_metrics(config: Config, names: SyscallNames) -> SyscallMetrics | None:
+    """Serve Prometheus metrics when asked."""
+    if config.prometheus_listen is None:
+        return None
+    from tui.export.prometheus import serve
+
+    metrics = SyscallMetrics(names)
+    try:
+        serve(metrics, config.prometheus_listen)
+    except OSError as error:
+        address, port = config.prometheus_listen
+        raise UsageError(f"cannot serve metrics on {address}:{port}: {error.strerror}") from None
+    return metrics
+
+
+def default_facts(config: Config, source: Source) -> StatusFacts:
+    """Return the status facts of this machine and session."""
+    headers = getattr(source, "headers", None)
+    return StatusFacts(
+        host=socket.gethostname(),
+        kernel=os.uname().release,
+        cpus=os.cpu_count() or 1,
+        source=source.label,
+        sample_every=config.sample_every,
+        filters=config.filters.describe(),
+        headers=headers.describe() if headers is not None else None,
+    )

@@ -1,0 +1,43 @@
+"""Stop signals as a flag: SIGTERM, SIGHUP and SIGINT end a run with 128 + signal, cleanly.
+
+A handler that raised would land wherever the main thread is, including inside bcc's C
+perf-buffer callback, where ctypes prints and swallows the exception and the run goes on.
+Setting a flag that the loops check is the only way that is always seen.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+class StopRequest:
+    """Set by the first stop signal; `event` wakes loops that wait, `signum` says which."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signum: int | None = None
+        self._then: Callable[[int], None] | None = None
+
+    @property
+    def exit_code(self) -> int | None:
+        """Return 128 + the signal's number once one arrived, else None."""
+        return None if self.signum is None else 128 + self.signum
+
+    def install(self, then: Callable[[int], None] | None = None) -> None:
+        """Catch the stop signals (SIGINT only if not ignored, as shells leave background jobs)."""
+        self._then = then
+        for signum in STOP_SIGNALS:
+            if signum == signal.SIGINT and signal.getsignal(signum) == signal.SIG_IGN:
+                continue
+            signal.signal(signum, self._arrived)
+
+    def _arrived(self, signum: int, _frame: object) -> None:
+        if self.signum is None:
+            self.signum = signum
+        self.event.set()
+        if self._then is not None:
+            self._then(signum)
