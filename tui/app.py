@@ -3,7 +3,10 @@ the screens."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import resource
+import signal
 import threading
 import time
 from collections import deque
@@ -50,8 +53,10 @@ from tui.screens.drilldown import ProcessScreen, SyscallScreen
 from tui.screens.help import HelpScreen
 from tui.screens.views import AnomalyScreen, ErrorsScreen, InflightScreen
 from tui.session import Session, default_facts
+from tui.signals import StopRequest
 from tui.sources.base import Source
 from tui.sources.recording import CapturingDescribe, Recorder, ReplaySource
+from tui.terminal import watch_terminal
 
 ANOMALY_LOG_SIZE = 500
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
@@ -145,6 +150,7 @@ class SyscallTopApp(App[int]):
         self._latest: tuple[Snapshot, float | None] | None = None
         self._cpu_mark = (time.monotonic(), _cpu_seconds())
         self.theme = THEMES.get(config.theme, "textual-dark")
+        self.stop: StopRequest | None = None
 
     @property
     def interval_s(self) -> float:
@@ -154,6 +160,13 @@ class SyscallTopApp(App[int]):
     # -- life cycle ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.stop is not None:
+            # Signals reach the event loop through its wake-up pipe, and leave through exit().
+            loop = asyncio.get_running_loop()
+            for signum in self.stop.installed:
+                loop.add_signal_handler(signum, self._stopped_by_signal, signum)
+            if self.stop.signum is not None:
+                self._stopped_by_signal(self.stop.signum)
         self.push_screen(DashboardScreen(self.frame()))
         if self.start_collector and isinstance(self.source, ReplaySource):
             self.replay = ReplayController(
@@ -169,6 +182,11 @@ class SyscallTopApp(App[int]):
                 self.source, self.interval_s, self._reading_arrived, self._collector_failed
             )
             self.collector.start()
+
+    def _stopped_by_signal(self, signum: int) -> None:
+        assert self.stop is not None
+        self.stop.signum = self.stop.signum or signum
+        self.exit(return_code=128 + signum)
 
     def on_resize(self, event: events.Resize) -> None:
         # Rich asks the terminal for its size (an ioctl) on every cell DataTable measures;
@@ -431,11 +449,22 @@ def make_app(
     )
 
 
-def run_dashboard(session: Session) -> int:
+def _terminal_hung_up() -> None:
+    # Nothing can be restored on a terminal that is gone, and Textual's input thread spins on
+    # its EOF: leave at once. Exiting detaches the BPF programs; recordings are whole lines.
+    os._exit(128 + signal.SIGHUP)
+
+
+def run_dashboard(session: Session, stop: StopRequest) -> int:
     """Run the dashboard on an opened session; the caller closes the session."""
     app = make_app(
         session.config, session.source, session.names, session.describe, recorder=session.recorder
     )
     app.metrics = session.metrics
-    result = app.run()
+    app.stop = stop
+    watch_terminal((0, 1), _terminal_hung_up)
+    try:
+        result = app.run()
+    finally:
+        stop.install()  # the event loop's close reset the signal handlers
     return app.return_code if app.return_code is not None else (result or 0)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -244,20 +243,6 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
     )
 
 
-def _install_signal_exits(*extra: signal.Signals) -> None:
-    """Turn SIGTERM and SIGHUP (and `extra`) into a normal exit with code 128 + signal.
-
-    Programs detach and output flushes on the way out. The dashboard adds SIGINT: its
-    terminal is in raw mode, so a SIGINT comes from outside and means stop (exit 130).
-    """
-
-    def stop(signum: int, _frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    for signum in (signal.SIGTERM, signal.SIGHUP, *extra):
-        signal.signal(signum, stop)
-
-
 def list_syscalls(names: SyscallNames) -> int:
     """Print every syscall of this architecture, like syscount -l."""
     for number, name in names.all_native():
@@ -285,22 +270,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(config: Config, names: SyscallNames) -> int:
     """Open the session the Config asks for and run its mode; always close it."""
-    from tui.session import open_session
+    from tui.signals import StopRequest
 
+    stop = StopRequest()
+    stop.install()  # before loading anything: a stop during start-up is seen at once after it
     if config.mode is Mode.EVENTS:
         from tui.headless import run_events
 
-        _install_signal_exits()
-        return run_events(config, names)
-    _install_signal_exits(*((signal.SIGINT,) if config.mode is Mode.DASHBOARD else ()))
+        return run_events(config, names, stop)
+    from tui.session import open_session
+
     session = open_session(config, names)
     try:
+        if stop.exit_code is not None:
+            return stop.exit_code
         if config.mode is Mode.DASHBOARD:
             from tui.app import run_dashboard
 
-            return run_dashboard(session)
+            return run_dashboard(session, stop)
         from tui.headless import run_batch
 
-        return run_batch(session)
+        return run_batch(session, stop)
     finally:
         session.close()

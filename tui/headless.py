@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from collections.abc import Iterator
 
 from tui.collector import paced_readings
@@ -17,6 +16,7 @@ from tui.model.names import SyscallNames
 from tui.model.readings import RawReading
 from tui.model.snapshot import SnapshotStream
 from tui.session import Session, open_live_source
+from tui.signals import StopRequest
 from tui.sources.recording import CapturingDescribe
 
 
@@ -25,13 +25,13 @@ def _quiet_stdout() -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def run_batch(session: Session) -> int:
-    """Print one table or JSON line per interval until -n/-d or a signal."""
+def run_batch(session: Session, stop: StopRequest) -> int:
+    """Print one table or JSON line per interval until -n/-d or a signal (exit 128 + it)."""
     config, names = session.config, session.names
     settings = AnomalySettings(deviations=config.anomaly_sensitivity)
     capture = CapturingDescribe(session.describe)
     stream = SnapshotStream(names, capture, settings)
-    readings = _readings(session)
+    readings = _readings(session, stop)
     limit = config.max_intervals
     printed = 0
     try:
@@ -54,22 +54,20 @@ def run_batch(session: Session) -> int:
             printed += 1
             if limit is not None and printed >= limit:
                 break
-    except KeyboardInterrupt:
-        pass
     except BrokenPipeError:
         _quiet_stdout()
-    return EXIT_OK
+    return stop.exit_code or EXIT_OK
 
 
-def _readings(session: Session) -> Iterator[RawReading]:
+def _readings(session: Session, stop: StopRequest) -> Iterator[RawReading]:
     if session.replay is not None:
         replay = session.replay
         # Lazily, so each push sees the identities recorded with its own reading.
-        return (replay.read() for _ in replay.recording.frames)
-    return paced_readings(session.source, lambda: session.config.interval_s, threading.Event())
+        return (replay.read() for _ in replay.recording.frames if not stop.event.is_set())
+    return paced_readings(session.source, lambda: session.config.interval_s, stop.event)
 
 
-def run_events(config: Config, names: SyscallNames) -> int:
+def run_events(config: Config, names: SyscallNames, stop: StopRequest) -> int:
     """Stream every sampled call as Tracee-style JSON until -n/-d or a signal."""
     import psutil
 
@@ -92,7 +90,7 @@ def run_events(config: Config, names: SyscallNames) -> int:
     try:
         reading: RawReading
         for count, reading in enumerate(
-            paced_readings(source, lambda: config.interval_s, threading.Event())
+            paced_readings(source, lambda: config.interval_s, stop.event)
         ):
             for line in event_lines(reading.samples, names, parent_of, offset):
                 sys.stdout.write(line + "\n")
@@ -106,10 +104,8 @@ def run_events(config: Config, names: SyscallNames) -> int:
             sys.stdout.flush()
             if limit is not None and count >= limit:
                 break
-    except KeyboardInterrupt:
-        pass
     except BrokenPipeError:
         _quiet_stdout()
     finally:
         source.close()
-    return EXIT_OK
+    return stop.exit_code or EXIT_OK

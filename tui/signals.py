@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
@@ -20,24 +19,25 @@ class StopRequest:
     def __init__(self) -> None:
         self.event = threading.Event()
         self.signum: int | None = None
-        self._then: Callable[[int], None] | None = None
+        self.installed: tuple[int, ...] = ()
 
     @property
     def exit_code(self) -> int | None:
         """Return 128 + the signal's number once one arrived, else None."""
         return None if self.signum is None else 128 + self.signum
 
-    def install(self, then: Callable[[int], None] | None = None) -> None:
+    def install(self) -> None:
         """Catch the stop signals (SIGINT only if not ignored, as shells leave background jobs)."""
-        self._then = then
-        for signum in STOP_SIGNALS:
-            if signum == signal.SIGINT and signal.getsignal(signum) == signal.SIG_IGN:
-                continue
+        if not self.installed:
+            self.installed = tuple(
+                signum
+                for signum in STOP_SIGNALS
+                if not (signum == signal.SIGINT and signal.getsignal(signum) == signal.SIG_IGN)
+            )
+        for signum in self.installed:
             signal.signal(signum, self._arrived)
 
     def _arrived(self, signum: int, _frame: object) -> None:
         if self.signum is None:
             self.signum = signum
         self.event.set()
-        if self._then is not None:
-            self._then(signum)
