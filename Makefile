@@ -31,5 +31,5 @@ screenshots: setup
 lint: setup
 	$(PY) -m ruff check tui tests
 	$(PY) -m ruff format --check tui tests
-	$(PY) -m mypy tui/model tui/sources tui/session.py tui/headless.py tui/system.py tui/errors.py tui/safe_files.py tui/cli.py tui/signals.py tui/terminal.py
+	$(PY) -m mypy tui
 	.venv/bin/lint-imports

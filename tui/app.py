@@ -7,6 +7,7 @@ import asyncio
 import os
 import resource
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -52,10 +53,11 @@ from tui.screens.dashboard import DashboardScreen
 from tui.screens.drilldown import ProcessScreen, SyscallScreen
 from tui.screens.help import HelpScreen
 from tui.screens.views import AnomalyScreen, ErrorsScreen, InflightScreen
-from tui.session import Session, default_facts
+from tui.session import Session, default_facts, target_watch
 from tui.signals import StopRequest
 from tui.sources.base import Source
-from tui.sources.recording import CapturingDescribe, Recorder, ReplaySource
+from tui.sources.recording import CapturingDescribe, Recorder, RecordingError, ReplaySource
+from tui.system import TargetWatch
 from tui.terminal import watch_terminal
 
 ANOMALY_LOG_SIZE = 500
@@ -64,6 +66,22 @@ THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
 class SnapshotReady(Message):
     """A new interval is ready to show (the newest one wins when several queue up)."""
+
+
+class RecordingStopped(Message):
+    """The recording could not be written (a full disk); collection goes on."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class TargetExited(Message):
+    """A -p/-t target exited (the dashboard stays, with its last numbers)."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__()
+        self.line = line
 
 
 class SourceFailed(Message):
@@ -151,6 +169,8 @@ class SyscallTopApp(App[int]):
         self._cpu_mark = (time.monotonic(), _cpu_seconds())
         self.theme = THEMES.get(config.theme, "textual-dark")
         self.stop: StopRequest | None = None
+        self.recording_error: str | None = None
+        self.targets: TargetWatch | None = None
 
     @property
     def interval_s(self) -> float:
@@ -246,9 +266,7 @@ class SyscallTopApp(App[int]):
         speed = self.replay.next_speed()
         self._replay_timer.stop()
         self._replay_timer = self.set_interval(
-            self.source.interval_s / speed,
-            self._replay_tick,
-            pause=False,  # type: ignore[attr-defined]
+            self.replay.source.interval_s / speed, self._replay_tick, pause=False
         )
         self._redraw()
 
@@ -258,10 +276,17 @@ class SyscallTopApp(App[int]):
         """Runs on the collector thread: build the snapshot there, post only the newest."""
         snapshot = self.stream.push(reading)
         identities = self.capture.take()  # always: what it remembers is only for this interval
-        if self.recorder is not None:
-            self.recorder.record(reading, identities)
+        if self.recorder is not None and not self.recorder.closed:
+            try:
+                self.recorder.record(reading, identities)
+            except RecordingError as error:
+                self.recording_error = str(error)
+                self.post_message(RecordingStopped(str(error)))
         if self.metrics is not None:
             self.metrics.update(reading, snapshot)
+        if self.targets is not None:
+            for line in self.targets.news()[0]:
+                self.post_message(TargetExited(line))
         if snapshot is None:
             return
         now, cpu = time.monotonic(), _cpu_seconds()
@@ -282,6 +307,12 @@ class SyscallTopApp(App[int]):
             latest, self._latest = self._latest, None
         if latest is not None:
             self.apply_snapshot(*latest)
+
+    def on_recording_stopped(self, message: RecordingStopped) -> None:
+        self.notify(f"{message.error}; the dashboard goes on", severity="error", timeout=30)
+
+    def on_target_exited(self, message: TargetExited) -> None:
+        self.notify(message.line, severity="warning", timeout=10)
 
     def on_source_failed(self, message: SourceFailed) -> None:
         self.exit(1, return_code=1, message=f"syscalltop: collector failed: {message.error}")
@@ -462,9 +493,14 @@ def run_dashboard(session: Session, stop: StopRequest) -> int:
     )
     app.metrics = session.metrics
     app.stop = stop
+    app.targets = target_watch(session)
     watch_terminal((0, 1), _terminal_hung_up)
     try:
         result = app.run()
     finally:
         stop.install()  # the event loop's close reset the signal handlers
-    return app.return_code if app.return_code is not None else (result or 0)
+    code = app.return_code if app.return_code is not None else (result or 0)
+    if app.recording_error is not None:
+        print(f"syscalltop: {app.recording_error}", file=sys.stderr)
+        code = code or 1
+    return code

@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from tui import __version__
-from tui.config import DEFAULT_SAMPLE_EVERY, Config, Filters, Mode
-from tui.errors import EXIT_OK, EXIT_USAGE, UsageError
-from tui.model.names import SyscallNames, errno_value
+from tui.config import MAX_INTERVAL_S, MIN_INTERVAL_S, Config, Filters, Mode
+from tui.errors import EXIT_OK, UsageError
+from tui.flags import build_parser
+from tui.model.names import SyscallNames, errno_known, errno_value
 from tui.system import resolve_cgroup, resolve_uid
 
 
@@ -21,129 +21,31 @@ def fail(message: str, code: int) -> NoReturn:
     raise SystemExit(code)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        fail(f"{message} (see syscalltop --help)", EXIT_USAGE)
+# Options that take text: given empty, each would silently mean "no filter" or "here".
+TEXT_OPTIONS = {
+    "pid": "-p",
+    "tid": "-t",
+    "comm": "--comm",
+    "uid": "-u",
+    "cgroup": "--cgroup",
+    "syscall": "--syscall",
+    "errno": "-e",
+    "prometheus": "--prometheus",
+    "record": "--record",
+    "replay": "--replay",
+    "snapshot_dir": "--snapshot-dir",
+}
+MAX_UID = (1 << 32) - 2  # (uid_t)-1 means "no uid"
+MAX_SAMPLE_EVERY = 1 << 30
+MAX_PERF_PAGES = 1 << 16  # 256 MiB per CPU; libbcc's page arithmetic is a C int
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser; flag names follow bcc's syscount where it has them."""
-    parser = _Parser(
-        prog="syscalltop",
-        description="Live view of the system calls processes make, through eBPF.",
-        epilog="Keys in the dashboard: press ? for help. Exit codes: 0 ok, 1 failure, "
-        "2 bad input or missing kernel headers, 3 not privileged, 4 BPF load failure.",
-    )
-    mode = parser.add_argument_group("mode")
-    mode.add_argument("--batch", action="store_true", help="print a text table every interval")
-    mode.add_argument("--json", action="store_true", help="print one JSON object per interval")
-    mode.add_argument(
-        "--events",
-        action="store_true",
-        help="print sampled calls as Tracee-style sys_enter/sys_exit JSON lines",
-    )
-    mode.add_argument("-l", "--list", action="store_true", help="list syscall names and exit")
-    mode.add_argument("--ebpf", action="store_true", help="print the BPF program and exit")
-    mode.add_argument("--version", action="version", version=f"syscalltop {__version__}")
-    timing = parser.add_argument_group("timing")
-    timing.add_argument(
-        "-i",
-        "--interval",
-        type=float,
-        default=1.0,
-        metavar="S",
-        help="seconds between updates (default 1)",
-    )
-    timing.add_argument("-d", "--duration", type=float, metavar="S", help="stop after S seconds")
-    timing.add_argument("-n", "--count", type=int, metavar="K", help="stop after K intervals")
-    timing.add_argument(
-        "-T",
-        "--top",
-        type=int,
-        metavar="N",
-        help="rows to show (batch text default 10; JSON default all)",
-    )
-    timing.add_argument(
-        "--sample",
-        type=int,
-        default=DEFAULT_SAMPLE_EVERY,
-        metavar="N",
-        help=f"sample 1 in N calls with arguments (0 off, default {DEFAULT_SAMPLE_EVERY})",
-    )
-    filters = parser.add_argument_group("filters (applied in the kernel)")
-    filters.add_argument("-p", "--pid", metavar="PID[,PID]", help="only these processes")
-    filters.add_argument("-t", "--tid", metavar="TID[,TID]", help="only these threads")
-    filters.add_argument("--comm", metavar="NAME", help="only tasks whose comm is NAME")
-    filters.add_argument("-u", "--uid", metavar="UID|USER", help="only this user")
-    filters.add_argument("--cgroup", metavar="PATH|ID", help="only tasks in this cgroup v2")
-    filters.add_argument("--syscall", metavar="NAME[,NAME]", help="only these syscalls")
-    filters.add_argument("-x", "--failures", action="store_true", help="only failed calls")
-    filters.add_argument("-e", "--errno", metavar="NAME", help="only calls failing with NAME")
-    fleet = parser.add_argument_group("metrics")
-    fleet.add_argument(
-        "--prometheus",
-        metavar="[ADDR:]PORT",
-        help="serve Prometheus metrics on /metrics (address default 127.0.0.1)",
-    )
-    fleet.add_argument(
-        "--quiet",
-        action="store_true",
-        help="headless and silent: collect (and serve/record) without output",
-    )
-    keep = parser.add_argument_group("record and replay")
-    keep.add_argument("--record", metavar="FILE", help="write every reading to FILE (JSON lines)")
-    keep.add_argument("--replay", metavar="FILE", help="show a recording instead of the kernel")
-    keep.add_argument(
-        "--force",
-        action="store_true",
-        help="let --record overwrite FILE or write into a world-writable dir",
-    )
-    keep.add_argument(
-        "--snapshot-dir",
-        metavar="DIR",
-        default=".",
-        help="where the S key saves the view as JSON and SVG (default .)",
-    )
-    tune = parser.add_argument_group("sizes (memory and loss trade-offs)")
-    tune.add_argument(
-        "--perf-pages",
-        type=int,
-        default=64,
-        metavar="N",
-        help="perf buffer pages per CPU for samples (power of 2, default 64)",
-    )
-    tune.add_argument(
-        "--proc-map-size",
-        type=int,
-        default=65536,
-        metavar="N",
-        help="(process, syscall) pairs kept in the kernel (default 65536)",
-    )
-    look = parser.add_argument_group("display")
-    look.add_argument("--theme", choices=("dark", "light"), default="dark", help="colour theme")
-    look.add_argument(
-        "--sensitivity",
-        type=float,
-        default=6.0,
-        metavar="K",
-        help="anomaly threshold in deviations from baseline (default 6; lower flags more)",
-    )
-    return parser
-
-
-def _int_list(text: str, what: str) -> tuple[int, ...]:
-    values: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part.isdigit() or int(part) <= 0:
-            raise UsageError(f"bad {what} {part!r}: expected positive numbers separated by commas")
-        values.append(int(part))
-    return tuple(values)
-
-
-def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
-    """Check every flag and return the Config; raise UsageError naming the first problem."""
-    if not 0.1 <= args.interval <= 3600:
+def _check_ranges(args: argparse.Namespace) -> None:
+    for dest, option in TEXT_OPTIONS.items():
+        value = getattr(args, dest)
+        if value is not None and not value.strip():
+            raise UsageError(f"empty {option}: leave it out for no {dest.replace('_', ' ')}")
+    if not MIN_INTERVAL_S <= args.interval <= MAX_INTERVAL_S:
         raise UsageError(f"bad interval {args.interval}: use 0.1 to 3600 seconds")
     if args.duration is not None and args.duration <= 0:
         raise UsageError(f"bad duration {args.duration}: must be positive")
@@ -153,56 +55,77 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         raise UsageError(f"bad --top {args.top}: must be at least 1")
     if not 1.0 <= args.sensitivity <= 100.0:
         raise UsageError(f"bad --sensitivity {args.sensitivity}: use 1 to 100")
+    pages = args.perf_pages
+    if not 1 <= pages <= MAX_PERF_PAGES or pages & (pages - 1):
+        raise UsageError(f"bad --perf-pages {pages}: use a power of 2 from 1 to {MAX_PERF_PAGES}")
+    if not 16 <= args.proc_map_size <= 1 << 20:
+        raise UsageError(f"bad --proc-map-size {args.proc_map_size}: use 16 to 1048576")
+    if args.record and args.replay:
+        raise UsageError("--record and --replay do not go together")
+    if args.sample > MAX_SAMPLE_EVERY:
+        raise UsageError(f"bad --sample {args.sample}: use 0 (off) to {MAX_SAMPLE_EVERY}")
+
+
+def _int_list(text: str, what: str) -> tuple[int, ...]:
+    values: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isascii() or not part.isdigit() or not 0 < int(part) < 1 << 32:
+            raise UsageError(f"bad {what} {part!r}: expected positive numbers separated by commas")
+        if not os.path.exists(f"/proc/{part}"):
+            raise UsageError(f"no {'process' if what == 'pid' else 'thread'} with {what} {part}")
+        values.append(int(part))
+    return tuple(values)
+
+
+def _syscall_names(text: str, names: SyscallNames) -> tuple[str, ...]:
+    chosen = tuple(name.strip() for name in text.split(","))
+    for name in chosen:
+        if not name:
+            raise UsageError(f"empty name in --syscall {text!r}")
+        if not names.known(name):
+            raise UsageError(f"unknown syscall {name!r} for {names.arch} (see syscalltop --list)")
+    return chosen
+
+
+def _errno(text: str) -> int:
+    try:
+        value = int(text) if text.isascii() and text.isdigit() else errno_value(text)
+    except KeyError:
+        raise UsageError(f"unknown errno {text!r} (e.g. ENOENT, EAGAIN)") from None
+    if not errno_known(value):
+        raise UsageError(f"bad errno {value}: no errno has that number (e.g. 2 for ENOENT)")
+    return value
+
+
+def _uid(text: str) -> int:
+    uid = resolve_uid(text.strip())
+    if not 0 <= uid <= MAX_UID:
+        raise UsageError(f"bad uid {uid}: use 0 to {MAX_UID}")
+    return uid
+
+
+def _comm(text: str) -> str:
+    # The kernel keeps 15 bytes of a task name, as bytes: match what it can hold, and keep
+    # bytes that are not UTF-8 (they arrive here as surrogate escapes) as the bytes they were.
+    return os.fsdecode(os.fsencode(text)[:15])
+
+
+def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
+    """Check every flag and return the Config; raise UsageError naming the first problem."""
+    _check_ranges(args)
     listen = None
     if args.prometheus:
         from tui.export.prometheus import parse_listen
 
         try:
             listen = parse_listen(args.prometheus)
-        except ValueError:
-            raise UsageError(f"bad --prometheus {args.prometheus!r}: use [ADDR:]PORT") from None
-    if args.perf_pages < 1 or args.perf_pages & (args.perf_pages - 1):
-        raise UsageError(f"bad --perf-pages {args.perf_pages}: use a power of 2 (1, 2, 4, ...)")
-    if not 16 <= args.proc_map_size <= 1 << 20:
-        raise UsageError(f"bad --proc-map-size {args.proc_map_size}: use 16 to 1048576")
-    if args.record and args.replay:
-        raise UsageError("--record and --replay do not go together")
-    if args.sample < 0:
-        raise UsageError(f"bad --sample {args.sample}: use 0 (off) or N >= 1")
-
-    pids = _int_list(args.pid, "pid") if args.pid else ()
-    for pid in pids:
-        if not os.path.exists(f"/proc/{pid}"):
-            raise UsageError(f"no process with pid {pid}")
-    tids = _int_list(args.tid, "tid") if args.tid else ()
-    for tid in tids:
-        if not os.path.exists(f"/proc/{tid}"):
-            raise UsageError(f"no thread with tid {tid}")
-    syscall_names: tuple[str, ...] = ()
-    if args.syscall:
-        syscall_names = tuple(name.strip() for name in args.syscall.split(",") if name.strip())
-        for name in syscall_names:
-            if not names.known(name):
-                raise UsageError(
-                    f"unknown syscall {name!r} for {names.arch} (see syscalltop --list)"
-                )
-    errno_number = None
-    if args.errno:
-        try:
-            errno_number = int(args.errno) if args.errno.isdigit() else errno_value(args.errno)
-        except KeyError:
-            raise UsageError(f"unknown errno {args.errno!r} (e.g. ENOENT, EAGAIN)") from None
-    comm = None
-    if args.comm is not None:
-        if not args.comm:
-            raise UsageError("empty --comm")
-        # The kernel keeps 15 bytes of a task name; match what it can hold.
-        comm = args.comm.encode("utf-8")[:15].decode("utf-8", "ignore")
+        except ValueError as error:
+            raise UsageError(f"bad --prometheus {args.prometheus!r}: {error}") from None
     cgroup_id = cgroup_level = None
     cgroup_label = None
     if args.cgroup:
         cgroup_id, cgroup_level, cgroup_label = resolve_cgroup(args.cgroup)
-
     if args.events:
         mode = Mode.EVENTS
     elif args.json:
@@ -228,17 +151,18 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         proc_map_entries=args.proc_map_size,
         replay_path=args.replay,
         force=args.force,
+        keep_running=args.keep_running,
         filters=Filters(
-            pids=pids,
-            tids=tids,
-            comm=comm,
-            uid=resolve_uid(args.uid) if args.uid else None,
+            pids=_int_list(args.pid, "pid") if args.pid else (),
+            tids=_int_list(args.tid, "tid") if args.tid else (),
+            comm=_comm(args.comm) if args.comm is not None else None,
+            uid=_uid(args.uid) if args.uid else None,
             cgroup_id=cgroup_id,
             cgroup_level=cgroup_level,
             cgroup_label=cgroup_label,
-            syscall_names=syscall_names,
+            syscall_names=_syscall_names(args.syscall, names) if args.syscall else (),
             failures_only=args.failures,
-            errno_value=errno_number,
+            errno_value=_errno(args.errno.strip()) if args.errno else None,
         ),
     )
 
@@ -252,9 +176,9 @@ def list_syscalls(names: SyscallNames) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run syscalltop; return the exit code."""
-    args = build_parser().parse_args(argv)
     names = SyscallNames()
     try:
+        args = build_parser().parse_args(argv)
         if args.list:
             return list_syscalls(names)
         config = config_from_args(args, names)

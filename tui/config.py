@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from enum import Enum
+
+from tui.model.sanitize import safe_text
 
 
 class Mode(Enum):
@@ -38,7 +41,7 @@ class Filters:
         if self.tids:
             parts.append("tid " + ",".join(map(str, self.tids)))
         if self.comm is not None:
-            parts.append(f"comm {self.comm}")
+            parts.append(f"comm {safe_text(os.fsencode(self.comm))}")
         if self.uid is not None:
             parts.append(f"uid {self.uid}")
         if self.cgroup_label is not None:
@@ -53,6 +56,8 @@ class Filters:
 
 
 DEFAULT_SAMPLE_EVERY = 1000
+MIN_INTERVAL_S = 0.1
+MAX_INTERVAL_S = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,7 @@ class Config:
     proc_map_entries: int = 65536
     replay_path: str | None = None
     force: bool = False
+    keep_running: bool = False
 
     @property
     def max_intervals(self) -> int | None:

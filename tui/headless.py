@@ -8,16 +8,16 @@ from collections.abc import Iterator
 
 from tui.collector import paced_readings
 from tui.config import Config, Mode
-from tui.errors import EXIT_OK, UsageError
+from tui.errors import EXIT_FAILURE, EXIT_OK, UsageError
 from tui.export.batch import json_line, text_table
 from tui.export.events import event_lines, monotonic_to_epoch_offset_ns
 from tui.model.anomaly import AnomalySettings
 from tui.model.names import SyscallNames
 from tui.model.readings import RawReading
 from tui.model.snapshot import SnapshotStream
-from tui.session import Session, open_live_source
+from tui.session import Session, open_live_source, target_watch
 from tui.signals import StopRequest
-from tui.sources.recording import CapturingDescribe
+from tui.sources.recording import CapturingDescribe, RecordingError
 
 
 def _quiet_stdout() -> None:
@@ -34,12 +34,21 @@ def run_batch(session: Session, stop: StopRequest) -> int:
     readings = _readings(session, stop)
     limit = config.max_intervals
     printed = 0
+    recording_failed = False
+    targets = target_watch(session)
     try:
         for reading in readings:
             snapshot = stream.push(reading)
             identities = capture.take()  # always: what it remembers is only for this interval
-            if session.recorder is not None:
-                session.recorder.record(reading, identities)
+            if session.recorder is not None and not session.recorder.closed:
+                try:
+                    session.recorder.record(reading, identities)
+                except RecordingError as error:
+                    recording_failed = True
+                    if config.quiet and session.metrics is None:
+                        print(f"syscalltop: {error}", file=sys.stderr)
+                        break  # recording was all this run did
+                    print(f"syscalltop: {error}; going on without it", file=sys.stderr)
             if session.metrics is not None:
                 session.metrics.update(reading, snapshot)
             if snapshot is None:
@@ -54,9 +63,19 @@ def run_batch(session: Session, stop: StopRequest) -> int:
             printed += 1
             if limit is not None and printed >= limit:
                 break
+            if targets is not None:
+                news, all_gone = targets.news()
+                for line in news:
+                    print(f"syscalltop: {line}", file=sys.stderr)
+                if all_gone and not config.keep_running:
+                    print(
+                        "syscalltop: every target has exited; stopping (--keep-running goes on)",
+                        file=sys.stderr,
+                    )
+                    break
     except BrokenPipeError:
         _quiet_stdout()
-    return stop.exit_code or EXIT_OK
+    return stop.exit_code or (EXIT_FAILURE if recording_failed else EXIT_OK)
 
 
 def _readings(session: Session, stop: StopRequest) -> Iterator[RawReading]:

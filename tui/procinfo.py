@@ -9,10 +9,8 @@ from dataclasses import dataclass
 
 import psutil
 
-from tui.model.sanitize import safe_text
+from tui.model.sanitize import CMDLINE_MAX, safe_text
 from tui.model.snapshot import ProcessIdentity
-
-CMDLINE_MAX = 512
 
 
 @dataclass(frozen=True, slots=True)

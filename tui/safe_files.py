@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 from pathlib import Path
+
+KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFDIR: "a directory",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 class SafeFileError(Exception):
@@ -12,7 +21,12 @@ class SafeFileError(Exception):
 
 
 def open_new_file(path: Path, force: bool, what: str = "recording") -> int:
-    """Open `path` for a new file (0600); refuse links, unsafe dirs and overwrites."""
+    """Open a new file at `path` (0600) and return its fd.
+
+    Never follows a link and never reuses what is there: with `force`, an existing regular
+    file is replaced by a new one made beside it and renamed over it, so another user's file
+    keeps neither its owner nor its mode, and a FIFO or device is refused, never opened.
+    """
     directory = path.parent if str(path.parent) else Path(".")
     try:
         info = os.stat(directory)
@@ -22,13 +36,35 @@ def open_new_file(path: Path, force: bool, what: str = "recording") -> int:
         raise SafeFileError(
             f"refusing to write {what} into world-writable directory {directory} (use --force)"
         )
-    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-    flags |= os.O_TRUNC if force else os.O_EXCL
+    try:
+        existing = os.lstat(path)
+    except FileNotFoundError:
+        return _create(path, what)
+    except OSError as error:
+        raise SafeFileError(f"cannot write {what} {path}: {error.strerror}") from None
+    if stat.S_ISLNK(existing.st_mode):
+        raise SafeFileError(f"refusing to write {what} through symlink {path}")
+    if not stat.S_ISREG(existing.st_mode):
+        kind = KINDS.get(stat.S_IFMT(existing.st_mode), "not a file")
+        raise SafeFileError(f"refusing to write {what} to {path}: not a regular file ({kind})")
+    if not force:
+        raise SafeFileError(f"{path} exists; not overwriting it (use --force)")
+    temporary = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    fd = _create(temporary, what)
+    try:
+        os.rename(temporary, path)
+    except OSError as error:
+        os.close(fd)
+        os.unlink(temporary)
+        raise SafeFileError(f"cannot replace {path}: {error.strerror}") from None
+    return fd
+
+
+def _create(path: Path, what: str) -> int:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
         return os.open(path, flags, 0o600)
     except FileExistsError:
-        raise SafeFileError(f"{path} exists; not overwriting it (use --force)") from None
+        raise SafeFileError(f"{path} appeared while writing {what}; not overwriting it") from None
     except OSError as error:
-        if path.is_symlink():
-            raise SafeFileError(f"refusing to write {what} through symlink {path}") from None
         raise SafeFileError(f"cannot write {what} {path}: {error.strerror}") from None

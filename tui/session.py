@@ -23,7 +23,7 @@ from tui.sources.recording import (
     ReplaySource,
     load_recording,
 )
-from tui.system import can_load_bpf, in_host_pid_namespace
+from tui.system import TargetWatch, can_load_bpf, in_host_pid_namespace
 
 
 @dataclass
@@ -145,13 +145,20 @@ def start_metrics(config: Config, names: SyscallNames) -> SyscallMetrics | None:
     """Serve Prometheus metrics when asked."""
     if config.prometheus_listen is None:
         return None
-    from tui.export.prometheus import serve
+    from tui.export.prometheus import is_loopback, serve
 
+    address, port = config.prometheus_listen
+    if not is_loopback(address):
+        print(
+            f"syscalltop: warning: --prometheus {address}:{port} serves every pid, comm and "
+            "syscall rate to the network, unauthenticated; bind 127.0.0.1 and put a reverse "
+            "proxy with TLS and auth in front (README, Metrics)",
+            file=sys.stderr,
+        )
     metrics = SyscallMetrics(names)
     try:
         serve(metrics, config.prometheus_listen)
     except OSError as error:
-        address, port = config.prometheus_listen
         raise UsageError(f"cannot serve metrics on {address}:{port}: {error.strerror}") from None
     return metrics
 
@@ -168,3 +175,11 @@ def default_facts(config: Config, source: Source) -> StatusFacts:
         filters=config.filters.describe(),
         headers=headers.describe() if headers is not None else None,
     )
+
+
+def target_watch(session: Session) -> TargetWatch | None:
+    """Return a watch on the -p/-t targets of a live session, or None."""
+    filters = session.config.filters
+    if session.replay is not None or not (filters.pids or filters.tids):
+        return None
+    return TargetWatch(filters.pids or filters.tids, "pid" if filters.pids else "tid")

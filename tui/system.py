@@ -75,11 +75,38 @@ def resolve_cgroup(text: str, root: Path | None = None) -> tuple[int, int, str]:
     path = Path(text)
     if not path.is_absolute() or (root not in path.parents and path != root):
         path = root / text.lstrip("/")
-    if not path.is_dir():
+    resolved, real_root = path.resolve(), root.resolve()
+    if resolved != real_root and real_root not in resolved.parents:
+        raise UsageError(f"--cgroup {text!r} is outside the cgroup v2 hierarchy at {root}")
+    if not resolved.is_dir():
         raise UsageError(f"no cgroup v2 directory {text!r} (looked at {path})")
-    return os.stat(path).st_ino, _cgroup_level(path, root), str(path.relative_to(root) or "/")
+    label = str(resolved.relative_to(real_root)) if resolved != real_root else "/"
+    return os.stat(resolved).st_ino, _cgroup_level(resolved, root), label
 
 
 def _cgroup_level(path: Path, root: Path) -> int:
     relative = path.resolve().relative_to(root.resolve())
     return len(relative.parts)
+
+
+def gone(ids: tuple[int, ...]) -> set[int]:
+    """Return the pids or tids of `ids` that no longer exist."""
+    return {value for value in ids if not os.path.exists(f"/proc/{value}")}
+
+
+class TargetWatch:
+    """Say once when each -p/-t target exits, and when all of them have."""
+
+    def __init__(self, ids: tuple[int, ...], kind: str) -> None:
+        self.ids = ids
+        self.kind = kind
+        self.reported: set[int] = set()
+
+    def news(self) -> tuple[list[str], bool]:
+        """Return lines about targets that exited since the last call, and whether all did."""
+        if not self.ids:
+            return [], False
+        now_gone = gone(self.ids)
+        lines = [f"{self.kind} {value} has exited" for value in sorted(now_gone - self.reported)]
+        self.reported |= now_gone
+        return lines, len(now_gone) == len(self.ids)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
 from tests.bpf.test_cli_live import SYSCALLTOP
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.bpf
 
@@ -134,7 +134,7 @@ def test_signals_under_sample_every_call_always_end_a_headless_run(
         try:
             watched = record if mode == "record" else out
             # Attached and reading: a header plus a reading, or a printed interval.
-            wait_until(lambda: _first_line_written(watched, 2), 30, "the first interval")
+            wait_until(lambda w=watched: _first_line_written(w, 2), 30, "the first interval")
             process.send_signal(signum)
             times.append(exit_time(process, 10))
         finally:

@@ -460,9 +460,13 @@ async def test_capital_s_saves_the_view_safely(tmp_path) -> None:
         assert data["syscalls"][0]["name"] == "epoll_wait"
         assert "syscalltop" in (tmp_path / saved[1]).read_text()
         assert os.stat(tmp_path / saved[0]).st_mode & 0o777 == 0o600
-        await pilot.press("S")  # same interval, same names: never overwritten
+        first = {p: p.read_bytes() for p in tmp_path.iterdir()}
+        await pilot.press("S")  # same interval (paused, say): a second pair, never overwritten
         await pilot.pause()
-        assert len(list(tmp_path.iterdir())) == 2
+        again = sorted(p.name for p in tmp_path.iterdir())
+        stem = saved[0].rsplit(".", 1)[0]
+        assert again == sorted([*saved, f"{stem}-2.json", f"{stem}-2.svg"])
+        assert all(path.read_bytes() == data for path, data in first.items())
 
 
 async def test_collector_failure_exits_non_zero_with_a_message() -> None:

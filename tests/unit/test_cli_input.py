@@ -24,12 +24,45 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         (["-p", "12,abc"], "bad pid 'abc'"),
         (["-t", "999999999"], "no thread with tid 999999999"),
         (["-i", "0"], "bad interval 0.0"),
-        (["-i", "abc"], "argument -i/--interval: invalid float value: 'abc'"),
+        (["-i", "abc"], "argument -i/--interval: 'abc' is not a number"),
+        (["-i", "nan"], "argument -i/--interval: 'nan' is not a finite number"),
+        (["-d", "nan"], "argument -d/--duration: 'nan' is not a finite number"),
+        (["-d", "inf"], "argument -d/--duration: 'inf' is not a finite number"),
+        (["--sensitivity=-inf"], "'-inf' is not a finite number"),
+        (["-n", "1_000"], "argument -n/--count: '1_000' is not a whole number"),
+        (["--cgroup", ".."], "outside the cgroup v2 hierarchy"),
+        (["--cgroup", "../../etc"], "outside the cgroup v2 hierarchy"),
+        (["--sample", str(2**64)], "argument --sample: '18446744073709551616' is not a whole"),
+        (["--sample", str(2**40)], "bad --sample 1099511627776: use 0 (off) to 1073741824"),
+        (["--syscall", ","], "empty name in --syscall ','"),
+        (["--syscall", "read,,write"], "empty name in --syscall 'read,,write'"),
+        (["--syscall", ""], "empty --syscall"),
+        (["-u", ""], "empty -u"),
+        (["-u", "  "], "empty -u"),
+        (["--record", ""], "empty --record"),
+        (["--replay", ""], "empty --replay"),
+        (["-p", ""], "empty -p"),
+        (["--comm", ""], "empty --comm"),
+        (["--snapshot-dir", ""], "empty --snapshot-dir"),
+        (["--prometheus", ""], "empty --prometheus"),
+        (["-e", "0"], "bad errno 0"),
+        (["-e", "99999"], "bad errno 99999"),
+        (["-e", ""], "empty -e"),
+        (["-u", "99999999999"], "bad uid 99999999999: use 0 to 4294967294"),
+        (["-p", "99999999999"], "bad pid '99999999999'"),
+        (
+            ["--perf-pages", str(2**20)],
+            "bad --perf-pages 1048576: use a power of 2 from 1 to 65536",
+        ),
+        (["--perf-pages", "3"], "bad --perf-pages 3"),
+        (["--prometheus", "1_9993"], "bad --prometheus '1_9993'"),
+        (["--prometheus", "127.0.0.1:+80"], "bad --prometheus '127.0.0.1:+80'"),
+        (["--prometheus", "127.0.0.1:0"], "bad --prometheus '127.0.0.1:0'"),
         (["-n", "0"], "bad count 0"),
         (["-e", "ENOPE"], "unknown errno 'ENOPE'"),
         (["-u", "no-such-user-xyz"], "unknown user 'no-such-user-xyz'"),
         (["--cgroup", "no/such/group"], "no cgroup v2 directory 'no/such/group'"),
-        (["--sample", "-1"], "bad --sample -1"),
+        (["--sample", "-1"], "argument --sample: '-1' is not a whole number"),
         (["--bogus"], "unrecognized arguments: --bogus"),
     ],
 )
@@ -56,3 +89,16 @@ def test_version() -> None:
     result = run_cli("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("syscalltop ")
+
+
+def test_a_comm_that_is_not_utf8_is_matched_as_its_bytes() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "--ebpf", "--comm", b"\xff\xfeab"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    # The two little-endian words of the comm filter: bytes ff fe 61 62, then NULs.
+    assert f"#define FILTER_COMM_LO {0x6261FEFF}ULL" in result.stdout, result.stdout[:400]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import REPO
-from tui.cli import build_parser
+from tui.flags import build_parser
 from tui.keys import KEYS
 
 README = (REPO / "README.md").read_text()

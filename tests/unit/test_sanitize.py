@@ -61,3 +61,28 @@ def test_every_single_byte_value() -> None:
     for value in range(256):
         assert_safe(safe_text(bytes([value])))
         assert_safe(safe_text(chr(value)))
+
+
+def test_every_format_and_invisible_character_is_escaped_not_a_fixed_list() -> None:
+    # Zero-width joiner, word joiner, Arabic letter mark, Mongolian vowel separator, a tag
+    # character, a variation selector, the Hangul filler, no-break space, an unassigned and a
+    # private-use code point: each is drawn as nothing (or as a plain space).
+    for char, shown in [
+        ("\u200d", "\\u200d"),
+        ("\u2060", "\\u2060"),
+        ("\u061c", "\\u061c"),
+        ("\u180e", "\\u180e"),
+        ("\U000e0041", "\\U000e0041"),
+        ("\ufe0f", "\\ufe0f"),
+        ("\u3164", "\\u3164"),
+        ("\u00a0", "\\xa0"),
+        ("\u0378", "\\u0378"),
+        ("\ue000", "\\ue000"),
+    ]:
+        assert safe_text(f"a{char}b") == f"a{shown}b", repr(char)
+    assert safe_text("naïve café 日本 ✓") == "naïve café 日本 ✓"
+
+
+@given(st.text(max_size=200))
+def test_nothing_unprintable_survives(text: str) -> None:
+    assert all(ch.isprintable() for ch in safe_text(text))

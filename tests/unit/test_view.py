@@ -161,7 +161,6 @@ def test_failures_only_hides_rows_without_errors(snapshot: Snapshot) -> None:
 
 
 def test_idle_syscall_keeps_its_row_while_its_trend_shows_activity() -> None:
-    first = reading(0.0, {(1, "a", READ): (0, 0), (1, "a", GETPPID): (0, 0)})
     second = reading(1.0, {(1, "a", READ): (10, 0), (1, "a", GETPPID): (10, 0)})
     third = reading(2.0, {(1, "a", READ): (20, 0), (1, "a", GETPPID): (10, 0)})
     quiet = build_snapshot(second, third, NAMES)

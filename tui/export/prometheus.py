@@ -6,11 +6,14 @@ per-process series only for the TOP_PROCESSES busiest processes of the last inte
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import start_http_server
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -31,10 +34,24 @@ DEFAULT_ADDRESS = "127.0.0.1"
 def parse_listen(text: str) -> tuple[str, int]:
     """Return (address, port) of `[ADDR:]PORT`; raise ValueError when it is not one."""
     address, _, port = text.rpartition(":")
+    if not port.isascii() or not port.isdigit():
+        raise ValueError("use [ADDR:]PORT with PORT a number")
     number = int(port)
     if not 0 < number < 65536:
-        raise ValueError(f"port {number} out of range")
+        raise ValueError(f"port {number} out of range 1 to 65535")
     return address.strip("[]") or DEFAULT_ADDRESS, number
+
+
+def is_loopback(address: str) -> bool:
+    """Return True when `address` only listens on this machine."""
+    import ipaddress
+
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
 
 
 class SyscallMetrics:
@@ -46,14 +63,32 @@ class SyscallMetrics:
         self._reading: RawReading | None = None
         self._snapshot: Snapshot | None = None
         self._anomalies = 0
+        self._registry = CollectorRegistry(auto_describe=False)
+        self._registry.register(self)
+        self._exposition = b""
+        self._updated = time.monotonic()
 
     def update(self, reading: RawReading, snapshot: Snapshot | None) -> None:
-        """Take the newest interval (called by the collector)."""
+        """Take the newest interval (called by the collector) and render it once for scrapes."""
         with self._lock:
             self._reading = reading
             if snapshot is not None:
                 self._snapshot = snapshot
                 self._anomalies += len(snapshot.anomalies)
+        exposition = generate_latest(self._registry)
+        with self._lock:
+            self._exposition = exposition
+            self._updated = time.monotonic()
+
+    def exposition(self) -> bytes:
+        """Return the text format of the newest interval, rendered when it arrived."""
+        with self._lock:
+            return self._exposition
+
+    def healthy(self) -> bool:
+        """Return True while the collector keeps reading."""
+        with self._lock:
+            return time.monotonic() - self._updated < HEALTHY_WITHIN_S
 
     def collect(self) -> Iterator[Metric]:
         """Yield every metric family (called by prometheus_client per scrape)."""
@@ -133,9 +168,58 @@ class SyscallMetrics:
         yield failing
 
 
+HEALTHY_WITHIN_S = 60.0  # a collector silent for longer than this is stuck
+
+
+class _Server(ThreadingHTTPServer):
+    # A fleet's scrapers, a load balancer's probes and a curl loop can arrive together: the
+    # default backlog of 5 made a third of 200 concurrent scrapes time out.
+    request_queue_size = 1024
+    daemon_threads = True
+    metrics: SyscallMetrics
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._answer(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(send_body=False)
+
+    def _answer(self, send_body: bool) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == "/metrics":
+            status, kind, body = 200, CONTENT_TYPE_LATEST, self.server.metrics.exposition()
+        elif path == "/healthz":
+            healthy = self.server.metrics.healthy()
+            status, kind = (200 if healthy else 503), "text/plain; charset=utf-8"
+            body = b"ok\n" if healthy else b"collector has not read for a minute\n"
+        else:
+            status, kind, body = 404, "text/plain; charset=utf-8", b"see /metrics or /healthz\n"
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Say nothing: stderr belongs to the dashboard or to the headless output."""
+
+
 def serve(metrics: SyscallMetrics, listen: tuple[str, int]) -> Any:
-    """Serve /metrics on (address, port) in a daemon thread; return the server."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(metrics)  # type: ignore[arg-type]
-    server, _thread = start_http_server(listen[1], listen[0], registry=registry)
+    """Serve /metrics and /healthz on (address, port) in a daemon thread; return the server."""
+    address, port = listen
+    server_class = _Server6 if ":" in address else _Server
+    server = server_class((address, port), _Handler)
+    server.metrics = metrics
+    thread = threading.Thread(target=server.serve_forever, name="metrics", daemon=True)
+    thread.start()
     return server

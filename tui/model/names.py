@@ -100,14 +100,52 @@ class SyscallNames:
         return True
 
 
+# Codes the kernel uses inside itself (include/linux/errno.h): a process never sees them,
+# but sys_exit does, e.g. ERESTARTSYS when a signal interrupts a call that is then restarted.
+KERNEL_INTERNAL_ERRNOS = {
+    512: "ERESTARTSYS",
+    513: "ERESTARTNOINTR",
+    514: "ERESTARTNOHAND",
+    515: "ENOIOCTLCMD",
+    516: "ERESTART_RESTARTBLOCK",
+    517: "EPROBE_DEFER",
+    518: "EOPENSTALE",
+    519: "ENOPARAM",
+    521: "EBADHANDLE",
+    522: "ENOTSYNC",
+    523: "EBADCOOKIE",
+    524: "ENOTSUPP",
+    525: "ETOOSMALL",
+    526: "ESERVERFAULT",
+    527: "EBADTYPE",
+    528: "EJUKEBOX",
+    529: "EIOCBQUEUED",
+    530: "ERECALLCONFLICT",
+    531: "ENOGRACE",
+}
+_KERNEL_INTERNAL_BY_NAME = {name: value for value, name in KERNEL_INTERNAL_ERRNOS.items()}
+
+
 def errno_name(value: int) -> str:
     """Return the symbolic name of a positive errno value, `E<n>` when unknown."""
-    return errno.errorcode.get(value, f"E{value}")
+    return errno.errorcode.get(value) or KERNEL_INTERNAL_ERRNOS.get(value, f"E{value}")
+
+
+def is_kernel_internal(value: int) -> bool:
+    """Return True for the kernel's own codes that a process never sees (512 and up)."""
+    return value in KERNEL_INTERNAL_ERRNOS
+
+
+def errno_known(value: int) -> bool:
+    """Return True when some errno, the process's or the kernel's own, has this number."""
+    return value in errno.errorcode or value in KERNEL_INTERNAL_ERRNOS
 
 
 def errno_value(name: str) -> int:
     """Return the value of an errno name such as ENOENT; KeyError if unknown."""
     upper = name.upper()
+    if upper in _KERNEL_INTERNAL_BY_NAME:
+        return _KERNEL_INTERNAL_BY_NAME[upper]
     value = getattr(errno, upper, None)
     if not isinstance(value, int) or not upper.startswith("E"):
         raise KeyError(name)

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 MAX_TEXT_LEN = 256
+CMDLINE_MAX = 512
+
+
+# Printable by Unicode's rules yet drawn as nothing: Hangul and Khmer fillers, variation
+# selectors. (Everything str.isprintable() rejects is escaped too: controls, the whole format
+# class Cf with bidi marks and zero-width joiners, separators, surrogates, private use and
+# unassigned code points.)
+_INVISIBLE = frozenset(
+    [0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0, *range(0xFE00, 0xFE10)]
+) | frozenset(range(0xE0100, 0xE01F0))
 
 
 def _visible(char: str) -> str:
     code = ord(char)
-    if code < 0x20 or code == 0x7F:
+    if (char.isprintable() and code not in _INVISIBLE) or char == " ":
+        return char
+    if code < 0x100:
         return f"\\x{code:02x}"
-    if 0x80 <= code < 0xA0:
-        return f"\\x{code:02x}"
-    if 0xD800 <= code < 0xE000:
+    if code < 0x10000:
         return f"\\u{code:04x}"
-    # Bidi overrides and zero-width marks can disguise what a name says.
-    if code in (0x200B, 0x200E, 0x200F, 0x2028, 0x2029, 0xFEFF) or 0x202A <= code <= 0x202E:
-        return f"\\u{code:04x}"
-    if 0x2066 <= code <= 0x2069:
-        return f"\\u{code:04x}"
-    return char
+    return f"\\U{code:08x}"
 
 
 def safe_text(value: str | bytes, max_len: int = MAX_TEXT_LEN) -> str:

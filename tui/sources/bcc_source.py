@@ -237,12 +237,23 @@ class BccSource:
             # under a hot workload. Wake per batch instead (a quarter of what fits), and
             # drain the remainder at each read.
             fits = self.config.perf_pages * resource.getpagesize() // (_SAMPLE_SIZE + 16)
-            bpf[b"samples"].open_perf_buffer(
-                self._on_sample,
-                page_cnt=self.config.perf_pages,
-                lost_cb=self._on_lost,
-                wakeup_events=max(1, min(SAMPLE_WAKEUP_EVENTS, fits // 4)),
-            )
+            table = bpf[b"samples"]
+            failure = f"cannot open a {self.config.perf_pages}-page perf buffer on every CPU"
+            try:
+                table.open_perf_buffer(
+                    self._on_sample,
+                    page_cnt=self.config.perf_pages,
+                    lost_cb=self._on_lost,
+                    wakeup_events=max(1, min(SAMPLE_WAKEUP_EVENTS, fits // 4)),
+                )
+            except Exception as error:  # bcc raises a bare Exception
+                raise BpfLoadFailed(f"{failure} ({error}); use a smaller --perf-pages") from None
+            # A buffer that did not open is no buffer at all: samples would vanish uncounted.
+            from bcc.utils import get_online_cpus
+
+            opened = sum(1 for key in bpf.perf_buffers if key[0] == id(table))
+            if opened != len(get_online_cpus()):
+                raise BpfLoadFailed(f"{failure} ({opened} opened); use a smaller --perf-pages")
 
     def close(self) -> None:
         """Detach every program and free the maps."""

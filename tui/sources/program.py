@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -25,7 +26,7 @@ def header_constants() -> dict[str, int]:
 
 def _comm_words(comm: str) -> tuple[int, int]:
     """Pack a comm as the kernel stores it (16 NUL-padded bytes) into two little-endian words."""
-    raw = comm.encode("utf-8")[:15].ljust(16, b"\0")
+    raw = os.fsencode(comm)[:15].ljust(16, b"\0")
     return int.from_bytes(raw[:8], "little"), int.from_bytes(raw[8:], "little")
 
 

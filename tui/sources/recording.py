@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
+import stat
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from tui.config import MAX_INTERVAL_S, MIN_INTERVAL_S
+from tui.model.names import INVALID_SLOT
 from tui.model.readings import (
     HIST_BUCKETS,
     CallCounters,
@@ -18,6 +24,7 @@ from tui.model.readings import (
     RawReading,
     SampleEvent,
 )
+from tui.model.sanitize import CMDLINE_MAX, MAX_TEXT_LEN, safe_text
 from tui.model.snapshot import DescribeProcess, ProcessIdentity
 from tui.safe_files import SafeFileError, open_new_file
 
@@ -36,19 +43,8 @@ def _hist(values: tuple[int, ...]) -> dict[str, int]:
     return {str(bucket): count for bucket, count in enumerate(values) if count}
 
 
-def _unhist(sparse: dict[str, int]) -> tuple[int, ...]:
-    values = [0] * HIST_BUCKETS
-    for bucket, count in sparse.items():
-        values[int(bucket)] = int(count)
-    return tuple(values)
-
-
 def _counters(c: CallCounters) -> list[Any]:
     return [c.count, c.errors, c.latency_sum_ns, c.latency_max_ns, _hist(c.latency_hist)]
-
-
-def _uncounters(v: list[Any]) -> CallCounters:
-    return CallCounters(int(v[0]), int(v[1]), int(v[2]), int(v[3]), _unhist(v[4]))
 
 
 def encode_reading(reading: RawReading, identities: dict[int, ProcessIdentity]) -> str:
@@ -95,49 +91,164 @@ def encode_reading(reading: RawReading, identities: dict[int, ProcessIdentity]) 
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
+# -- reading: every field is checked, every string sanitized (a recording is as hostile as a
+# process), so a crafted file gives one line naming where it is wrong, never a traceback.
+
+MAX_LINE_BYTES = 64 << 20  # a reading of a full 1M-entry process map stays well below this
+U32 = 1 << 32
+U64 = 1 << 64
+MAX_WALL_TIME = 1e11  # the year 5138: a wall clock beyond it is not a real one
+
+
+def _uint(value: Any, limit: int = U64) -> int:
+    if type(value) is not int or not 0 <= value < limit:
+        raise ValueError(f"{_short(value)} is not a count below {limit}")
+    return value
+
+
+def _sint(value: Any) -> int:
+    if type(value) is not int or not -(1 << 63) <= value < 1 << 63:
+        raise ValueError(f"{_short(value)} is not a 64-bit integer")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if type(value) is not bool:
+        raise ValueError(f"{_short(value)} is not true or false")
+    return value
+
+
+def _list(value: Any, length: int | None = None) -> list[Any]:
+    if type(value) is not list or (length is not None and len(value) < length):
+        raise ValueError(f"{_short(value)} is not a list" + (f" of {length}" if length else ""))
+    return value
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise ValueError(f"{_short(value)} is not an object")
+    return value
+
+
+def _text(value: Any, max_len: int = MAX_TEXT_LEN) -> str:
+    if type(value) is not str:
+        raise ValueError(f"{_short(value)} is not a string")
+    return safe_text(value, max_len)
+
+
+def _short(value: Any) -> str:
+    return safe_text(repr(value), 40)
+
+
+def _slot(value: Any) -> int:
+    return _uint(value, INVALID_SLOT + 1)
+
+
+def _json(line: str) -> Any:
+    """Parse strict JSON: no NaN or Infinity, no float overflow, no giant integers."""
+
+    def finite(text: str) -> float:
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError(f"number {text[:40]} is out of range")
+        return number
+
+    def bounded_int(text: str) -> int:
+        if len(text) > 20:
+            raise ValueError(f"integer {text[:20]}… is out of range")
+        return int(text)
+
+    def no_constant(text: str) -> Any:
+        raise ValueError(f"{text} is not a number")
+
+    return json.loads(line, parse_float=finite, parse_int=bounded_int, parse_constant=no_constant)
+
+
+def _hist_of(value: Any) -> tuple[int, ...]:
+    values = [0] * HIST_BUCKETS
+    for bucket, count in _dict(value).items():
+        if not bucket.isdigit() or int(bucket) >= HIST_BUCKETS:
+            raise ValueError(f"histogram bucket {_short(bucket)} out of range")
+        values[int(bucket)] = _uint(count)
+    return tuple(values)
+
+
+def _counters_of(value: Any) -> CallCounters:
+    v = _list(value, 5)
+    return CallCounters(_uint(v[0]), _uint(v[1]), _uint(v[2]), _uint(v[3]), _hist_of(v[4]))
+
+
 def decode_reading(line: str) -> tuple[RawReading, dict[int, ProcessIdentity]]:
     """Return the reading and identities of one JSON line; raise ValueError if malformed."""
-    record = json.loads(line)
+    try:
+        return _decode_reading(_dict(_json(line)))
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except KeyError as error:
+        raise ValueError(f"no {_short(error.args[0])} field") from None
+
+
+def _decode_reading(record: dict[str, Any]) -> tuple[RawReading, dict[int, ProcessIdentity]]:
     processes: dict[tuple[int, int], ProcessCallCounters] = {}
-    for entry in record["proc"]:
-        tgid, slot, uid, comm = int(entry[0]), int(entry[1]), int(entry[2]), str(entry[3])
-        processes[(tgid, slot)] = ProcessCallCounters(tgid, slot, uid, comm, _uncounters(entry[4:]))
+    for entry in _list(record["proc"]):
+        entry = _list(entry, 9)
+        tgid, slot, uid = _uint(entry[0], U32), _slot(entry[1]), _uint(entry[2], U32)
+        comm = _text(entry[3], 64)
+        processes[(tgid, slot)] = ProcessCallCounters(
+            tgid, slot, uid, comm, _counters_of(entry[4:])
+        )
+    loss = _list(record["loss"])
+    if len(loss) > len(fields(LossCounters)):
+        raise ValueError("too many loss counters")
+    wall = record["wall"]
+    if type(wall) not in (int, float) or not 0 <= wall < MAX_WALL_TIME:
+        raise ValueError(f"wall time {_short(wall)} out of range")
     reading = RawReading(
-        monotonic_ns=int(record["t"]),
-        wall_time=float(record["wall"]),
-        syscalls={int(slot): _uncounters(v) for slot, v in record["sys"].items()},
-        errnos={(int(s), int(e)): int(n) for s, e, n in record["errno"]},
+        monotonic_ns=_uint(record["t"], 1 << 63),
+        wall_time=float(wall),
+        syscalls={
+            _slot(int(slot) if slot.isdigit() else -1): _counters_of(v)
+            for slot, v in _dict(record["sys"]).items()
+        },
+        errnos={
+            (_slot(e[0]), _uint(e[1], U32)): _uint(e[2])
+            for e in map(lambda item: _list(item, 3), _list(record["errno"]))
+        },
         processes=processes,
-        loss=LossCounters(*map(int, record["loss"])),
-        samples=tuple(
-            SampleEvent(
-                int(s[0]),
-                int(s[1]),
-                int(s[2]),
-                int(s[3]),
-                tuple(map(int, s[4])),
-                int(s[5]),
-                int(s[6]),
-                int(s[7]),
-                int(s[8]),
-                int(s[9]),
-                bool(s[10]),
-                str(s[11]),
-            )
-            for s in record["samples"]
-        ),
+        loss=LossCounters(*map(_uint, loss)),
+        samples=tuple(_sample(_list(s, 12)) for s in _list(record["samples"])),
         inflight=tuple(
-            InflightCall(int(c[0]), int(c[1]), int(c[2]), int(c[3]), bool(c[4]))
-            for c in record["inflight"]
+            InflightCall(_uint(c[0], U32), _uint(c[1], U32), _slot(c[2]), _uint(c[3]), _flag(c[4]))
+            for c in map(lambda item: _list(item, 5), _list(record["inflight"]))
         ),
         # Recordings made before exits were marked have no "exited": none are then.
-        exited=frozenset(map(int, record.get("exited", ()))),
+        exited=frozenset(_uint(pid, U32) for pid in _list(record.get("exited", []))),
     )
-    who = {
-        int(pid): ProcessIdentity(str(v[0]), str(v[1]), str(v[2]))
-        for pid, v in record["who"].items()
-    }
+    who = {}
+    for pid, v in _dict(record["who"]).items():
+        if not pid.isdigit() or int(pid) >= U32:
+            raise ValueError(f"pid {_short(pid)} out of range")
+        v = _list(v, 3)
+        who[int(pid)] = ProcessIdentity(_text(v[0], 64), _text(v[1], 32), _text(v[2], CMDLINE_MAX))
     return reading, who
+
+
+def _sample(s: list[Any]) -> SampleEvent:
+    args = _list(s[4])
+    return SampleEvent(
+        _uint(s[0]),
+        _uint(s[1]),
+        _uint(s[2]),
+        _sint(s[3]),
+        tuple(_uint(a) for a in args[:6]),
+        _uint(s[5], U32),
+        _uint(s[6], U32),
+        _uint(s[7], U32),
+        _uint(s[8], U32),
+        _slot(s[9]),
+        _flag(s[10]),
+        _text(s[11], 64),
+    )
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -157,16 +268,34 @@ class Recorder:
     def __init__(self, path: Path, header: dict[str, Any], force: bool = False) -> None:
         self.path = path
         self._fd = open_recording(path, force)
+        self._size = 0
         self._write({"format": FORMAT, "version": VERSION, **header})
 
     def _write(self, record: dict[str, Any] | str) -> None:
         line = record if isinstance(record, str) else json.dumps(record, separators=(",", ":"))
-        # One write per line: after a kill -9 the file holds whole lines up to the last one.
-        os.write(self._fd, (line + "\n").encode("utf-8"))
+        data = (line + "\n").encode("utf-8")
+        try:
+            # One write per line: after a kill -9 the file holds whole lines up to the last one.
+            written = os.write(self._fd, data)
+            while written < len(data):  # a short write (the disk filling up) goes on
+                written += os.write(self._fd, data[written:])
+        except OSError as error:
+            # Cut the half-written line: what was recorded before stays whole and replays.
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self._size)
+            self.close()
+            raise RecordingError(f"stopped recording to {self.path}: {error.strerror}") from None
+        self._size += len(data)
+
+    @property
+    def closed(self) -> bool:
+        """Return True once closed (by close() or by a failed write)."""
+        return self._fd < 0
 
     def record(self, reading: RawReading, identities: dict[int, ProcessIdentity]) -> None:
-        """Append one reading."""
-        self._write(encode_reading(reading, identities))
+        """Append one reading; raise RecordingError (once) when the file cannot take it."""
+        if not self.closed:
+            self._write(encode_reading(reading, identities))
 
     def close(self) -> None:
         """Close the file (safe twice)."""
@@ -206,36 +335,78 @@ class Recording:
     damage: str | None
 
 
+def _header_of(line: bytes) -> dict[str, Any]:
+    header = _dict(_json(line.decode("utf-8")))
+    if header.get("format") != FORMAT:
+        raise ValueError("not a syscalltop recording")
+    version = header.get("version")
+    if type(version) is not int or version != VERSION:
+        raise ValueError(f"format version {_short(version)}, expected {VERSION} (a number)")
+    interval = header.get("interval_s", 1.0)
+    if type(interval) not in (int, float) or not MIN_INTERVAL_S <= interval <= MAX_INTERVAL_S:
+        raise ValueError(
+            f"interval_s {_short(interval)} out of range ({MIN_INTERVAL_S} to {MAX_INTERVAL_S})"
+        )
+    return header
+
+
+def _lines(stream: BinaryIO) -> Iterator[tuple[bytes, bool]]:
+    """Yield (line, complete) pairs; a line past MAX_LINE_BYTES raises ValueError."""
+    while True:
+        line = stream.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES:
+            raise ValueError(f"line longer than {MAX_LINE_BYTES} bytes")
+        yield line.rstrip(b"\n"), line.endswith(b"\n")
+
+
 def load_recording(path: Path) -> Recording:
-    """Read a recording; a damaged line ends it there and is reported, the rest is kept."""
+    """Read a recording line by line; a damaged line ends it there and is reported."""
     try:
-        raw = path.read_bytes()
+        stream = open(path, "rb")  # noqa: SIM115 (closed below, after the checks)
     except OSError as error:
         raise RecordingError(f"cannot read {path}: {error.strerror}") from None
-    lines = raw.split(b"\n")
+    with stream:
+        kind = os.fstat(stream.fileno()).st_mode
+        if not (stat.S_ISREG(kind) or stat.S_ISFIFO(kind)):
+            raise RecordingError(f"cannot replay {path}: not a regular file")
+        return _read_recording(path, stream)
+
+
+def _read_recording(path: Path, stream: BinaryIO) -> Recording:
+    lines = _lines(stream)
     try:
-        header = json.loads(lines[0])
-        if header.get("format") != FORMAT:
-            raise ValueError("not a syscalltop recording")
-        if header.get("version") != VERSION:
-            raise ValueError(f"format version {header.get('version')}, expected {VERSION}")
-    except (ValueError, AttributeError, UnicodeDecodeError) as error:
-        raise RecordingError(f"{path}:1: {error}") from None
+        first, _ = next(lines)
+        header = _header_of(first)
+    except StopIteration:
+        raise RecordingError(f"{path}: empty file, not a recording") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise RecordingError(f"{path}:1: {safe_text(str(error), 120)}") from None
     frames: list[tuple[RawReading, dict[int, ProcessIdentity]]] = []
     damage = None
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            if number != len(lines):
-                damage = f"{path}:{number}: empty line"
+    number = 1
+    try:
+        pending_blank = None
+        for number, (line, complete) in enumerate(lines, start=2):
+            if not line.strip():
+                pending_blank = number  # only a blank line before more data is damage
+                continue
+            if pending_blank is not None:
+                damage = f"{path}:{pending_blank}: empty line"
                 break
-            continue
-        try:
-            frames.append(decode_reading(line.decode("utf-8")))
-        except (ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError) as error:
-            truncated = number == len(lines) and not raw.endswith(b"\n")
-            what = "truncated last line" if truncated else f"bad reading ({error})"
-            damage = f"{path}:{number}: {what}"
-            break
+            try:
+                reading, who = decode_reading(line.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError) as error:
+                what = "truncated last line" if not complete else f"bad reading ({error})"
+                damage = f"{path}:{number}: {safe_text(what, 160)}"
+                break
+            if frames and reading.monotonic_ns < frames[-1][0].monotonic_ns:
+                damage = f"{path}:{number}: time goes backwards"
+                break
+            frames.append((reading, who))
+    except ValueError as error:  # a line over the size cap
+        damage = f"{path}:{number + 1}: {error}"
     if not frames:
         raise RecordingError(damage or f"{path}: no readings in the recording")
     return Recording(path, header, frames, damage)

@@ -1,0 +1,144 @@
+"""The command line's flags: names follow bcc's syscount where it has them."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import NoReturn
+
+from tui import __version__
+from tui.config import DEFAULT_SAMPLE_EVERY
+from tui.errors import EXIT_USAGE, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see syscalltop --help)", EXIT_USAGE)
+
+
+def number(text: str) -> float:
+    """A finite number of seconds or a threshold: no nan, no inf."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def whole(text: str) -> int:
+    """A whole number written as plain digits (no signs, spaces or underscores)."""
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser; flag names follow bcc's syscount where it has them."""
+    parser = _Parser(
+        prog="syscalltop",
+        description="Live view of the system calls processes make, through eBPF.",
+        epilog="Keys in the dashboard: press ? for help. Exit codes: 0 ok, 1 failure, "
+        "2 bad input or missing kernel headers, 3 not privileged, 4 BPF load failure.",
+    )
+    mode = parser.add_argument_group("mode")
+    mode.add_argument("--batch", action="store_true", help="print a text table every interval")
+    mode.add_argument("--json", action="store_true", help="print one JSON object per interval")
+    mode.add_argument(
+        "--events",
+        action="store_true",
+        help="print sampled calls as Tracee-style sys_enter/sys_exit JSON lines",
+    )
+    mode.add_argument("-l", "--list", action="store_true", help="list syscall names and exit")
+    mode.add_argument("--ebpf", action="store_true", help="print the BPF program and exit")
+    mode.add_argument("--version", action="version", version=f"syscalltop {__version__}")
+    timing = parser.add_argument_group("timing")
+    timing.add_argument(
+        "-i",
+        "--interval",
+        type=number,
+        default=1.0,
+        metavar="S",
+        help="seconds between updates (default 1)",
+    )
+    timing.add_argument("-d", "--duration", type=number, metavar="S", help="stop after S seconds")
+    timing.add_argument("-n", "--count", type=whole, metavar="K", help="stop after K intervals")
+    timing.add_argument(
+        "-T",
+        "--top",
+        type=whole,
+        metavar="N",
+        help="rows to show (batch text default 10; JSON default all)",
+    )
+    timing.add_argument(
+        "--sample",
+        type=whole,
+        default=DEFAULT_SAMPLE_EVERY,
+        metavar="N",
+        help=f"sample 1 in N calls with arguments (0 off, default {DEFAULT_SAMPLE_EVERY})",
+    )
+    filters = parser.add_argument_group("filters (applied in the kernel)")
+    filters.add_argument("-p", "--pid", metavar="PID[,PID]", help="only these processes")
+    filters.add_argument("-t", "--tid", metavar="TID[,TID]", help="only these threads")
+    filters.add_argument("--comm", metavar="NAME", help="only tasks whose comm is NAME")
+    filters.add_argument("-u", "--uid", metavar="UID|USER", help="only this user")
+    filters.add_argument("--cgroup", metavar="PATH|ID", help="only tasks in this cgroup v2")
+    filters.add_argument("--syscall", metavar="NAME[,NAME]", help="only these syscalls")
+    filters.add_argument("-x", "--failures", action="store_true", help="only failed calls")
+    filters.add_argument("-e", "--errno", metavar="NAME", help="only calls failing with NAME")
+    filters.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="with -p/-t in batch modes: go on after every target has exited",
+    )
+    fleet = parser.add_argument_group("metrics")
+    fleet.add_argument(
+        "--prometheus",
+        metavar="[ADDR:]PORT",
+        help="serve Prometheus metrics on /metrics (address default 127.0.0.1)",
+    )
+    fleet.add_argument(
+        "--quiet",
+        action="store_true",
+        help="headless and silent: collect (and serve/record) without output",
+    )
+    keep = parser.add_argument_group("record and replay")
+    keep.add_argument("--record", metavar="FILE", help="write every reading to FILE (JSON lines)")
+    keep.add_argument("--replay", metavar="FILE", help="show a recording instead of the kernel")
+    keep.add_argument(
+        "--force",
+        action="store_true",
+        help="let --record overwrite FILE or write into a world-writable dir",
+    )
+    keep.add_argument(
+        "--snapshot-dir",
+        metavar="DIR",
+        default=".",
+        help="where the S key saves the view as JSON and SVG (default .)",
+    )
+    tune = parser.add_argument_group("sizes (memory and loss trade-offs)")
+    tune.add_argument(
+        "--perf-pages",
+        type=whole,
+        default=64,
+        metavar="N",
+        help="perf buffer pages per CPU for samples (power of 2, default 64)",
+    )
+    tune.add_argument(
+        "--proc-map-size",
+        type=whole,
+        default=65536,
+        metavar="N",
+        help="(process, syscall) pairs kept in the kernel (default 65536)",
+    )
+    look = parser.add_argument_group("display")
+    look.add_argument("--theme", choices=("dark", "light"), default="dark", help="colour theme")
+    look.add_argument(
+        "--sensitivity",
+        type=number,
+        default=6.0,
+        metavar="K",
+        help="anomaly threshold in deviations from baseline (default 6; lower flags more)",
+    )
+    return parser
