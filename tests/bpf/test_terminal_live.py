@@ -171,3 +171,37 @@ def test_overflowing_buffer_shows_loss_and_prints_nothing_under_the_ui(
         terminal.wait_exit(3.0)
     finally:
         terminal.close()
+
+
+def test_replay_of_a_crafted_recording_never_sends_its_strings_raw(tmp_path: Path) -> None:
+    import json
+
+    from tests.unit.test_recording import record_fake
+
+    path = tmp_path / "crafted.jsonl"
+    record_fake(path, intervals=6)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    hostile = "\x1b]52;c;QQ==\x07\u009b2J\u202eevil\x1b[2Jpwn"
+    for record in records[1:]:
+        for entry in record["proc"]:
+            entry[3] = hostile
+        record["who"] = {str(e[0]): [hostile, hostile, hostile] for e in record["proc"]}
+        for sample in record["samples"]:
+            sample[11] = hostile
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    terminal = Terminal(tmp_path, "--replay", str(path), size="160x40")
+    try:
+        deadline = time.monotonic() + 15
+        while "x1b]52" not in terminal.screen() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        terminal.keys("Tab", "Enter")  # the process drill-down shows user and cmdline too
+        time.sleep(1.0)
+        assert "\\x1b]52;c;QQ==" in terminal.screen()
+        raw = terminal.raw.read_bytes()
+        for sequence in (b"\x1b]52", "\u009b".encode(), "\u202e".encode(), b"\x1b[2Jpwn"):
+            assert sequence not in raw, sequence
+        terminal.keys("q")
+        terminal.keys("q")
+        terminal.wait_exit(5.0)
+    finally:
+        terminal.close()

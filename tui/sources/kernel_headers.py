@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,65 @@ _COMMON_RE = re.compile(r"^linux-headers-(?P<version>.+)-common$")
 
 class HeadersMissing(RuntimeError):
     """No usable kernel header tree: the message names the package to install."""
+
+
+class HeadersUntrusted(HeadersMissing):
+    """A header tree someone other than root could change: what BCC compiles runs in the kernel."""
+
+
+def _unsafe(info: os.stat_result, ancestor: bool = False) -> str | None:
+    """Return why a directory could be changed by someone other than root (or us), or None.
+
+    Above the tree a root-owned sticky directory (/tmp) is fine: nobody else can rename or
+    remove the entry below it. Inside the tree it is not: others could add a header.
+    """
+    if ancestor and info.st_mode & stat.S_ISVTX and info.st_uid == 0:
+        return None
+    if info.st_uid not in (0, os.geteuid()):
+        return f"owned by uid {info.st_uid}"
+    if info.st_mode & stat.S_IWOTH:
+        return f"writable by everyone (mode {stat.S_IMODE(info.st_mode):04o})"
+    if info.st_mode & stat.S_IWGRP and info.st_gid != 0:
+        return f"writable by group {info.st_gid} (mode {stat.S_IMODE(info.st_mode):04o})"
+    return None
+
+
+def check_trusted(tree: Path, what: str) -> None:
+    """Raise HeadersUntrusted when any directory in or above `tree` is not root's alone.
+
+    Directories are what matter: a file can only be swapped through a directory that lets
+    its writer in. Symlinked directories are followed (once each), so the Debian trees a
+    merged cache points into are checked too.
+    """
+    seen: set[Path] = set()
+    pending = [tree.resolve()]
+    for ancestor in tree.resolve().parents:
+        _raise_if_unsafe(ancestor, tree, what, ancestor=True)
+    while pending:
+        directory = pending.pop()
+        if directory in seen:
+            continue
+        seen.add(directory)
+        _raise_if_unsafe(directory, tree, what)
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                elif entry.is_symlink() and entry.is_dir():
+                    target = Path(entry.path).resolve()
+                    pending.append(target)
+                    for ancestor in target.parents:
+                        _raise_if_unsafe(ancestor, tree, what, ancestor=True)
+
+
+def _raise_if_unsafe(directory: Path, tree: Path, what: str, ancestor: bool = False) -> None:
+    reason = _unsafe(os.stat(directory), ancestor)
+    if reason is not None:
+        raise HeadersUntrusted(
+            f"refusing kernel headers from {what} {tree}: {directory} is {reason}, so another "
+            f"user could change what is compiled into the kernel; chown -R root and chmod -R "
+            f"go-w it, or remove it"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,19 +135,33 @@ def _link_tree(source: Path, target: Path) -> None:
             link.symlink_to(origin.resolve() if origin.is_symlink() else origin)
 
 
+def _make_dirs(path: Path) -> None:
+    """Create `path` and missing parents as 0755, whatever the umask said."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o755)
+        os.chmod(directory, 0o755)
+
+
 def merge_headers(common: Path, arch_dir: Path, cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
     """Return a merged tree of `common` overlaid with `arch_dir`, built once and cached."""
     target = cache_dir / arch_dir.name
     if (target / _COMPLETE_MARKER).exists():
         return target
-    staging = cache_dir / f".{arch_dir.name}.{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True, mode=0o755)
-    _link_tree(common, staging)
-    _link_tree(arch_dir, staging)
-    (staging / _COMPLETE_MARKER).write_text(f"{common}\n{arch_dir}\n")
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+    # Everything made here is root's alone (0755 directories), whatever umask we inherited.
+    previous_umask = os.umask(0o022)
+    try:
+        _make_dirs(cache_dir)
+        staging = cache_dir / f".{arch_dir.name}.{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        _make_dirs(staging)
+        _link_tree(common, staging)
+        _link_tree(arch_dir, staging)
+        (staging / _COMPLETE_MARKER).write_text(f"{common}\n{arch_dir}\n")
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    finally:
+        os.umask(previous_umask)
     return target
 
 
@@ -107,12 +181,17 @@ def locate_headers(
     release = release or os.uname().release
     configured = os.environ.get("BCC_KERNEL_SOURCE")
     if configured and (Path(configured) / "include").is_dir():
+        check_trusted(Path(configured), "BCC_KERNEL_SOURCE")
         return HeaderTree(Path(configured), "BCC_KERNEL_SOURCE")
     build = modules_root / release / "build"
     if (build / "include").is_dir():
+        check_trusted(build, "the kernel's build directory")
         return HeaderTree(build, "matching kernel headers")
     split = find_split_debian_headers(src_root)
     if split is not None:
         merged = merge_headers(*split, cache_dir=cache_dir)
+        check_trusted(merged, "the header cache")
+        for source in split:  # the cache's files are links into these
+            check_trusted(source, "the Debian header tree")
         return HeaderTree(merged, f"merged {split[1].name} (not {release})")
     raise HeadersMissing(f"no kernel headers for {release}: run `{install_hint()}` as root")

@@ -8,10 +8,14 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui.model.histogram import bucket_bounds_ns
+from tui.model.names import KERNEL_INTERNAL_ERRNOS
 from tui.model.snapshot import SampleRow, Snapshot, SyscallRow
 from tui.widgets.format import bar, compact, duration
 
 HIST_BAR_WIDTH = 18
+
+
+KERNEL_ONLY = frozenset(KERNEL_INTERNAL_ERRNOS.values())
 
 
 def _fmt_arg(value: int) -> str:
@@ -69,15 +73,27 @@ def detail_renderable(
         )
     )
     errors = Text()
-    if row.errors_total:
+    if row.errors:
         errors.append(
             f"errors {compact(row.error_rate)}/s ({row.error_pct:.1f}%) ", style="bold red"
         )
-        shown = row.errnos or row.errnos_total
-        errors.append("  ".join(f"{name} {compact(count)}" for name, count in shown[:4]))
+        errors.append("  ".join(f"{name} {compact(count)}" for name, count in row.errnos[:4]))
+    elif row.errors_total:
+        # Nothing failed this interval: say the counts are since start, not now.
+        errors.append("no errors this interval; since start ", style="dim")
+        errors.append("  ".join(f"{name} {compact(n)}" for name, n in row.errnos_total[:4]))
     else:
         errors.append("no errors", style="dim")
     parts.append(errors)
+    internal = [name for name, _ in (row.errnos or row.errnos_total) if name in KERNEL_ONLY]
+    if internal:
+        parts.append(
+            Text(
+                f"{', '.join(internal)}: kernel-internal (the call is restarted or turned into "
+                "EINTR; the process never sees it)",
+                style="dim",
+            )
+        )
     latency = row.latency
     parts.append(
         Text(
