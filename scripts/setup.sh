@@ -1,44 +1,76 @@
 #!/usr/bin/env bash
-# Idempotent set-up for a fresh Debian/Ubuntu machine: distro packages, then .venv.
+# Idempotent set-up for a fresh Debian/Ubuntu machine, split by purpose:
+#   scripts/setup.sh             what running needs: bcc's Python bindings, python3-venv, kernel
+#                                headers when missing, and .venv with the runtime dependencies
+#                                (and the man page, built from the parser)
+#   scripts/setup.sh --test      also what the tests need: prometheus, tmux, bcc's tools (the
+#                                bench compares against syscount), the test extras
+#   scripts/setup.sh --packages  only the distro packages for running (make install uses it)
+# Nothing here stops, kills or reconfigures a service the user runs.
 # bcc's Python bindings are the distro's python3-bpfcc, built for /usr/bin/python3, so the
 # venv is made from that interpreter with --system-site-packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+purpose="${1:-run}"
+case "$purpose" in run | --test | --packages) ;; *)
+  echo "usage: scripts/setup.sh [--test|--packages]" >&2
+  exit 2
+  ;;
+esac
+
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
 
-need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-# prometheus: the real server the metrics test scrapes; tmux: the real terminal the terminal tests use.
-for pkg in python3-bpfcc bpfcc-tools python3-venv python3-pip prometheus tmux; do
-  have_pkg "$pkg" || need+=("$pkg")
+updated=0
+apt_install() {
+  [ "$#" -gt 0 ] || return 0
+  echo "setup: installing distro packages: $*"
+  if [ "$updated" -eq 0 ]; then
+    $SUDO apt-get update -qq
+    updated=1
+  fi
+  # No recommends: prometheus would bring node-exporter, a service of its own.
+  $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+runtime=()
+for pkg in python3-bpfcc python3-venv python3-pip; do
+  have_pkg "$pkg" || runtime+=("$pkg")
 done
+apt_install "${runtime[@]}"
+
 release="$(uname -r)"
 if [ ! -d "/lib/modules/$release/build/include" ] && ! ls -d /usr/src/linux-headers-*-common >/dev/null 2>&1; then
-  headers_missing=1
-else
-  headers_missing=0
-fi
-
-if [ "${#need[@]}" -gt 0 ] || [ "$headers_missing" -eq 1 ]; then
-  echo "setup: installing distro packages: ${need[*]:-} $( [ "$headers_missing" -eq 1 ] && echo kernel headers)"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  if [ "${#need[@]}" -gt 0 ]; then
-    $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
-    # The package starts its own server where an init system runs; tests start their own.
-    if printf '%s\n' "${need[@]}" | grep -qx prometheus; then
-      $SUDO pkill -x prometheus 2>/dev/null || true
-    fi
+  # The exact headers where the distro has them, else the generic ones (merged at run time).
+  if apt-cache show "linux-headers-$release" >/dev/null 2>&1; then
+    apt_install "linux-headers-$release"
+  else
+    apt_install "linux-headers-$(dpkg --print-architecture)"
   fi
-  if [ "$headers_missing" -eq 1 ]; then
-    # The exact headers where the distro has them, else the generic ones (merged at run time).
-    if apt-cache show "linux-headers-$release" >/dev/null 2>&1; then
-      $SUDO apt-get install -y -qq "linux-headers-$release" >/dev/null
-    else
-      arch="$(dpkg --print-architecture)"
-      $SUDO apt-get install -y -qq "linux-headers-$arch" >/dev/null
+fi
+[ "$purpose" = "--packages" ] && exit 0
+
+if [ "$purpose" = "--test" ]; then
+  testing=()
+  for pkg in prometheus tmux bpfcc-tools; do
+    have_pkg "$pkg" || testing+=("$pkg")
+  done
+  if [ "${#testing[@]}" -gt 0 ]; then
+    # The tests start their own Prometheus on a free loopback port. Keep the package's own
+    # service from starting (policy-rc.d, only if the machine has none) and from starting at
+    # boot: it is a test tool here, and 9090 may be taken.
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+      $SUDO chmod 755 "$policy"
+      trap '$SUDO rm -f "$policy"' EXIT
+    fi
+    apt_install "${testing[@]}"
+    if printf '%s\n' "${testing[@]}" | grep -qx prometheus && [ -d /run/systemd/system ]; then
+      $SUDO systemctl disable --quiet prometheus.service 2>/dev/null || true
     fi
   fi
 fi
@@ -47,9 +79,23 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import bcc' 2>/dev/null; 
   rm -rf .venv
   /usr/bin/python3 -m venv --system-site-packages .venv
 fi
-stamp=.venv/.syscalltop-installed
+extras="docs"
+stamp=.venv/.syscalltop-run
+if [ "$purpose" = "--test" ]; then
+  extras="docs,test"
+  stamp=.venv/.syscalltop-test
+fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e '.[test]'
+  .venv/bin/python -m pip install -q -e ".[$extras]"
   touch "$stamp"
 fi
+
+# The man page, from the parser, where man finds it (make uninstall removes it).
+mandir=/usr/local/share/man/man1
+page="$(mktemp)"
+.venv/bin/python scripts/make_docs.py --man "$page"
+if ! cmp -s "$page" "$mandir/syscalltop.1" 2>/dev/null; then
+  $SUDO install -D -m 0644 "$page" "$mandir/syscalltop.1"
+fi
+rm -f "$page"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -72,11 +76,28 @@ class Workload:
             self.process.wait(10)
 
 
+@functools.cache
+def shared_workload() -> tuple[str, str]:
+    """Return (interpreter, script) any user can run: the checkout may be private (0700).
+
+    The workload needs only the standard library, so it runs on the venv's base interpreter
+    from a copy in a world-readable directory of its own.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="syscalltop-workload-"))
+    directory.chmod(0o755)
+    script = directory / "workload.py"
+    shutil.copy(WORKLOAD, script)
+    script.chmod(0o644)
+    atexit.register(shutil.rmtree, directory, True)
+    return os.path.realpath(sys.executable), str(script)
+
+
 def start_workload(*flags: str, name: str | None = None, **popen: object) -> Workload:
     """Start a workload with its own comm and wait until it has renamed itself."""
     name = name or f"wl{uuid.uuid4().hex[:10]}"
+    interpreter, script = shared_workload()
     process = subprocess.Popen(
-        [sys.executable, str(WORKLOAD), "--name", name, *flags],
+        [interpreter, script, "--name", name, *flags],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

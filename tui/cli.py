@@ -72,9 +72,10 @@ def _int_list(text: str, what: str) -> tuple[int, ...]:
         part = part.strip()
         if not part.isascii() or not part.isdigit() or not 0 < int(part) < 1 << 32:
             raise UsageError(f"bad {what} {part!r}: expected positive numbers separated by commas")
-        if not os.path.exists(f"/proc/{part}"):
-            raise UsageError(f"no {'process' if what == 'pid' else 'thread'} with {what} {part}")
         values.append(int(part))
+    for value in values:
+        if not os.path.exists(f"/proc/{value}"):
+            raise UsageError(f"no {'process' if what == 'pid' else 'thread'} with {what} {value}")
     return tuple(values)
 
 
@@ -181,6 +182,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.list:
             return list_syscalls(names)
+        if args.version or args.doctor:
+            from tui.doctor import run_doctor, version_text
+
+            if args.version:
+                print(version_text())
+                return EXIT_OK
+            return run_doctor()
         config = config_from_args(args, names)
         if args.ebpf:
             from tui.sources.program import build_program

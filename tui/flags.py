@@ -6,7 +6,6 @@ import argparse
 import math
 from typing import NoReturn
 
-from tui import __version__
 from tui.config import DEFAULT_SAMPLE_EVERY
 from tui.errors import EXIT_USAGE, UsageError
 
@@ -52,7 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mode.add_argument("-l", "--list", action="store_true", help="list syscall names and exit")
     mode.add_argument("--ebpf", action="store_true", help="print the BPF program and exit")
-    mode.add_argument("--version", action="version", version=f"syscalltop {__version__}")
+    mode.add_argument(
+        "--version",
+        action="store_true",
+        help="print the version, bcc's version, the kernel and whether it has BTF",
+    )
+    mode.add_argument(
+        "--doctor",
+        action="store_true",
+        help="check this machine (privileges, bcc, headers, BTF, tracefs, cgroup v2) and exit",
+    )
     timing = parser.add_argument_group("timing")
     timing.add_argument(
         "-i",

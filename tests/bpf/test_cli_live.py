@@ -246,3 +246,49 @@ def test_without_capabilities_one_line_and_exit_3() -> None:
     )
     assert result.returncode == 3
     assert "needs root" in one_line_error(result)
+
+
+def test_doctor_names_what_this_machine_has() -> None:
+    result = run_cli("--doctor")
+    assert result.returncode == 0, result.stdout
+    lines = dict(line.split(None, 1) for line in result.stdout.splitlines() if line[:1] != " ")
+    assert "no exact headers" in result.stdout and "merged Debian tree" in result.stdout
+    assert "hybrid layout" in lines["cgroup"] or "unified layout" in lines["cgroup"]
+    assert result.stdout.splitlines()[-1] == "syscalltop can run here"
+
+
+def test_doctor_names_a_missing_piece_and_its_fix(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    script = (
+        f"mount --bind {empty} /usr/src && mount --bind {empty} /lib/modules && "
+        f"exec {sys.executable} -m tui --doctor"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "BCC_KERNEL_SOURCE"}
+    result = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env=env,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    out = result.stdout.splitlines()
+    headers = next(i for i, line in enumerate(out) if line.startswith("kernel headers"))
+    assert "MISSING" in out[headers]
+    assert "fix: `apt-get install linux-headers-" in out[headers + 1]
+    assert out[-1] == "syscalltop cannot run here yet: kernel headers"
+    unprivileged = run_cli(
+        "--doctor", wrapper=("setpriv", "--inh-caps=-all", "--bounding-set=-all")
+    )
+    assert unprivileged.returncode == 1
+    assert "privileges" in unprivileged.stdout.splitlines()[-1]
+
+
+def test_version_names_bcc_kernel_and_btf() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    first, bcc, kernel = result.stdout.splitlines()
+    assert first.startswith("syscalltop ") and bcc.startswith("bcc 0.")
+    assert kernel == f"kernel {os.uname().release} (BTF)"

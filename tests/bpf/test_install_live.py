@@ -1,0 +1,61 @@
+"""make install puts `syscalltop` on PATH (any directory, no checkout), with its man page and
+completions; make uninstall takes away exactly that."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.bpf
+
+
+def make(target: str, prefix: Path, appdir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PREFIX": str(prefix), "APPDIR": str(appdir)}
+    return subprocess.run(
+        ["make", "-s", target], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_install_runs_from_anywhere_and_uninstall_removes_it_all(tmp_path: Path) -> None:
+    prefix, appdir = tmp_path / "prefix", tmp_path / "opt" / "syscalltop"
+    installed = make("install", prefix, appdir)
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    command = prefix / "bin" / "syscalltop"
+    # From /, with a PATH that has no checkout and no venv in it.
+    env = {"PATH": f"{prefix / 'bin'}:/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8"}
+    batch = subprocess.run(
+        ["syscalltop", "--batch", "-n", "1", "-i", "0.3"],
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert batch.returncode == 0, batch.stderr
+    assert "SYSCALL" in batch.stdout and "syscalls in" in batch.stdout
+    assert os.path.realpath(command).startswith(str(appdir))
+    page = subprocess.run(
+        ["man", "-P", "cat", "syscalltop"],
+        env={**env, "MANPATH": str(prefix / "share" / "man"), "MANWIDTH": "80"},
+        capture_output=True,
+        text=True,
+    )
+    assert page.returncode == 0 and "SYSCALLTOP(1)" in page.stdout
+    for flag in ("--prometheus", "--record", "--doctor", "KEYS", "EXIT STATUS"):
+        assert flag in page.stdout, flag
+    bash = (prefix / "share/bash-completion/completions/syscalltop").read_text()
+    zsh = (prefix / "share/zsh/site-functions/_syscalltop").read_text()
+    assert "--keep-running" in bash and "--keep-running" in zsh
+    manifest = (appdir / "installed-files").read_text().split()
+    assert len(manifest) == 4
+
+    removed = make("uninstall", prefix, appdir)
+    assert removed.returncode == 0, removed.stderr
+    assert not appdir.exists()
+    left = [p for p in prefix.rglob("*") if not p.is_dir()]
+    assert left == []
