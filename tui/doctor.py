@@ -92,7 +92,7 @@ def findings() -> list[Finding]:
         Finding(
             "tracefs",
             tracefs is not None,
-            f"mounted at {tracefs}" if tracefs else "not mounted (syscall argument names fall back)",
+            f"mounted at {tracefs}" if tracefs else "not mounted (argument names fall back)",
             "mount -t tracefs tracefs /sys/kernel/tracing",
             required=False,
         )

@@ -51,12 +51,12 @@ class BpfLoadFailed(RuntimeError):
     """The program did not compile, load or attach; the message is one line."""
 
 
-
 def bcc_version() -> str:
     """Return the version of the bcc Python bindings in use."""
     import bcc
 
     return str(getattr(bcc, "__version__", "unknown"))
+
 
 def _possible_cpus() -> int:
     from bcc.utils import get_possible_cpus
