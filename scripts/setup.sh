@@ -23,9 +23,20 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 
-have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+if ! command -v apt-get >/dev/null; then
+  # Not Debian/Ubuntu: the packages come from the user (README: Fedora/RHEL), checked here.
+  if ! /usr/bin/python3 -c 'import bcc' 2>/dev/null; then
+    echo "setup: no apt-get here; install bcc's Python bindings for /usr/bin/python3 first" >&2
+    echo "setup: Fedora/RHEL: dnf install bcc python3-bcc kernel-devel-$(uname -r)" >&2
+    exit 2
+  fi
+  have_pkg() { return 0; }
+  apt_install() { :; }
+else
+  have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+fi
 updated=0
-apt_install() {
+command -v apt-get >/dev/null && apt_install() {
   [ "$#" -gt 0 ] || return 0
   echo "setup: installing distro packages: $*"
   if [ "$updated" -eq 0 ]; then
