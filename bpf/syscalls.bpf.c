@@ -42,9 +42,19 @@ BPF_PERCPU_ARRAY(cpu_states, struct cpu_state, 1);
 BPF_HASH(inflight, u32, struct enter_state, INFLIGHT_ENTRIES);
 /* Never written: the all-zero value a new per-process entry starts from (too big for the stack). */
 BPF_ARRAY(zero_proc_stats, struct proc_stats, 1);
-#if SAMPLE_EVERY > 0
+#ifndef SLOW_NS
+#define SLOW_NS 0
+#endif
+/* Calls go to user space when sampled (1 in SAMPLE_EVERY) or captured (failed, slow, or new
+ * for their process), the captures within a per-CPU token bucket per syscall. */
+#if SAMPLE_EVERY > 0 || defined(CAPTURE_NS_PER_TOKEN)
+#define SEND_EVENTS 1
 BPF_PERCPU_ARRAY(sample_scratch, struct sample_event, 1);
 BPF_PERF_OUTPUT(samples);
+BPF_ARRAY(arg_layout, struct arg_layout, SLOT_COUNT);
+#endif
+#ifdef CAPTURE_NS_PER_TOKEN
+BPF_PERCPU_ARRAY(capture_budgets, struct capture_budget, SLOT_COUNT);
 #endif
 
 /* Offsets in the x86_64 user register frame (struct pt_regs == user_regs_struct order). */
@@ -172,21 +182,23 @@ static __always_inline void count_errno(u32 slot, u32 errno_value)
     }
 }
 
-static __always_inline void count_process(u32 tgid, u32 slot, int failed, int timed,
-                                          u64 duration_ns, u32 bucket)
+/* Returns 1 when this call made the (process, syscall) pair's entry: its first call. */
+static __always_inline int count_process(u32 tgid, u32 slot, int failed, int timed,
+                                         u64 duration_ns, u32 bucket)
 {
     struct proc_key key = {.tgid = tgid, .slot = slot};
     struct proc_stats *stats = proc_stats.lookup(&key);
+    int new_pair = 0;
     if (!stats) {
         u32 zero = 0;
         struct proc_stats *fresh = zero_proc_stats.lookup(&zero);
         if (!fresh)
-            return;
-        proc_stats.insert(&key, fresh);
+            return 0;
+        new_pair = proc_stats.insert(&key, fresh) == 0;
         stats = proc_stats.lookup(&key);
         if (!stats) {
             count_loss(LOSS_PROC_MAP_FULL);
-            return;
+            return 0;
         }
         /* Racing CPUs of one process write the same values here. */
         stats->uid = (u32)bpf_get_current_uid_gid();
@@ -201,12 +213,102 @@ static __always_inline void count_process(u32 tgid, u32 slot, int failed, int ti
         if (duration_ns > stats->latency_max_ns)
             stats->latency_max_ns = duration_ns;
     }
+    return new_pair;
 }
 
-#if SAMPLE_EVERY > 0
-static __always_inline void send_sample(struct bpf_raw_tracepoint_args *ctx, u32 tgid,
-                                         u32 slot, s64 ret, int timed, u64 now_ns,
-                                         u64 duration_ns)
+#ifdef CAPTURE_NS_PER_TOKEN
+/* Spend a token of the syscall's per-CPU bucket (refilled at the capture rate, holding one
+ * second's worth); count the candidate as sent or suppressed either way. */
+static __always_inline int capture_allowed(u32 slot, u64 now_ns, int failed, int free_ride)
+{
+    struct capture_budget *budget = capture_budgets.lookup(&slot);
+    if (!budget)
+        return 0;
+    int allowed = free_ride;
+    if (!allowed) {
+        u64 credit = budget->last_ns ? budget->credit_ns + (now_ns - budget->last_ns)
+                                     : CAPTURE_BURST_NS;
+        if (credit > CAPTURE_BURST_NS)
+            credit = CAPTURE_BURST_NS;
+        budget->last_ns = now_ns;
+        if (credit >= CAPTURE_NS_PER_TOKEN) {
+            credit -= CAPTURE_NS_PER_TOKEN;
+            allowed = 1;
+        }
+        budget->credit_ns = credit;
+    }
+    u32 index = (failed ? CAPTURE_FAILED_SENT : CAPTURE_OTHER_SENT) + (allowed ? 0 : 1);
+    if (index < CAPTURE_COUNTERS)
+        budget->counts[index]++;
+    return allowed;
+}
+#endif
+
+#ifdef SEND_EVENTS
+/* Read what the arguments point at, as the prototypes say (user space filled arg_layout). */
+static __always_inline u32 read_pointed(struct sample_event *event, u32 slot, s64 ret)
+{
+    u32 payload = 0;
+    #pragma unroll
+    for (int i = 0; i < CAPTURE_STRINGS; i++)
+        event->string_lens[i] = 0;
+    event->addr_len = 0;
+    struct arg_layout *layout = arg_layout.lookup(&slot);
+    if (!layout)
+        return 0;
+    u32 next = 0;
+    #pragma unroll
+    for (int i = 0; i < SYSCALL_ARGS; i++) {
+        u8 kind = layout->kinds[i];
+        if (kind == ARG_STRING && next < CAPTURE_STRINGS) {
+            long n = bpf_probe_read_user_str(event->strings[next], CAPTURE_STRING_LEN,
+                                             (void *)event->args[i]);
+            event->string_lens[next] = n > 0 ? n : 0;
+            next++;
+            payload = 1;
+        } else if (kind == ARG_ARGV) {
+            #pragma unroll
+            for (int j = 0; j < ARGV_CAPTURED; j++) {
+                u64 pointer = 0;
+                if (next >= CAPTURE_STRINGS)
+                    break;
+                bpf_probe_read_user(&pointer, sizeof(pointer), (void *)(event->args[i] + 8 * j));
+                if (!pointer)
+                    break;
+                long n = bpf_probe_read_user_str(event->strings[next], CAPTURE_STRING_LEN,
+                                                 (void *)pointer);
+                event->string_lens[next] = n > 0 ? n : 0;
+                next++;
+                payload = 1;
+            }
+        } else if ((kind == ARG_SOCKADDR_IN || (kind == ARG_SOCKADDR_OUT && ret >= 0)) &&
+                   i + 1 < SYSCALL_ARGS) {
+            /* An address the kernel fills in is only there when the call succeeded. */
+            u32 len = 0;
+            if (kind == ARG_SOCKADDR_IN)
+                len = (u32)event->args[i + 1];
+            else
+                bpf_probe_read_user(&len, sizeof(len), (void *)event->args[i + 1]);
+            if (len > CAPTURE_ADDR_LEN)
+                len = CAPTURE_ADDR_LEN;
+            /* Constant sizes keep the verifier simple: the whole buffer, or (near the end of
+             * a mapping) an AF_INET6 or AF_INET address; user space keeps `len` bytes. */
+            void *from = (void *)event->args[i];
+            if (from && len > 0 &&
+                (bpf_probe_read_user(event->addr, CAPTURE_ADDR_LEN, from) == 0 ||
+                 bpf_probe_read_user(event->addr, 28, from) == 0 ||
+                 bpf_probe_read_user(event->addr, 16, from) == 0)) {
+                event->addr_len = len;
+                payload = 1;
+            }
+        }
+    }
+    return payload;
+}
+
+static __always_inline void send_event(struct bpf_raw_tracepoint_args *ctx, u32 tgid,
+                                        u32 slot, s64 ret, int timed, u64 now_ns,
+                                        u64 duration_ns, u32 reasons)
 {
     u32 zero = 0;
     struct sample_event *event = sample_scratch.lookup(&zero);
@@ -239,8 +341,13 @@ static __always_inline void send_sample(struct bpf_raw_tracepoint_args *ctx, u32
     event->cpu = bpf_get_smp_processor_id();
     event->slot = slot;
     event->timed = timed;
+    event->reasons = reasons;
     bpf_get_current_comm(event->comm, sizeof(event->comm));
-    samples.perf_submit(ctx, event, sizeof(*event));
+    /* Only what was read goes out: most calls point at nothing worth reading. */
+    if (read_pointed(event, slot, ret))
+        samples.perf_submit(ctx, event, sizeof(*event));
+    else
+        samples.perf_submit(ctx, event, offsetof(struct sample_event, strings));
 }
 #endif
 
@@ -272,12 +379,27 @@ static __always_inline void account(struct bpf_raw_tracepoint_args *ctx, u32 tgi
     }
     if (failed)
         count_errno(slot, (u32)(-ret));
-    count_process(tgid, slot, failed, timed, duration_ns, bucket);
+    int new_pair = count_process(tgid, slot, failed, timed, duration_ns, bucket);
+#ifdef SEND_EVENTS
+    u32 reasons = 0;
 #if SAMPLE_EVERY > 0
     if (++stats->since_sample >= SAMPLE_EVERY) {
         stats->since_sample = 0;
-        send_sample(ctx, tgid, slot, ret, timed, now_ns, duration_ns);
+        reasons = REASON_SAMPLED;
     }
+#endif
+#ifdef CAPTURE_NS_PER_TOKEN
+    /* exit and exit_group are counted at entry (now_ns 0) and have nothing to explain. */
+    u32 wanted = now_ns ? ((failed ? REASON_FAILED : 0) | (new_pair ? REASON_NEW : 0)) : 0;
+#if SLOW_NS > 0
+    if (timed && duration_ns >= SLOW_NS)
+        wanted |= REASON_SLOW;
+#endif
+    if (wanted && capture_allowed(slot, now_ns, failed, reasons != 0))
+        reasons |= wanted;
+#endif
+    if (reasons)
+        send_event(ctx, tgid, slot, ret, timed, now_ns, duration_ns, reasons);
 #endif
 }
 

@@ -97,6 +97,44 @@ struct enter_state {
     u32 reserved;
 };
 
+/* Why a call was sent to user space (sample_event.reasons). */
+#define REASON_SAMPLED 1
+#define REASON_FAILED 2
+#define REASON_SLOW 4
+#define REASON_NEW 8
+
+/* What each argument of a syscall points at (arg_layout.kinds), filled by user space from
+ * the syscall prototypes: strings and socket addresses are read at sys_exit. */
+#define ARG_PLAIN 0
+#define ARG_STRING 1
+#define ARG_SOCKADDR_IN 2
+#define ARG_SOCKADDR_OUT 3
+#define ARG_ARGV 4
+
+#define CAPTURE_STRINGS 4
+#define CAPTURE_STRING_LEN 256
+#define CAPTURE_ADDR_LEN 128
+#define ARGV_CAPTURED 3
+
+/* Per-CPU token bucket and counts of one syscall's capture candidates: a call that failed,
+ * was slow, or was the first of its (process, syscall) pair. */
+#define CAPTURE_FAILED_SENT 0
+#define CAPTURE_FAILED_SUPPRESSED 1
+#define CAPTURE_OTHER_SENT 2
+#define CAPTURE_OTHER_SUPPRESSED 3
+#define CAPTURE_COUNTERS 4
+
+struct capture_budget {
+    u64 credit_ns;
+    u64 last_ns;
+    u64 counts[CAPTURE_COUNTERS];
+};
+
+struct arg_layout {
+    u8 kinds[SYSCALL_ARGS];
+    u8 reserved[2];
+};
+
 struct sample_event {
     u64 exit_ns;
     u64 duration_ns;
@@ -110,6 +148,12 @@ struct sample_event {
     u32 slot;
     u32 timed;
     char comm[COMM_LEN];
+    u32 reasons;
+    u16 string_lens[CAPTURE_STRINGS];
+    u16 addr_len;
+    u16 reserved;
+    char strings[CAPTURE_STRINGS][CAPTURE_STRING_LEN];
+    u8 addr[CAPTURE_ADDR_LEN];
 };
 
 #endif

@@ -52,7 +52,7 @@ from tui.screens.base import FrameScreen, UserActed
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.drilldown import ProcessScreen, SyscallScreen
 from tui.screens.help import HelpScreen
-from tui.screens.views import AnomalyScreen, ErrorsScreen, InflightScreen
+from tui.screens.views import AnomalyScreen, ErrorsScreen, InflightScreen, TargetsScreen
 from tui.session import Session, default_facts, target_watch
 from tui.signals import StopRequest
 from tui.sources.base import Source
@@ -106,6 +106,9 @@ def screen_for(view: View, frame: Frame) -> FrameScreen:
         return AnomalyScreen(frame)
     if view.kind is ViewKind.ERRORS:
         return ErrorsScreen(frame)
+    if view.kind is ViewKind.TARGETS:
+        assert view.key is not None and view.detail is not None
+        return TargetsScreen(frame, view.key, view.detail)
     return DashboardScreen(frame)
 
 
@@ -154,7 +157,10 @@ class SyscallTopApp(App[int]):
         self.source = source
         self.names = names
         self.stream = SnapshotStream(
-            names, self.capture, AnomalySettings(deviations=config.anomaly_sensitivity)
+            names,
+            self.capture,
+            AnomalySettings(deviations=config.anomaly_sensitivity),
+            getattr(source, "prototypes", None),
         )
         self.anomaly_log: deque[LoggedAnomaly] = deque(maxlen=ANOMALY_LOG_SIZE)
         self.facts = facts or default_facts(config, source)

@@ -37,6 +37,7 @@ TEXT_OPTIONS = {
 }
 MAX_UID = (1 << 32) - 2  # (uid_t)-1 means "no uid"
 MAX_SAMPLE_EVERY = 1 << 30
+MAX_CAPTURE_RATE = 100_000
 MAX_PERF_PAGES = 1 << 16  # 256 MiB per CPU; libbcc's page arithmetic is a C int
 
 
@@ -62,6 +63,12 @@ def _check_ranges(args: argparse.Namespace) -> None:
         raise UsageError(f"bad --proc-map-size {args.proc_map_size}: use 16 to 1048576")
     if args.record and args.replay:
         raise UsageError("--record and --replay do not go together")
+    if not 0 <= args.slow <= 3_600_000:
+        raise UsageError(f"bad --slow {args.slow}: use 0 (off) to 3600000 ms")
+    if args.capture_rate > MAX_CAPTURE_RATE:
+        raise UsageError(
+            f"bad --capture-rate {args.capture_rate}: use 0 (off) to {MAX_CAPTURE_RATE}"
+        )
     if args.sample > MAX_SAMPLE_EVERY:
         raise UsageError(f"bad --sample {args.sample}: use 0 (off) to {MAX_SAMPLE_EVERY}")
 
@@ -153,6 +160,8 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         replay_path=args.replay,
         force=args.force,
         keep_running=args.keep_running,
+        capture_rate=args.capture_rate,
+        slow_ms=args.slow,
         filters=Filters(
             pids=_int_list(args.pid, "pid") if args.pid else (),
             tids=_int_list(args.tid, "tid") if args.tid else (),

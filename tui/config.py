@@ -56,6 +56,8 @@ class Filters:
 
 
 DEFAULT_SAMPLE_EVERY = 1000
+DEFAULT_CAPTURE_RATE = 20  # captured calls a second, per syscall and CPU
+DEFAULT_SLOW_MS = 100.0
 MIN_INTERVAL_S = 0.1
 MAX_INTERVAL_S = 3600.0
 
@@ -83,6 +85,8 @@ class Config:
     replay_path: str | None = None
     force: bool = False
     keep_running: bool = False
+    capture_rate: int = DEFAULT_CAPTURE_RATE
+    slow_ms: float = DEFAULT_SLOW_MS
 
     @property
     def max_intervals(self) -> int | None:

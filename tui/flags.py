@@ -6,7 +6,7 @@ import argparse
 import math
 from typing import NoReturn
 
-from tui.config import DEFAULT_SAMPLE_EVERY
+from tui.config import DEFAULT_CAPTURE_RATE, DEFAULT_SAMPLE_EVERY, DEFAULT_SLOW_MS
 from tui.errors import EXIT_USAGE, UsageError
 
 
@@ -85,6 +85,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_SAMPLE_EVERY,
         metavar="N",
         help=f"sample 1 in N calls with arguments (0 off, default {DEFAULT_SAMPLE_EVERY})",
+    )
+    explain = parser.add_argument_group("explaining calls (paths, addresses, slow calls)")
+    explain.add_argument(
+        "--slow",
+        type=number,
+        default=DEFAULT_SLOW_MS,
+        metavar="MS",
+        help="capture every call slower than MS with its arguments "
+        f"(0 off, default {DEFAULT_SLOW_MS:g})",
+    )
+    explain.add_argument(
+        "--capture-rate",
+        type=whole,
+        default=DEFAULT_CAPTURE_RATE,
+        metavar="N",
+        help="capture failing, slow and first-seen calls, at most N a second per syscall and "
+        f"CPU; the rest are counted (0 off, default {DEFAULT_CAPTURE_RATE})",
     )
     filters = parser.add_argument_group("filters (applied in the kernel)")
     filters.add_argument("-p", "--pid", metavar="PID[,PID]", help="only these processes")

@@ -30,7 +30,7 @@ def run_batch(session: Session, stop: StopRequest) -> int:
     config, names = session.config, session.names
     settings = AnomalySettings(deviations=config.anomaly_sensitivity)
     capture = CapturingDescribe(session.describe)
-    stream = SnapshotStream(names, capture, settings)
+    stream = SnapshotStream(names, capture, settings, session.prototypes)
     readings = _readings(session, stop)
     limit = config.max_intervals
     printed = 0
@@ -111,7 +111,7 @@ def run_events(config: Config, names: SyscallNames, stop: StopRequest) -> int:
         for count, reading in enumerate(
             paced_readings(source, lambda: config.interval_s, stop.event)
         ):
-            for line in event_lines(reading.samples, names, parent_of, offset):
+            for line in event_lines(reading.samples, names, parent_of, offset, source.prototypes):
                 sys.stdout.write(line + "\n")
             lost = reading.loss.lost_samples
             if lost > lost_before:

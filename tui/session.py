@@ -14,6 +14,7 @@ from tui.config import Config
 from tui.errors import EXIT_BPF_FAILED, EXIT_NO_PRIVILEGE, UsageError
 from tui.export.prometheus import SyscallMetrics
 from tui.model.names import SyscallNames
+from tui.model.prototypes import Prototype
 from tui.model.snapshot import DescribeProcess
 from tui.model.view import StatusFacts
 from tui.sources.base import Source
@@ -37,6 +38,11 @@ class Session:
     recorder: Recorder | None = None
     metrics: SyscallMetrics | None = None
     replay: ReplaySource | None = None
+
+    @property
+    def prototypes(self) -> dict[str, Prototype] | None:
+        """Return the running kernel's syscall prototypes (live), else None (the shipped ones)."""
+        return getattr(self.source, "prototypes", None)
 
     def close(self) -> None:
         """Close the recording and detach the source (safe twice)."""

@@ -31,15 +31,14 @@ class Scene:
 SCENES = (
     Scene("dashboard-80x24", (80, 24)),
     Scene("dashboard-160x48", (160, 48)),
-    Scene(
-        "detail-openat-160x48", (160, 48), ("down", "down", "down", "down", "down", "down", "down")
-    ),
+    Scene("detail-openat-160x48", (160, 48), ("slash", *"openat", "enter")),
     Scene("syscall-drilldown-120x36", (120, 36), ("down", "enter")),
     Scene("process-drilldown-100x30", (100, 30), ("tab", "enter")),
     Scene("filter-open-80x24", (80, 24), ("slash", "o", "p", "e", "n")),
     Scene("help-80x24", (80, 24), ("question_mark",)),
     Scene("anomalies-100x30", (100, 30), ("a",)),
     Scene("errors-100x30", (100, 30), ("e",)),
+    Scene("targets-100x30", (100, 30), ("e", "down", "enter")),
     Scene("inflight-100x30", (100, 30), ("i",)),
     Scene("replay-dashboard-120x36", (120, 36), ("tab",), intervals=5, recording="demo.jsonl"),
 )

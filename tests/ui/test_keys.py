@@ -349,8 +349,8 @@ async def test_anomalies_are_marked_logged_and_reset_with_b() -> None:
         assert app.stream.detector.warming_up
 
 
-async def test_e_shows_errors_by_errno_and_enter_opens_the_syscall() -> None:
-    from tui.screens.views import ErrorsScreen
+async def test_e_shows_errors_by_errno_and_enter_opens_that_errnos_targets() -> None:
+    from tui.screens.views import ErrorsScreen, TargetsScreen
 
     app = scene_app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -368,8 +368,25 @@ async def test_e_shows_errors_by_errno_and_enter_opens_the_syscall() -> None:
             ("ENOENT", "openat"),
             ("EAGAIN", "read"),
         }
+        openat = next(r for r in rows if r.syscall.name == "openat")
+        assert openat.top_target in ("/etc/nginx/conf.d/upstream.conf", "/var/www/html/favicon.ico")
+        table = app.screen.query_one("#errors")
+        assert table.select_key(f"ENOENT/{openat.syscall.slot}")
         await pilot.press("enter")
-        assert isinstance(app.screen, SyscallScreen)
+        assert isinstance(app.screen, TargetsScreen)
+        assert (app.screen.errno, app.screen.slot) == ("ENOENT", 257)  # the chosen errno only
+        targets = app.screen.query_one("#targets").rows_in_order()
+        assert {t.target for t in targets} == {
+            "/etc/nginx/conf.d/upstream.conf",
+            "/var/www/html/favicon.ico",
+        }
+        assert all((t.pid, t.comm, t.errno) == (4242, "nginx", "ENOENT") for t in targets)
+        note = str(app.screen.query_one("#view-note").render())
+        assert "captured 2 of 120 failures" in note
+        call = str(app.screen.query_one("#target-call").render())
+        assert 'openat(AT_FDCWD, "/' in call and "O_RDONLY|O_CLOEXEC" in call
+        await pilot.press("enter")
+        assert isinstance(app.screen, ProcessScreen) and app.screen.pid == 4242
 
 
 def test_batch_json_carries_anomalies_and_inflight() -> None:

@@ -7,9 +7,35 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tui.model.sanitize import safe_text
-from tui.model.snapshot import Snapshot
+from tui.model.snapshot import SampleRow, Snapshot, TargetRow
 
 DEFAULT_TEXT_ROWS = 10
+TARGETS_PER_ROW = 5
+
+
+def _target_json(target: TargetRow) -> dict[str, Any]:
+    return {
+        "target": target.target,
+        "errno": target.errno,
+        "count": target.count,
+        "pid": target.pid,
+        "comm": safe_text(target.comm),
+        "call": target.call,
+    }
+
+
+def _call_json(row: SampleRow) -> dict[str, Any]:
+    return {
+        "pid": row.pid,
+        "tid": row.tid,
+        "comm": safe_text(row.comm),
+        "syscall": f"{row.name} (i386)" if row.compat else row.name,
+        "duration_ns": row.duration_ns,
+        "errno": row.errno,
+        "why": row.why,
+        "target": row.target,
+        "call": row.call,
+    }
 
 
 def iso_time(wall_time: float) -> str:
@@ -51,9 +77,19 @@ def snapshot_json(snapshot: Snapshot, top_n: int | None = None) -> dict[str, Any
                 "errnos": dict(row.errnos),
                 "errnos_total": dict(row.errnos_total),
                 "latency": row.latency.as_dict(),
+                # Failing calls captured with their arguments (the budget suppresses the rest).
+                "captured": {
+                    "failures": row.failures_captured,
+                    "suppressed": row.failures_suppressed,
+                },
+                "targets": [_target_json(t) for t in snapshot.targets_of(slot=row.slot)][
+                    :TARGETS_PER_ROW
+                ],
             }
             for row in syscalls
         ],
+        "targets_dropped": snapshot.targets_dropped,
+        "slowest": [_call_json(row) for row in snapshot.slowest],
         "processes": [
             {
                 "pid": row.pid,
@@ -65,6 +101,10 @@ def snapshot_json(snapshot: Snapshot, top_n: int | None = None) -> dict[str, Any
                 "errors": row.errors,
                 "exited": row.exited,
                 "syscalls": {call.label: call.count for call in row.syscalls},
+                "targets": [
+                    {"syscall": t.syscall, **_target_json(t)}
+                    for t in snapshot.targets_of(pid=row.pid)[:TARGETS_PER_ROW]
+                ],
             }
             for row in processes
         ],
@@ -136,4 +176,13 @@ def text_table(snapshot: Snapshot, top_n: int | None = None) -> str:
             f"{safe_text(process.user)[:10]:<10} {process.count:>10} {process.errors:>8}  "
             f"{process.top_syscall}"
         )
+    if snapshot.targets:
+        lines.append(f"{'FAILING TARGET':<40} {'ERRNO':<12} {'COUNT':>6}  SYSCALL / PROCESS")
+        for target in snapshot.targets[:rows]:
+            lines.append(
+                f"{target.target[:40]:<40} {target.errno:<12} {target.count:>6}  "
+                f"{target.syscall} / {safe_text(target.comm)}[{target.pid}]"
+            )
+    for call in snapshot.slowest[:3]:
+        lines.append(f"SLOW {_ns(call.duration_ns):>9}  [{call.pid}] {call.call}")
     return "\n".join(lines) + "\n"

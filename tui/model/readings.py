@@ -50,6 +50,28 @@ class SampleEvent:
     slot: int
     timed: bool
     comm: str
+    # Why it was sent (bpf/syscalls.h REASON_*): sampled, failed, slow, first of its pair.
+    reasons: int = 1
+    # What its arguments pointed at, read in the kernel at exit: strings (raw bytes, with
+    # whether each was cut at the read limit) and a socket address.
+    strings: tuple[bytes, ...] = ()
+    truncated: tuple[bool, ...] = ()
+    addr: bytes = b""
+    # Argument index → what that fd pointed at, looked up in /proc after the call.
+    fd_targets: tuple[tuple[int, str], ...] = ()
+
+
+REASON_SAMPLED, REASON_FAILED, REASON_SLOW, REASON_NEW = 1, 2, 4, 8
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureCounts:
+    """Cumulative capture candidates of one syscall: sent or suppressed by the budget."""
+
+    failed_sent: int = 0
+    failed_suppressed: int = 0
+    other_sent: int = 0
+    other_suppressed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +84,8 @@ class LossCounters:
     untimed_exits: int = 0
     inflight_map_full: int = 0
     stale_cpu_state: int = 0
+    # Sent by the kernel but past what one read keeps (user space, bounded memory).
+    events_dropped: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,3 +117,4 @@ class RawReading:
     inflight: tuple[InflightCall, ...] = ()
     # Processes found gone at this read: their entries here are final and left the map.
     exited: frozenset[int] = frozenset()
+    captures: dict[int, CaptureCounts] = field(default_factory=dict)

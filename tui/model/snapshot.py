@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import astuple, dataclass, field, replace
 
 from tui.model.anomaly import (
     WAITING_SYSCALLS,
@@ -13,11 +13,18 @@ from tui.model.anomaly import (
     AnomalySettings,
     Observation,
 )
+from tui.model.decode import decode_call
 from tui.model.histogram import LatencySummary, highest_bound_ns
 from tui.model.history import RateHistory
 from tui.model.names import SyscallNames, errno_name
+from tui.model.prototypes import Prototype, shipped_prototypes
 from tui.model.readings import (
+    REASON_FAILED,
+    REASON_NEW,
+    REASON_SAMPLED,
+    REASON_SLOW,
     CallCounters,
+    CaptureCounts,
     LossCounters,
     ProcessCallCounters,
     RawReading,
@@ -81,6 +88,9 @@ class SyscallRow:
     latency: LatencySummary
     hist: tuple[int, ...]
     share: float
+    # Failing calls captured with their arguments, and those the budget suppressed.
+    failures_captured: int = 0
+    failures_suppressed: int = 0
 
     @property
     def label(self) -> str:
@@ -162,6 +172,37 @@ class SampleRow:
     errno: str | None
     duration_ns: int | None
     cgroup_id: int
+    # Why it was sent (sampled, failed, slow, first of its pair), and what it was about.
+    reasons: int = REASON_SAMPLED
+    call: str = ""
+    target: str | None = None
+
+    @property
+    def why(self) -> str:
+        """Return the reasons in words: "failed, slow"."""
+        return ", ".join(word for bit, word in REASON_WORDS if self.reasons & bit)
+
+
+REASON_WORDS = (
+    (REASON_FAILED, "failed"),
+    (REASON_SLOW, "slow"),
+    (REASON_NEW, "first"),
+    (REASON_SAMPLED, "sampled"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRow:
+    """A path, address or file that calls failed on this interval, from the captured calls."""
+
+    slot: int
+    syscall: str
+    errno: str
+    target: str
+    count: int
+    pid: int
+    comm: str
+    call: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +257,19 @@ class Snapshot:
     warming_up: bool = False
     syscall_trends: dict[int, tuple[float, ...]] = field(default_factory=dict)
     process_trends: dict[int, tuple[float, ...]] = field(default_factory=dict)
+    # This interval's failing targets (most failures first), slowest captured calls, and
+    # how many distinct targets did not fit.
+    targets: tuple[TargetRow, ...] = ()
+    slowest: tuple[SampleRow, ...] = ()
+    targets_dropped: int = 0
+
+    def targets_of(self, slot: int | None = None, pid: int | None = None) -> list[TargetRow]:
+        """Return the failing targets of a syscall and/or a process."""
+        return [
+            t
+            for t in self.targets
+            if (slot is None or t.slot == slot) and (pid is None or t.pid == pid)
+        ]
 
     def syscall(self, slot: int) -> SyscallRow | None:
         """Return the row of a slot, or None when it has never been called."""
@@ -311,11 +365,23 @@ def _errno_rows_by_slot(
     }
 
 
-def _decode_samples(samples: Iterable[SampleEvent], names: SyscallNames) -> tuple[SampleRow, ...]:
+def _decode_samples(
+    samples: Iterable[SampleEvent], names: SyscallNames, prototypes: Mapping[str, Prototype]
+) -> tuple[SampleRow, ...]:
     rows: list[SampleRow] = []
     for event in samples:
         decoded = names.decode(event.slot)
         failed = -4095 <= event.ret < 0
+        call = decode_call(
+            decoded.name,
+            prototypes.get(decoded.name),
+            event.args,
+            event.strings,
+            event.truncated,
+            event.addr,
+            event.ret,
+            dict(event.fd_targets),
+        )
         rows.append(
             SampleRow(
                 exit_ns=event.exit_ns,
@@ -332,9 +398,49 @@ def _decode_samples(samples: Iterable[SampleEvent], names: SyscallNames) -> tupl
                 errno=errno_name(-event.ret) if failed else None,
                 duration_ns=event.duration_ns if event.timed else None,
                 cgroup_id=event.cgroup_id,
+                reasons=event.reasons,
+                call=call.text,
+                target=call.target,
             )
         )
     return tuple(rows)
+
+
+MAX_TARGETS = 200
+SLOWEST_KEPT = 10
+
+
+def _failing_targets(rows: Iterable[SampleRow]) -> tuple[tuple[TargetRow, ...], int]:
+    """Return failed calls grouped by (syscall, errno, target), and how many groups did not fit."""
+    groups: dict[tuple[int, str, str], list[SampleRow]] = {}
+    dropped: set[tuple[int, str, str]] = set()
+    for row in rows:
+        if row.errno is None or row.target is None:
+            continue
+        key = (row.slot, row.errno, row.target)
+        if key not in groups and len(groups) >= MAX_TARGETS:
+            dropped.add(key)
+            continue
+        groups.setdefault(key, []).append(row)
+    found = []
+    for (slot, errno_text, target), calls in groups.items():
+        by_pid: dict[int, int] = {}
+        for call in calls:
+            by_pid[call.pid] = by_pid.get(call.pid, 0) + 1
+        pid = max(by_pid, key=lambda p: (by_pid[p], -p))
+        example = next(c for c in reversed(calls) if c.pid == pid)
+        label = f"{example.name} (i386)" if example.compat else example.name
+        found.append(
+            TargetRow(slot, label, errno_text, target, len(calls), pid, example.comm, example.call)
+        )
+    found.sort(key=lambda t: (-t.count, t.syscall, t.target))
+    return tuple(found), len(dropped)
+
+
+def _slowest(rows: Iterable[SampleRow]) -> tuple[SampleRow, ...]:
+    timed = [row for row in rows if row.duration_ns is not None and row.reasons & REASON_SLOW]
+    timed.sort(key=lambda row: -(row.duration_ns or 0))
+    return tuple(timed[:SLOWEST_KEPT])
 
 
 def build_snapshot(
@@ -343,6 +449,7 @@ def build_snapshot(
     names: SyscallNames,
     describe: DescribeProcess = kernel_identity,
     prev_samples: tuple[SampleRow, ...] = (),
+    prototypes: Mapping[str, Prototype] | None = None,
 ) -> Snapshot:
     """Return the interval between two readings of the same source."""
     interval_s = max(now.monotonic_ns - prev.monotonic_ns, 0) / 1e9
@@ -357,6 +464,7 @@ def build_snapshot(
         delta = _idle_delta(counters) if before is counters else call_delta(counters, before)
         decoded = names.decode(slot)
         errnos, errnos_total = errnos_by_slot.get(slot, ((), ()))
+        captured = _capture_delta(now.captures.get(slot), prev.captures.get(slot))
         syscall_rows.append(
             SyscallRow(
                 slot=slot,
@@ -374,6 +482,8 @@ def build_snapshot(
                 latency=delta.latency,
                 hist=delta.hist,
                 share=0.0,
+                failures_captured=captured.failed_sent,
+                failures_suppressed=captured.failed_suppressed,
             )
         )
     interval_count = sum(row.count for row in syscall_rows)
@@ -395,8 +505,13 @@ def build_snapshot(
         loss=now.loss,
         lost_samples_interval=max(lost_now - prev.loss.lost_samples, 0),
     )
-    samples = (prev_samples + _decode_samples(now.samples, names))[-RECENT_SAMPLES_KEPT:]
+    calls = _decode_samples(now.samples, names, prototypes or shipped_prototypes())
+    samples = (prev_samples + calls)[-RECENT_SAMPLES_KEPT:]
+    targets, targets_dropped = _failing_targets(calls)
     return Snapshot(
+        targets=targets,
+        targets_dropped=targets_dropped,
+        slowest=_slowest(calls),
         inflight=_inflight_rows(now, names, describe),
         wall_time=now.wall_time,
         monotonic_ns=now.monotonic_ns,
@@ -407,6 +522,14 @@ def build_snapshot(
         samples=samples,
         exited_pids=now.exited,
     )
+
+
+def _capture_delta(now: CaptureCounts | None, prev: CaptureCounts | None) -> CaptureCounts:
+    if now is None:
+        return CaptureCounts()
+    if prev is None:
+        return now
+    return CaptureCounts(*(max(a - b, 0) for a, b in zip(astuple(now), astuple(prev), strict=True)))
 
 
 def _inflight_rows(
@@ -518,8 +641,10 @@ class SnapshotStream:
         names: SyscallNames,
         describe: DescribeProcess = kernel_identity,
         anomaly_settings: AnomalySettings | None = None,
+        prototypes: Mapping[str, Prototype] | None = None,
     ) -> None:
         self.names = names
+        self.prototypes = prototypes
         self.describe = describe
         self.detector = AnomalyDetector(anomaly_settings)
         self.reset_requested = False
@@ -534,7 +659,7 @@ class SnapshotStream:
         if previous is None:
             return None
         snapshot = build_snapshot(
-            previous, reading, self.names, self.describe, self._recent_samples
+            previous, reading, self.names, self.describe, self._recent_samples, self.prototypes
         )
         self._recent_samples = snapshot.samples
         self._syscall_history.record({row.slot: row.rate for row in snapshot.syscalls if row.count})

@@ -8,7 +8,7 @@ from enum import Enum
 
 from tui.model.anomaly import Anomaly
 from tui.model.names import SyscallNames
-from tui.model.snapshot import InflightRow, ProcessRow, Snapshot, SyscallRow
+from tui.model.snapshot import InflightRow, ProcessRow, Snapshot, SyscallRow, TargetRow
 
 
 class ViewKind(Enum):
@@ -20,6 +20,7 @@ class ViewKind(Enum):
     INFLIGHT = "inflight"
     ANOMALIES = "anomalies"
     ERRORS = "errors"
+    TARGETS = "targets"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class View:
 
     kind: ViewKind
     key: int | None = None
+    detail: str | None = None  # the errno of a targets view
 
 
 HOME = View(ViewKind.DASHBOARD)
@@ -153,6 +155,8 @@ def visible_syscalls(snapshot: Snapshot, state: ViewState) -> list[SyscallRow]:
             if text_matches(state, process.comm, str(process.pid))
             for call in process.syscalls
         }
+        # A path or an address typed into / finds the syscalls that failed on it.
+        called_by_match |= {t.slot for t in snapshot.targets if text_matches(state, t.target)}
     # A syscall keeps its row while its trend window shows activity: rows that blink in and
     # out each interval are hard to read (and each one costs Textual a full relayout).
     return [
@@ -166,11 +170,20 @@ def visible_syscalls(snapshot: Snapshot, state: ViewState) -> list[SyscallRow]:
 
 def visible_processes(snapshot: Snapshot, state: ViewState) -> list[ProcessRow]:
     """Return the process rows the dashboard shows, filtered by comm (or their syscalls)."""
+    targets_by_pid: dict[int, list[str]] = {}
+    for target in snapshot.targets:
+        targets_by_pid.setdefault(target.pid, []).append(target.target)
     return [
         row
         for row in snapshot.processes
         if (not state.failures_only or row.errors)
-        and text_matches(state, row.comm, str(row.pid), *(call.label for call in row.syscalls))
+        and text_matches(
+            state,
+            row.comm,
+            str(row.pid),
+            *(call.label for call in row.syscalls),
+            *targets_by_pid.get(row.pid, ()),
+        )
     ]
 
 
@@ -189,10 +202,12 @@ class ErrorRow:
     syscall: SyscallRow
     count: int
     top_caller: str
+    top_target: str = ""
+    targets: tuple[TargetRow, ...] = ()
 
 
 def error_rows(snapshot: Snapshot, state: ViewState) -> list[ErrorRow]:
-    """Return the errors view's rows: each (errno, syscall) with the process failing most."""
+    """Return the errors view's rows: each (errno, syscall), its top target and failing caller."""
     rows: list[ErrorRow] = []
     for row in snapshot.syscalls:
         if not row.errors:
@@ -201,8 +216,25 @@ def error_rows(snapshot: Snapshot, state: ViewState) -> list[ErrorRow]:
         failing.sort(key=lambda pair: -pair[1].errors)
         top = f"{failing[0][0].comm}[{failing[0][0].pid}]" if failing else ""
         for errno_name, count in row.errnos:
-            rows.append(ErrorRow(errno_name, row, count, top))
-    return [r for r in rows if text_matches(state, r.errno, r.syscall.label, r.top_caller)]
+            targets = tuple(t for t in snapshot.targets_of(slot=row.slot) if t.errno == errno_name)
+            top_target = targets[0].target if targets else ""
+            rows.append(ErrorRow(errno_name, row, count, top, top_target, targets))
+    return [
+        r
+        for r in rows
+        if text_matches(
+            state, r.errno, r.syscall.label, r.top_caller, *(t.target for t in r.targets)
+        )
+    ]
+
+
+def target_rows(snapshot: Snapshot, state: ViewState, slot: int, errno: str) -> list[TargetRow]:
+    """Return the targets view's rows: where one syscall failed with one errno, most first."""
+    return [
+        t
+        for t in snapshot.targets_of(slot=slot)
+        if t.errno == errno and text_matches(state, t.target, t.comm, str(t.pid))
+    ]
 
 
 def syscall_trend(snapshot: Snapshot | None, slot: int) -> Sequence[float]:

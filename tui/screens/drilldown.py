@@ -13,11 +13,26 @@ from tui.manpages import describe_syscall
 from tui.model.snapshot import Snapshot
 from tui.model.view import Frame, View, ViewClosed, ViewKind, ViewOpened, is_flagged_pid
 from tui.screens.base import FrameScreen
-from tui.widgets.detail import detail_renderable
+from tui.widgets.detail import detail_renderable, sample_line, target_lines
 from tui.widgets.format import compact
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.status import StatusBar
 from tui.widgets.tables import CallerRow, CallersTable, ProcessSyscallsTable
+
+
+def process_calls_text(snapshot: Snapshot, pid: int) -> Text:
+    """Return a process's failing targets and its recent decoded calls, oldest first."""
+    parts: list[Text] = []
+    targets = snapshot.targets_of(pid=pid)
+    if targets:
+        parts.append(Text("failing targets", style="bold"))
+        parts.extend(target_lines(targets, 8))
+    calls = [sample for sample in snapshot.samples if sample.pid == pid][-8:]
+    parts.append(Text("recent calls (sampled and captured)", style="bold"))
+    parts.extend(sample_line(call) for call in calls)
+    if not calls:
+        parts.append(Text("none sampled or captured yet", style="dim"))
+    return Text("\n", overflow="fold").join(parts)
 
 
 class DrillDownScreen(FrameScreen):
@@ -95,6 +110,8 @@ class ProcessScreen(DrillDownScreen):
         yield StatusBar(id="status")
         yield Static(id="process-header")
         yield ProcessSyscallsTable(id="process-syscalls")
+        with VerticalScroll(id="process-calls-box"):
+            yield Static(id="process-calls")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -125,6 +142,7 @@ class ProcessScreen(DrillDownScreen):
         )
         header.update(Text("\n", no_wrap=True, overflow="ellipsis").join([title, numbers, cmdline]))
         self.query_one("#process-syscalls", ProcessSyscallsTable).show(list(process.syscalls))
+        self.query_one("#process-calls", Static).update(process_calls_text(snapshot, self.pid))
 
     @on(KeyedTable.RowSelected, "#process-syscalls")
     def _syscall_chosen(self) -> None:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
 from tui.model.snapshot import Snapshot
-from tui.model.view import View, ViewKind, ViewOpened, error_rows, visible_inflight
+from tui.model.view import (
+    Frame,
+    View,
+    ViewKind,
+    ViewOpened,
+    error_rows,
+    target_rows,
+    visible_inflight,
+)
 from tui.screens.drilldown import DrillDownScreen
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.status import StatusBar
-from tui.widgets.tables import AnomalyLogTable, ErrorsTable, InflightTable
+from tui.widgets.tables import AnomalyLogTable, ErrorsTable, InflightTable, TargetsTable
 
 
 class InflightScreen(DrillDownScreen):
@@ -62,7 +71,7 @@ class AnomalyScreen(DrillDownScreen):
 
 
 class ErrorsScreen(DrillDownScreen):
-    """Errors this interval: errno, then syscall, then the process failing most."""
+    """Errors this interval: errno, syscall, the target and the process failing most."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -81,4 +90,54 @@ class ErrorsScreen(DrillDownScreen):
     def _error_chosen(self) -> None:
         row = self.query_one("#errors", ErrorsTable).selected_row
         if row is not None:
-            self.act(ViewOpened(View(ViewKind.SYSCALL, row.syscall.slot)))
+            self.act(ViewOpened(View(ViewKind.TARGETS, row.syscall.slot, row.errno)))
+
+
+class TargetsScreen(DrillDownScreen):
+    """Where one syscall failed with one errno this interval, from the captured calls."""
+
+    def __init__(self, frame: Frame, slot: int, errno: str) -> None:
+        super().__init__(frame)
+        self.slot = slot
+        self.errno = errno
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield Static(id="view-note")
+        yield TargetsTable(id="targets")
+        yield Static(id="target-call")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        name = self.frame.names.decode(self.slot).label
+        self.query_one("#targets", TargetsTable).border_title = f"{name} {self.errno}: targets"
+        self.query_one("#targets", TargetsTable).focus()
+        super().on_mount()
+
+    def redraw(self, snapshot: Snapshot) -> None:
+        rows = target_rows(snapshot, self.frame.view, self.slot, self.errno)
+        row = snapshot.syscall(self.slot)
+        captured = row.failures_captured if row is not None else 0
+        failed = captured + (row.failures_suppressed if row is not None else 0)
+        note = f"captured {captured} of {failed} failures with their arguments this interval"
+        if snapshot.targets_dropped:
+            note += f"; {snapshot.targets_dropped} more targets did not fit"
+        self.query_one("#view-note", Static).update(note)
+        table = self.query_one("#targets", TargetsTable)
+        table.show(rows)
+        chosen = table.selected_row or (rows[0] if rows else None)
+        self.query_one("#target-call", Static).update(
+            Text(chosen.call) if chosen is not None else "no failing call captured this interval"
+        )
+
+    @on(KeyedTable.RowHighlighted, "#targets")
+    def _target_highlighted(self) -> None:
+        row = self.query_one("#targets", TargetsTable).selected_row
+        if row is not None:
+            self.query_one("#target-call", Static).update(Text(row.call))  # never markup
+
+    @on(KeyedTable.RowSelected, "#targets")
+    def _target_chosen(self) -> None:
+        row = self.query_one("#targets", TargetsTable).selected_row
+        if row is not None:
+            self.act(ViewOpened(View(ViewKind.PROCESS, row.pid)))

@@ -16,9 +16,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from tui.config import Config
-from tui.model.names import SyscallNames
+from tui.model.names import COMPAT_SLOT_BASE, SyscallNames
+from tui.model.prototypes import ArgKind, Prototype
 from tui.model.readings import (
+    REASON_SAMPLED,
     CallCounters,
+    CaptureCounts,
     InflightCall,
     LossCounters,
     ProcessCallCounters,
@@ -26,8 +29,10 @@ from tui.model.readings import (
     SampleEvent,
 )
 from tui.model.sanitize import comm_text
+from tui.sources.fds import FdResolver
 from tui.sources.kernel_headers import HeaderTree, locate_headers
 from tui.sources.program import build_program, header_constants
+from tui.sources.tracefs import kernel_prototypes
 
 _C = header_constants()
 _HIST = _C["HIST_BUCKETS"]
@@ -37,6 +42,14 @@ _PROC_FORMAT = f"<QQQQII{_C['COMM_LEN']}s{_HIST}Q"  # struct proc_stats
 _PROC_SIZE = struct.calcsize(_PROC_FORMAT)
 _SAMPLE_FORMAT = f"<QQQq{_C['SYSCALL_ARGS']}QIIIIII{_C['COMM_LEN']}s"  # struct sample_event
 _SAMPLE_SIZE = struct.calcsize(_SAMPLE_FORMAT)
+# ... then why it was sent, the lengths of what was read, and (when read) the strings and
+# the socket address: reasons, string_lens[4], addr_len, reserved, strings, addr.
+_PAYLOAD_HEAD = f"<I{_C['CAPTURE_STRINGS']}HHH"
+_STRINGS_OFFSET = _SAMPLE_SIZE + struct.calcsize(_PAYLOAD_HEAD)
+_STRING_LEN = _C["CAPTURE_STRING_LEN"]
+_ADDR_OFFSET = _STRINGS_OFFSET + _C["CAPTURE_STRINGS"] * _STRING_LEN
+_BUDGET_WORDS = 2 + _C["CAPTURE_COUNTERS"]  # struct capture_budget
+CAPTURES_KEPT_PER_READ = 4096
 _INFLIGHT_FORMAT = "<QIIII"  # struct enter_state
 _INFLIGHT_SIZE = struct.calcsize(_INFLIGHT_FORMAT)
 SAMPLES_KEPT_PER_READ = 1024
@@ -56,6 +69,12 @@ def bcc_version() -> str:
     import bcc
 
     return str(getattr(bcc, "__version__", "unknown"))
+
+
+def _fd_number(register: int) -> int:
+    """Return an fd argument as the kernel reads it: the low 32 bits, signed."""
+    value = register & 0xFFFFFFFF
+    return value - (1 << 32) if value >> 31 else value
 
 
 def _possible_cpus() -> int:
@@ -198,9 +217,20 @@ class BccSource:
         self._proc_map_busy = False
         self._exit_group_key = struct.pack("<I", names.slots_for("exit_group")[0])
         self._exits_seen = 0
-        # Raw bytes only: the callback runs per sample, decoding waits for read().
+        # Raw bytes only: the callback runs per sample, decoding waits for read(). Captures
+        # (failed, slow, first-seen calls) are kept apart, so samples never crowd them out.
         self._samples: deque[bytes] = deque(maxlen=samples_kept)
+        self._captures: deque[bytes] = deque(
+            maxlen=None if samples_kept is None else CAPTURES_KEPT_PER_READ
+        )
+        self._events_dropped = 0
         self._lost_samples = 0
+        self._budget_reader: _BatchReader | None = None
+        self.prototypes, self.prototypes_from = kernel_prototypes()
+        self._fd_args = {
+            slot: tuple(i for i, kind in enumerate(prototype.kinds()) if kind is ArgKind.FD)
+            for slot, prototype in self._prototypes_by_slot().items()
+        }
         # Slots of --syscall, for threads found blocked in /proc (the kernel filters the rest).
         self._filter_slots = {
             slot for name in config.filters.syscall_names for slot in names.slots_for(name)
@@ -239,13 +269,19 @@ class BccSource:
             bpf[b"inflight"], 4, _INFLIGHT_SIZE, _C["INFLIGHT_ENTRIES"]
         )
         self._blocked_at_start = blocked_threads(self.names, time.monotonic_ns())
-        if self.config.sample_every > 0:
+        if self._events_on:
+            self._fill_arg_layout()
+        if self.config.capture_rate > 0:
+            self._budget_reader = _BatchReader(
+                bpf[b"capture_budgets"], 4, 8 * _BUDGET_WORDS * self._cpus, _SLOT_COUNT
+            )
+        if self._events_on:
             # bcc wakes the poll for every event by default: thousands of wakeups a second
             # under a hot workload. Wake per batch instead (a quarter of what fits), and
             # drain the remainder at each read.
             fits = self.config.perf_pages * resource.getpagesize() // (_SAMPLE_SIZE + 16)
             table = bpf[b"samples"]
-            failure = f"cannot open a {self.config.perf_pages}-page perf buffer on every CPU"
+            problem = f"cannot open a {self.config.perf_pages}-page perf buffer on every CPU"
             try:
                 table.open_perf_buffer(
                     self._on_sample,
@@ -254,13 +290,13 @@ class BccSource:
                     wakeup_events=max(1, min(SAMPLE_WAKEUP_EVENTS, fits // 4)),
                 )
             except Exception as error:  # bcc raises a bare Exception
-                raise BpfLoadFailed(f"{failure} ({error}); use a smaller --perf-pages") from None
+                raise BpfLoadFailed(f"{problem} ({error}); use a smaller --perf-pages") from None
             # A buffer that did not open is no buffer at all: samples would vanish uncounted.
             from bcc.utils import get_online_cpus
 
             opened = sum(1 for key in bpf.perf_buffers if key[0] == id(table))
             if opened != len(get_online_cpus()):
-                raise BpfLoadFailed(f"{failure} ({opened} opened); use a smaller --perf-pages")
+                raise BpfLoadFailed(f"{problem} ({opened} opened); use a smaller --perf-pages")
 
     def close(self) -> None:
         """Detach every program and free the maps."""
@@ -271,14 +307,64 @@ class BccSource:
 
     # -- sampled events ---------------------------------------------------------------------
 
-    def _on_sample(self, cpu: int, data: Any, size: int) -> None:
-        self._samples.append(ct.string_at(data, _SAMPLE_SIZE))
+    @property
+    def _events_on(self) -> bool:
+        return self.config.sample_every > 0 or self.config.capture_rate > 0
 
-    @staticmethod
-    def _decode_sample(raw: bytes) -> SampleEvent:
-        fields = struct.unpack(_SAMPLE_FORMAT, raw)
+    def _prototypes_by_slot(self) -> dict[int, Prototype]:
+        found: dict[int, Prototype] = {}
+        for number, name in self.names.all_native():
+            if name in self.prototypes:
+                found[number] = self.prototypes[name]
+        for slot in range(COMPAT_SLOT_BASE, COMPAT_SLOT_BASE + 512):
+            decoded = self.names.decode(slot)
+            if decoded.name in self.prototypes:
+                found[slot] = self.prototypes[decoded.name]
+        return found
+
+    def _fill_arg_layout(self) -> None:
+        """Tell the kernel which arguments are strings, argv or socket addresses."""
+        table = self._bpf[b"arg_layout"]
+        for slot, prototype in self._prototypes_by_slot().items():
+            kinds = [int(k) if k < ArgKind.FD else 0 for k in prototype.kinds()]
+            if not any(kinds):
+                continue
+            leaf = table.Leaf()
+            for index, kind in enumerate(kinds[: _C["SYSCALL_ARGS"]]):
+                leaf.kinds[index] = kind
+            table[table.Key(slot)] = leaf
+
+    def _on_sample(self, cpu: int, data: Any, size: int) -> None:
+        raw = ct.string_at(data, min(size, _ADDR_OFFSET + _C["CAPTURE_ADDR_LEN"]))
+        reasons = int.from_bytes(raw[_SAMPLE_SIZE : _SAMPLE_SIZE + 4], "little")
+        kept = self._samples if reasons == REASON_SAMPLED else self._captures
+        if kept.maxlen is not None and len(kept) == kept.maxlen:
+            self._events_dropped += 1  # the oldest goes: counted, never silent
+        kept.append(raw)
+
+    def _decode_sample(self, raw: bytes, fds: FdResolver) -> SampleEvent:
+        fields = struct.unpack_from(_SAMPLE_FORMAT, raw)
         args_end = 4 + _C["SYSCALL_ARGS"]
         tgid, tid, uid, event_cpu, slot, timed = fields[args_end : args_end + 6]
+        reasons, *lens = struct.unpack_from(_PAYLOAD_HEAD, raw, _SAMPLE_SIZE)
+        addr_len = lens[_C["CAPTURE_STRINGS"]]
+        string_lens = lens[: _C["CAPTURE_STRINGS"]]
+        strings: list[bytes] = []
+        truncated: list[bool] = []
+        if len(raw) > _STRINGS_OFFSET:
+            for index, length in enumerate(string_lens):
+                if not length:
+                    break
+                start = _STRINGS_OFFSET + index * _STRING_LEN
+                strings.append(raw[start : start + length].split(b"\0", 1)[0])
+                truncated.append(length >= _STRING_LEN)
+        addr = raw[_ADDR_OFFSET : _ADDR_OFFSET + addr_len] if addr_len else b""
+        args = tuple(fields[4:args_end])
+        fd_targets = tuple(
+            (index, target)
+            for index in self._fd_args.get(slot, ())
+            if (target := fds.resolve(tgid, _fd_number(args[index]))) is not None
+        )
         return SampleEvent(
             exit_ns=fields[0],
             duration_ns=fields[1],
@@ -291,7 +377,12 @@ class BccSource:
             cpu=event_cpu,
             slot=slot,
             timed=bool(timed),
-            comm=comm_text(fields[-1]),
+            comm=comm_text(fields[args_end + 6]),
+            reasons=reasons,
+            strings=tuple(strings),
+            truncated=tuple(truncated),
+            addr=addr,
+            fd_targets=fd_targets,
         )
 
     def _on_lost(self, lost: int) -> None:
@@ -299,7 +390,7 @@ class BccSource:
 
     def poll(self, timeout_s: float) -> None:
         """Wait up to `timeout_s` for sampled events (or just sleep when sampling is off)."""
-        if self._bpf is not None and self.config.sample_every > 0:
+        if self._bpf is not None and self._events_on:
             self._bpf.perf_buffer_poll(timeout=max(int(timeout_s * 1000), 0))
         else:
             time.sleep(max(timeout_s, 0.0))
@@ -322,10 +413,16 @@ class BccSource:
         errnos = self._read_errnos()
         processes, exited = self._read_processes()
         loss = self._read_loss()
-        if self.config.sample_every > 0:
+        if self._events_on:
             self._bpf.perf_buffer_consume()  # what has not reached a wakeup batch yet
-        samples = tuple(self._decode_sample(raw) for raw in self._samples)
+        fds = FdResolver()
+        events = sorted(
+            [*self._samples, *self._captures], key=lambda raw: int.from_bytes(raw[:8], "little")
+        )
+        samples = tuple(self._decode_sample(raw, fds) for raw in events)
         self._samples.clear()
+        self._captures.clear()
+        captures = self._read_captures()
         inflight = self._read_inflight()
         return RawReading(
             monotonic_ns=monotonic_ns,
@@ -337,7 +434,26 @@ class BccSource:
             samples=samples,
             inflight=inflight,
             exited=exited,
+            captures=captures,
         )
+
+    def _read_captures(self) -> dict[int, CaptureCounts]:
+        """Return each syscall's capture candidates, sent and suppressed, summed over CPUs."""
+        if self._budget_reader is None:
+            return {}
+        keys, values, count = self._budget_reader.read()
+        words = memoryview(values).cast("Q")
+        found: dict[int, CaptureCounts] = {}
+        for index in range(count):
+            base = index * _BUDGET_WORDS * self._cpus
+            sums = [
+                sum(words[base + cpu * _BUDGET_WORDS + 2 + k] for cpu in range(self._cpus))
+                for k in range(_C["CAPTURE_COUNTERS"])
+            ]
+            if any(sums):
+                slot = int.from_bytes(keys[4 * index : 4 * index + 4], "little")
+                found[slot] = CaptureCounts(*sums)
+        return found
 
     def _read_syscalls(self) -> dict[int, CallCounters]:
         assert self._stats_reader is not None
@@ -475,6 +591,7 @@ class BccSource:
             untimed_exits=totals[_C["LOSS_UNTIMED_EXITS"]],
             inflight_map_full=totals[_C["LOSS_INFLIGHT_MAP_FULL"]],
             stale_cpu_state=totals[_C["LOSS_STALE_CPU_STATE"]],
+            events_dropped=self._events_dropped,
         )
 
     def _read_inflight(self) -> tuple[InflightCall, ...]:

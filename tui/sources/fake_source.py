@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from tui.model.names import COMPAT_SLOT_BASE, INVALID_SLOT
 from tui.model.readings import (
     HIST_BUCKETS,
+    REASON_FAILED,
     CallCounters,
+    CaptureCounts,
     InflightCall,
     LossCounters,
     ProcessCallCounters,
@@ -32,6 +34,11 @@ class FakeCall:
     starts_at_tick: int = 0
     surge_at_tick: int | None = None
     surge_factor: int = 1
+    # Paths its failing calls are about: two failures a tick are captured with them.
+    targets: tuple[bytes, ...] = ()
+
+
+CAPTURED_PER_TICK = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +64,14 @@ def default_scenario() -> tuple[FakeProcess, ...]:
                 FakeCall(232, 1800, latency_bucket=14),  # epoll_wait
                 FakeCall(0, 1200, 40, 11, 11, surge_at_tick=8, surge_factor=40),  # read
                 FakeCall(1, 1100, latency_bucket=12),  # write
-                FakeCall(257, 300, 120, 2, 13),  # openat, ENOENT
+                FakeCall(
+                    257,
+                    300,
+                    120,
+                    2,
+                    13,
+                    targets=(b"/etc/nginx/conf.d/upstream.conf", b"/var/www/html/favicon.ico"),
+                ),  # openat, ENOENT
             ),
         ),
         FakeProcess(
@@ -77,7 +91,7 @@ def default_scenario() -> tuple[FakeProcess, ...]:
             "backup.sh",
             0,
             (
-                FakeCall(262, 500, 20, 13, 12),  # newfstatat, EACCES
+                FakeCall(262, 500, 20, 13, 12, targets=(b"/root/.ssh/id_ed25519",)),  # EACCES
                 FakeCall(217, 80, latency_bucket=13),  # getdents64
             ),
         ),
@@ -115,6 +129,7 @@ class FakeSource:
     # What exited processes had called: global totals and errnos never go down.
     _retired: dict[int, list[int]] = field(default_factory=dict)
     _retired_errnos: dict[tuple[int, int], int] = field(default_factory=dict)
+    _captures: dict[int, list[int]] = field(default_factory=dict)
 
     def start(self) -> None:
         """Nothing to load."""
@@ -145,6 +160,11 @@ class FakeSource:
                 duration = (1 << call.latency_bucket) + (1 << call.latency_bucket) // 3
                 counters[0] += calls
                 counters[1] += errors
+                if errors:
+                    sent = min(errors, CAPTURED_PER_TICK if call.targets else 0)
+                    captured = self._captures.setdefault(call.slot, [0, 0, 0, 0])
+                    captured[0] += sent
+                    captured[1] += errors - sent
                 counters[2] += calls * duration
                 counters[3] = max(counters[3], duration + wobble * 1000)
                 counters[4 + call.latency_bucket] += calls - calls // 10
@@ -205,6 +225,7 @@ class FakeSource:
             samples=samples,
             inflight=tuple(call for call in inflight if call.enter_ns <= now_ns),
             exited=exited,
+            captures={slot: CaptureCounts(*counts) for slot, counts in self._captures.items()},
         )
 
     def _samples(self) -> list[SampleEvent]:
@@ -230,7 +251,37 @@ class FakeSource:
                     comm=safe_text(process.comm),
                 )
             )
+            events.extend(self._captured(process))
         return events
+
+    def _captured(self, process: FakeProcess) -> list[SampleEvent]:
+        """Failing calls sent with their arguments, as the kernel's capture budget allows."""
+        found = []
+        for call in process.calls:
+            if not call.targets or self.tick <= max(process.starts_at_tick, call.starts_at_tick):
+                continue
+            for index in range(CAPTURED_PER_TICK):
+                path = call.targets[(self.tick + index) % len(call.targets)]
+                found.append(
+                    SampleEvent(
+                        exit_ns=int(self.tick * self.interval_s * 1e9) + process.pid + index,
+                        duration_ns=(1 << call.latency_bucket) + 77,
+                        cgroup_id=1,
+                        ret=-call.errno_value,
+                        args=((-100) & (2**64 - 1), 0x7FFD1000, 0o2000000, 0, 0, 0),
+                        tgid=process.pid,
+                        tid=process.pid,
+                        uid=process.uid,
+                        cpu=process.pid % 2,
+                        slot=call.slot,
+                        timed=True,
+                        comm=safe_text(process.comm),
+                        reasons=REASON_FAILED,
+                        strings=(path,),
+                        truncated=(False,),
+                    )
+                )
+        return found
 
 
 def _zeros() -> list[int]:

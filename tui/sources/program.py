@@ -73,6 +73,12 @@ def build_program(config: Config, names: SyscallNames) -> ProgramSource:
         ("SAMPLE_EVERY", str(max(config.sample_every, 0))),
         ("PROC_MAP_ENTRIES", str(config.proc_map_entries)),
     ]
+    if config.capture_rate > 0:
+        ns_per_token = 1_000_000_000 // config.capture_rate
+        defines.append(("CAPTURE_NS_PER_TOKEN", f"{ns_per_token}ULL"))
+        defines.append(("CAPTURE_BURST_NS", f"{ns_per_token * config.capture_rate}ULL"))
+        if config.slow_ms > 0:
+            defines.append(("SLOW_NS", f"{int(config.slow_ms * 1_000_000)}ULL"))
     defines += _abi_numbers(names)
     if names.arch == "x86_64":
         defines.append(("TRACK_COMPAT", "1"))

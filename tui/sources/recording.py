@@ -9,7 +9,7 @@ import os
 import stat
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -18,6 +18,7 @@ from tui.model.names import INVALID_SLOT
 from tui.model.readings import (
     HIST_BUCKETS,
     CallCounters,
+    CaptureCounts,
     InflightCall,
     LossCounters,
     ProcessCallCounters,
@@ -66,6 +67,7 @@ def encode_reading(reading: RawReading, identities: dict[int, ProcessIdentity]) 
             loss.untimed_exits,
             loss.inflight_map_full,
             loss.stale_cpu_state,
+            loss.events_dropped,
         ],
         "samples": [
             [
@@ -81,9 +83,16 @@ def encode_reading(reading: RawReading, identities: dict[int, ProcessIdentity]) 
                 s.slot,
                 s.timed,
                 s.comm,
+                s.reasons,
+                # Raw bytes as latin-1: lossless, and still valid JSON text.
+                [raw.decode("latin-1") for raw in s.strings],
+                list(s.truncated),
+                s.addr.hex(),
+                [list(pair) for pair in s.fd_targets],
             ]
             for s in reading.samples
         ],
+        "cap": {str(slot): list(astuple(c)) for slot, c in reading.captures.items()},
         "inflight": [[c.tid, c.tgid, c.slot, c.enter_ns, c.lower_bound] for c in reading.inflight],
         "exited": sorted(reading.exited),
         "who": {str(pid): [i.comm, i.user, i.cmdline] for pid, i in identities.items()},
@@ -98,6 +107,7 @@ MAX_LINE_BYTES = 64 << 20  # a reading of a full 1M-entry process map stays well
 U32 = 1 << 32
 U64 = 1 << 64
 MAX_WALL_TIME = 1e11  # the year 5138: a wall clock beyond it is not a real one
+MAX_STRINGS, MAX_STRING_BYTES, MAX_ADDR_BYTES = 4, 256, 128  # what the kernel side reads
 
 
 def _uint(value: Any, limit: int = U64) -> int:
@@ -223,6 +233,12 @@ def _decode_reading(record: dict[str, Any]) -> tuple[RawReading, dict[int, Proce
         ),
         # Recordings made before exits were marked have no "exited": none are then.
         exited=frozenset(_uint(pid, U32) for pid in _list(record.get("exited", []))),
+        captures={
+            _slot(int(slot) if slot.isdigit() else -1): CaptureCounts(
+                *(_uint(n) for n in _list(counts, 4)[:4])
+            )
+            for slot, counts in _dict(record.get("cap", {})).items()
+        },
     )
     who = {}
     for pid, v in _dict(record["who"]).items():
@@ -233,8 +249,29 @@ def _decode_reading(record: dict[str, Any]) -> tuple[RawReading, dict[int, Proce
     return reading, who
 
 
+def _strings(value: Any) -> tuple[bytes, ...]:
+    strings = _list(value)
+    if len(strings) > MAX_STRINGS:
+        raise ValueError("too many strings in a sample")
+    found = []
+    for text in strings:
+        if type(text) is not str or len(text) > MAX_STRING_BYTES:
+            raise ValueError(f"{_short(text)} is not a captured string")
+        found.append(text.encode("latin-1", "replace"))  # more than a byte each: hostile
+    return tuple(found)
+
+
 def _sample(s: list[Any]) -> SampleEvent:
     args = _list(s[4])
+    # Samples recorded before captures have 12 fields: sampled, nothing read.
+    extra = s[12:17] if len(s) >= 17 else [1, [], [], "", []]
+    addr_hex = extra[3]
+    if type(addr_hex) is not str or len(addr_hex) > 2 * MAX_ADDR_BYTES:
+        raise ValueError(f"{_short(addr_hex)} is not a socket address")
+    fd_targets = tuple(
+        (_uint(pair[0], 6), _text(pair[1], 200))
+        for pair in map(lambda p: _list(p, 2), _list(extra[4]))
+    )
     return SampleEvent(
         _uint(s[0]),
         _uint(s[1]),
@@ -248,6 +285,11 @@ def _sample(s: list[Any]) -> SampleEvent:
         _slot(s[9]),
         _flag(s[10]),
         _text(s[11], 64),
+        reasons=_uint(extra[0], 16),
+        strings=_strings(extra[1]),
+        truncated=tuple(_flag(t) for t in _list(extra[2])),
+        addr=bytes.fromhex(addr_hex),
+        fd_targets=fd_targets,
     )
 
 

@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from tui.model.histogram import bucket_bounds_ns
 from tui.model.names import KERNEL_INTERNAL_ERRNOS
-from tui.model.snapshot import SampleRow, Snapshot, SyscallRow
+from tui.model.snapshot import SampleRow, Snapshot, SyscallRow, TargetRow
 from tui.widgets.format import bar, compact, duration
 
 HIST_BAR_WIDTH = 18
@@ -23,17 +23,46 @@ def _fmt_arg(value: int) -> str:
 
 
 def sample_line(sample: SampleRow) -> Text:
-    """Return one sampled call as `time comm pid name(args) = ret ERRNO duration`."""
-    stamp = datetime.fromtimestamp(sample.exit_ns / 1e9, tz=timezone.utc).strftime("%S.%f")[:-3]
-    result = f"{sample.ret}" + (f" {sample.errno}" if sample.errno else "")
-    args = ", ".join(_fmt_arg(value) for value in sample.args[:3])
+    """Return one sampled or captured call: `comm[pid] name(decoded args) = ret ERRNO time`."""
     line = Text()
-    line.append(f"{stamp} ", style="dim")
     line.append(f"{sample.comm}[{sample.pid}] ")
-    line.append(f"{sample.name}({args}, …)")
+    if sample.call:
+        head, _, result = sample.call.rpartition(" = ")
+        line.append(head)
+    else:  # made before calls were decoded
+        stamp = datetime.fromtimestamp(sample.exit_ns / 1e9, tz=timezone.utc)
+        line.append(stamp.strftime("%S.%f")[:-3] + " ", style="dim")
+        args = ", ".join(_fmt_arg(value) for value in sample.args[:3])
+        line.append(f"{sample.name}({args}, …)")
+        result = f"{sample.ret}" + (f" {sample.errno}" if sample.errno else "")
     line.append(f" = {result}", style="bold red" if sample.errno else "")
     line.append(f" {duration(sample.duration_ns)}", style="dim")
+    if sample.reasons & ~1:
+        line.append(f" ({sample.why})", style="dim")
     return line
+
+
+def capture_line(row: SyscallRow) -> Text | None:
+    """Return `captured 50 of 388 failures` when any failed this interval."""
+    failed = row.failures_captured + row.failures_suppressed
+    if not failed:
+        return None
+    line = Text(f"captured {compact(row.failures_captured)} of {compact(failed)} failures")
+    if row.failures_suppressed:
+        line.append("  (the rest suppressed by the capture budget)", style="dim")
+    return line
+
+
+def target_lines(targets: list[TargetRow], limit: int) -> list[Text]:
+    """Return failing targets as `ENOENT x3 /etc/x  nginx[42]` (with a times sign)."""
+    lines = []
+    for target in targets[:limit]:
+        line = Text()
+        line.append(f"{target.errno} ×{compact(target.count)} ", style="bold red")
+        line.append(target.target)
+        line.append(f"  {target.comm}[{target.pid}]", style="dim")
+        lines.append(line)
+    return lines
 
 
 def histogram_lines(row: SyscallRow) -> list[Text]:
@@ -85,6 +114,12 @@ def detail_renderable(
     else:
         errors.append("no errors", style="dim")
     parts.append(errors)
+    captured = capture_line(row)
+    if captured is not None:
+        parts.append(captured)
+    targets = snapshot.targets_of(slot=row.slot)
+    if compact_view and targets:
+        parts.extend(target_lines(targets, 1))
     internal = [name for name, _ in (row.errnos or row.errnos_total) if name in KERNEL_ONLY]
     if internal:
         parts.append(
@@ -115,13 +150,21 @@ def detail_renderable(
             parts.append(line)
         if not callers:
             parts.append(Text("none this interval", style="dim"))
+        if targets:
+            parts.append(Text("\ntop failing targets", style="bold"))
+            parts.extend(target_lines(targets, 5))
+        slowest = [call for call in snapshot.slowest if call.slot == row.slot][:3]
+        if slowest:
+            parts.append(Text("\nslowest calls", style="bold"))
+            parts.extend(sample_line(call) for call in slowest)
         samples = [sample for sample in snapshot.samples if sample.slot == row.slot][-5:]
-        parts.append(Text("\nrecent sampled calls", style="bold"))
-        parts.extend(sample_line(sample) for sample in reversed(samples))
+        parts.append(Text("\nrecent calls (sampled and captured, oldest first)", style="bold"))
+        parts.extend(sample_line(sample) for sample in samples)
         if not samples:
             parts.append(Text("none sampled yet", style="dim"))
-    # One Text (not a Group of tables) renders several times faster, every interval.
-    return Text("\n", no_wrap=True, overflow="ellipsis").join(parts)
+    # One Text (not a Group of tables) renders several times faster, every interval. Long
+    # lines (decoded calls) wrap rather than lose their end.
+    return Text("\n", overflow="fold").join(parts)
 
 
 class SyscallDetail(Static, can_focus=True):

@@ -137,6 +137,13 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
         key = self.selected_key
         return self._rows.get(key) if key is not None else None
 
+    def select_key(self, key: str) -> bool:
+        """Put the cursor on the row with `key`; return False when there is none."""
+        if key not in self._rows:
+            return False
+        self._move_cursor(self._order.index(key))
+        return True
+
     def rows_in_order(self) -> list[RowT]:
         """Return the rows as shown, top to bottom."""
         return [self._rows[key] for key in self._order]

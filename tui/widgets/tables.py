@@ -6,7 +6,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tui.model.snapshot import InflightRow, ProcessRow, ProcessSyscallRow, SyscallRow
+from tui.model.snapshot import (
+    InflightRow,
+    ProcessRow,
+    ProcessSyscallRow,
+    SyscallRow,
+    TargetRow,
+)
 from tui.model.view import ErrorRow, LoggedAnomaly
 from tui.widgets.format import compact, duration, percent, sparkline
 from tui.widgets.keyed_table import Cell, Column, KeyedTable
@@ -253,7 +259,7 @@ class AnomalyLogTable(KeyedTable[LoggedAnomaly]):
 
 
 class ErrorsTable(KeyedTable[ErrorRow]):
-    """Errors by errno, then syscall, then the process failing most."""
+    """Errors by errno, then syscall, the target failing most, and the process failing most."""
 
     def __init__(self, *, id: str | None = None) -> None:
         columns: list[Column[ErrorRow]] = [
@@ -268,12 +274,28 @@ class ErrorsTable(KeyedTable[ErrorRow]):
             Column(
                 "syscall",
                 "SYSCALL",
-                16,
+                12,
                 lambda r: r.syscall.label,
                 lambda r: r.syscall.label,
                 numeric=False,
             ),
-            Column("count", "COUNT", 7, lambda r: compact(r.count), lambda r: r.count),
+            Column("count", "COUNT", 6, lambda r: compact(r.count), lambda r: r.count),
+            Column(
+                "target",
+                "TOP TARGET",
+                24,
+                lambda r: r.top_target or "-",
+                lambda r: r.top_target,
+                numeric=False,
+            ),
+            Column(
+                "caller",
+                "FAILING MOST",
+                14,
+                lambda r: r.top_caller,
+                lambda r: r.top_caller,
+                numeric=False,
+            ),
             Column(
                 "share",
                 "%CALLS",
@@ -281,15 +303,20 @@ class ErrorsTable(KeyedTable[ErrorRow]):
                 lambda r: percent(100 * r.count / r.syscall.count if r.syscall.count else 0),
                 lambda r: r.count / max(r.syscall.count, 1),
             ),
-            Column(
-                "caller",
-                "TOP FAILING CALLER",
-                24,
-                lambda r: r.top_caller,
-                lambda r: r.top_caller,
-                numeric=False,
-            ),
         ]
         super().__init__(
             columns, row_key=lambda r: f"{r.errno}/{r.syscall.slot}", sort_key="count", id=id
         )
+
+
+class TargetsTable(KeyedTable[TargetRow]):
+    """Where one syscall failed with one errno: path or address, how often, and who."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        columns: list[Column[TargetRow]] = [
+            Column("target", "TARGET", 36, lambda r: r.target, lambda r: r.target, numeric=False),
+            Column("count", "COUNT", 6, lambda r: compact(r.count), lambda r: r.count),
+            Column("pid", "PID", 7, lambda r: str(r.pid), lambda r: r.pid),
+            Column("comm", "COMM", 16, lambda r: r.comm, lambda r: r.comm, numeric=False),
+        ]
+        super().__init__(columns, row_key=lambda r: f"{r.target}\0{r.pid}", sort_key="count", id=id)
