@@ -253,6 +253,7 @@ static __always_inline u32 read_pointed(struct sample_event *event, u32 slot, s6
     for (int i = 0; i < CAPTURE_STRINGS; i++)
         event->string_lens[i] = 0;
     event->addr_len = 0;
+    event->payload_flags = 0;
     struct arg_layout *layout = arg_layout.lookup(&slot);
     if (!layout)
         return 0;
@@ -281,6 +282,10 @@ static __always_inline u32 read_pointed(struct sample_event *event, u32 slot, s6
                 next++;
                 payload = 1;
             }
+            u64 more = 0;
+            bpf_probe_read_user(&more, sizeof(more), (void *)(event->args[i] + 8 * ARGV_CAPTURED));
+            if (more)
+                event->payload_flags |= PAYLOAD_ARGV_MORE;
         } else if ((kind == ARG_SOCKADDR_IN || (kind == ARG_SOCKADDR_OUT && ret >= 0)) &&
                    i + 1 < SYSCALL_ARGS) {
             /* An address the kernel fills in is only there when the call succeeded. */

@@ -115,6 +115,7 @@ struct enter_state {
 #define CAPTURE_STRING_LEN 256
 #define CAPTURE_ADDR_LEN 128
 #define ARGV_CAPTURED 3
+#define PAYLOAD_ARGV_MORE 1
 
 /* Per-CPU token bucket and counts of one syscall's capture candidates: a call that failed,
  * was slow, or was the first of its (process, syscall) pair. */
@@ -151,7 +152,7 @@ struct sample_event {
     u32 reasons;
     u16 string_lens[CAPTURE_STRINGS];
     u16 addr_len;
-    u16 reserved;
+    u16 payload_flags; /* PAYLOAD_ARGV_MORE: argv went on past what was read */
     char strings[CAPTURE_STRINGS][CAPTURE_STRING_LEN];
     u8 addr[CAPTURE_ADDR_LEN];
 };

@@ -27,7 +27,7 @@ def main() -> int:
         from bcc import BPF
 
         keep = BPF(text=EMPTY_PROGRAM)
-    elif variant == "ours":
+    elif variant in ("ours", "ours, no captures"):
         from tui.collector import Collector
         from tui.config import Config
         from tui.model.names import SyscallNames
@@ -36,7 +36,8 @@ def main() -> int:
         from tui.sources.bcc_source import BccSource
 
         names = SyscallNames()
-        source = BccSource(Config(), names)
+        config = Config(capture_rate=0) if variant == "ours, no captures" else Config()
+        source = BccSource(config, names)
         source.start()
         stream = SnapshotStream(names, ProcessInfo().describe)
         collector = Collector(source, 1.0, stream.push, lambda error: stop.set())

@@ -1,9 +1,12 @@
 """`make bench`: kernel overhead per syscall of our program vs empty programs and syscount.
 
-A getppid loop is timed with nothing attached, with two empty raw_tp programs, with
-syscalltop's default program (collector running), and with bcc's syscount and syscount -L.
-Variants alternate round by round so drift and noise hit them all alike; the table reports
-medians and ratios of overhead (ns/call above the bare loop) to the empty-program floor.
+Two loops are timed: getppid (the hot path, nothing to explain) and openat of a missing path
+(every call fails, so every call is a capture candidate and the budget decides). Each runs
+with nothing attached, with two empty raw_tp programs, with syscalltop's default program
+(captures on, collector running), with captures off, and with bcc's syscount and
+syscount -L. Variants alternate round by round so drift and noise hit them all alike; the
+table reports medians and ratios of overhead (ns/call above the bare loop) to the
+empty-program floor.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 RESULTS = HERE / "results" / "overhead.md"
-VARIANTS = ("baseline", "empty", "ours", "syscount", "syscount -L")
+VARIANTS = ("baseline", "empty", "ours", "ours, no captures", "syscount", "syscount -L")
+LOOPS = {"getppid": "getppid_loop.c", "failing openat": "openat_fail_loop.c"}
 SYSCOUNT = "/usr/sbin/syscount-bpfcc"
 
 
@@ -41,14 +45,12 @@ def ensure_tracefs() -> None:
         )
 
 
-def build_loop(workdir: Path) -> list[str]:
-    """Return the command of the timed loop: compiled C when a compiler exists, else Python."""
+def build_loop(workdir: Path, source: str = "getppid_loop.c") -> list[str]:
+    """Return the command of a timed loop: compiled C when a compiler exists, else Python."""
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler:
-        binary = workdir / "getppid_loop"
-        subprocess.run(
-            [compiler, "-O2", "-o", str(binary), str(HERE / "getppid_loop.c")], check=True
-        )
+        binary = workdir / Path(source).stem
+        subprocess.run([compiler, "-O2", "-o", str(binary), str(HERE / source)], check=True)
         return [str(binary)]
     script = (
         "import os,sys,time\nn=int(sys.argv[1])\nt=time.perf_counter_ns()\n"
@@ -125,36 +127,53 @@ def main() -> int:
     ensure_tracefs()
     env = {**os.environ, "BCC_KERNEL_SOURCE": str(locate_headers().path), "PYTHONPATH": str(REPO)}
     variants = [v for v in VARIANTS if not v.startswith("syscount") or Path(SYSCOUNT).exists()]
-    samples: dict[str, list[float]] = {variant: [] for variant in variants}
+    samples: dict[tuple[str, str], list[float]] = {
+        (loop, variant): [] for loop in LOOPS for variant in variants
+    }
     reports: dict[str, list[dict[str, float]]] = {variant: [] for variant in variants}
     with tempfile.TemporaryDirectory() as workdir:
-        loop = build_loop(Path(workdir))
+        loops = {name: build_loop(Path(workdir), source) for name, source in LOOPS.items()}
         for round_index in range(args.rounds):
             for variant in variants:
                 attached = Attached(variant, env)
                 try:
                     for _ in range(args.runs):
-                        samples[variant].append(time_loop(loop, args.calls))
+                        for name, loop in loops.items():
+                            samples[(name, variant)].append(time_loop(loop, args.calls))
                 finally:
                     attached.stop()
                 if attached.report:
                     reports[variant].append(attached.report)
             print(f"round {round_index + 1}/{args.rounds} done", file=sys.stderr)
 
-    base = statistics.median(samples["baseline"])
-    floor = statistics.median(samples["empty"]) - base
     lines = [
-        f"getppid loop, {args.calls:,} calls x {args.runs} runs x {args.rounds} rounds, "
-        f"variants alternating; medians. Kernel {os.uname().release}, {os.cpu_count()} CPUs.",
-        "",
-        "| variant | ns/call | overhead ns/call | x empty programs |",
-        "|---|---:|---:|---:|",
+        f"{args.calls:,} calls x {args.runs} runs x {args.rounds} rounds per loop, variants "
+        f"alternating; medians (spread: min-max of the per-round medians). "
+        f"Kernel {os.uname().release}, {os.cpu_count()} CPUs.",
     ]
-    for variant in variants:
-        median = statistics.median(samples[variant])
-        overhead = median - base
-        ratio = "-" if variant == "baseline" else f"{overhead / floor:.2f}x"
-        lines.append(f"| {variant} | {median:.1f} | {overhead:.1f} | {ratio} |")
+    for name in LOOPS:
+        base = statistics.median(samples[(name, "baseline")])
+        floor = statistics.median(samples[(name, "empty")]) - base
+        lines += [
+            "",
+            f"**{name} loop**",
+            "",
+            "| variant | ns/call | overhead ns/call | x empty programs | spread |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for variant in variants:
+            values = samples[(name, variant)]
+            median = statistics.median(values)
+            overhead = median - base
+            per_round = [
+                statistics.median(values[i : i + args.runs]) - base
+                for i in range(0, len(values), args.runs)
+            ]
+            ratio = spread = "-"
+            if variant != "baseline":
+                ratio = f"{overhead / floor:.2f}x"
+                spread = f"{min(per_round) / floor:.2f}-{max(per_round) / floor:.2f}x"
+            lines.append(f"| {variant} | {median:.1f} | {overhead:.1f} | {ratio} | {spread} |")
     ours = reports.get("ours") or []
     if ours:
         lines += [

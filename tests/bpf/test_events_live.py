@@ -84,3 +84,13 @@ def test_events_emit_a_known_sequence_as_pairs(workload_factory) -> None:
     first_enter = enters[start]
     assert first_enter["timestamp"] == calls[0]["timestamp"] - calls[0]["durationNs"]
     assert abs(calls[0]["timestamp"] / 1e9 - time.time()) < 60  # epoch ns, not boot time
+    # Named, typed arguments from the kernel's prototypes, the raw registers kept beside.
+    failed_open = calls[3]
+    missing = f"/nonexistent-syscalltop-{workload.pid}"
+    named = {arg["name"]: arg for arg in failed_open["args"][1:]}
+    assert named["filename"]["type"] == "const char*" and named["filename"]["value"] == missing
+    assert named["dfd"]["shown"] == "AT_FDCWD" and named["flags"]["shown"].startswith("O_RDONLY")
+    assert failed_open["argsNum"] == 1 + len(named) == 5
+    assert failed_open["call"].startswith(f'openat(AT_FDCWD, "{missing}", O_RDONLY')
+    assert failed_open["call"].endswith("= -2 ENOENT")
+    assert "failed" in failed_open["why"] and len(failed_open["syscallArgs"]) == 6

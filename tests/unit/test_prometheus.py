@@ -72,3 +72,11 @@ def test_shipped_examples_use_our_metric_names() -> None:
     ):
         assert name in exprs
     assert "job_name: syscalltop" in (REPO / "examples" / "prometheus.yml").read_text()
+
+
+def test_captures_are_counted_by_syscall_and_no_path_becomes_a_label() -> None:
+    text = exposition()
+    # The fake nginx fails openat 120 times a tick; the budget sends 2 a tick (3 ticks).
+    assert 'syscalltop_captured_calls_total{reason="failed",syscall="openat"} 6.0' in text
+    assert 'syscalltop_capture_suppressed_total{reason="failed",syscall="openat"} 354.0' in text
+    assert "/etc/nginx" not in text and "favicon" not in text

@@ -109,3 +109,33 @@ def test_not_a_recording(tmp_path: Path) -> None:
     path.write_text("hello\n")
     with pytest.raises(RecordingError, match=r"notes.txt:1:"):
         load_recording(path)
+
+
+def test_captured_calls_round_trip_with_their_strings_addresses_and_budget() -> None:
+    from tui.model.readings import REASON_FAILED, CaptureCounts, SampleEvent
+
+    event = SampleEvent(
+        exit_ns=5,
+        duration_ns=7,
+        cgroup_id=1,
+        ret=-2,
+        args=(1, 2, 3, 4, 5, 6),
+        tgid=10,
+        tid=11,
+        uid=0,
+        cpu=1,
+        slot=257,
+        timed=True,
+        comm="nginx",
+        reasons=REASON_FAILED,
+        strings=(b"/etc/x", b"\xff\x1b[2J raw bytes"),
+        truncated=(False, True),
+        addr=b"\x02\x00\x17\x6f\x7f\x00\x00\x01",
+        argv_more=True,
+        fd_targets=((0, "TCP 127.0.0.1:1->127.0.0.1:2"),),
+    )
+    reading = replace(
+        FakeSource().read(), samples=(event,), captures={257: CaptureCounts(1, 2, 3, 4)}
+    )
+    again, _ = decode_reading(encode_reading(reading, {}))
+    assert again == reading

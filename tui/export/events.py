@@ -53,6 +53,7 @@ def event_pair(
         sample.addr,
         sample.ret,
         dict(sample.fd_targets),
+        sample.argv_more,
     )
     args: list[dict[str, Any]] = [{"name": "syscall", "type": "int32", "value": decoded.nr}]
     args += [

@@ -129,6 +129,25 @@ class SyscallMetrics:
         yield calls
         yield errors
         yield latency
+        # Captures: counts only, by syscall; the paths and addresses never become labels.
+        sent = CounterMetricFamily(
+            "syscalltop_captured_calls",
+            "Calls captured with their arguments (failed, or slow / first of their process).",
+            labels=["syscall", "reason"],
+        )
+        suppressed = CounterMetricFamily(
+            "syscalltop_capture_suppressed",
+            "Capture candidates the per-CPU budget did not send (counted, not explained).",
+            labels=["syscall", "reason"],
+        )
+        for slot, counts in sorted(reading.captures.items()):
+            label = self.names.decode(slot).label
+            sent.add_metric([label, "failed"], counts.failed_sent)
+            sent.add_metric([label, "other"], counts.other_sent)
+            suppressed.add_metric([label, "failed"], counts.failed_suppressed)
+            suppressed.add_metric([label, "other"], counts.other_suppressed)
+        yield sent
+        yield suppressed
         lost = CounterMetricFamily("syscalltop_lost_samples", "Sampled calls lost (perf buffer).")
         lost.add_metric([], reading.loss.lost_samples)
         yield lost

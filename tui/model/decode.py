@@ -354,6 +354,7 @@ def decode_call(
     addr: bytes,
     ret: int,
     fd_targets: Mapping[int, str],
+    argv_more: bool = False,
 ) -> DecodedCall:
     """Return the call as `openat(AT_FDCWD, "/etc/x", O_RDONLY) = -2 ENOENT`."""
     shown: list[str] = []
@@ -389,7 +390,7 @@ def decode_call(
                     for i in range(next_string, next_string + len(items))
                 ]
                 next_string += len(items)
-                text = "[" + ", ".join(items) + (", ..." if len(items) == ARGV_SHOWN else "") + "]"
+                text = "[" + ", ".join(items) + (", ..." if argv_more else "") + "]"
             elif kind in (ArgKind.SOCKADDR_IN, ArgKind.SOCKADDR_OUT) and addr:
                 address = sockaddr_text(addr)
                 text = "{" + address + "}"

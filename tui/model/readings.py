@@ -57,6 +57,7 @@ class SampleEvent:
     strings: tuple[bytes, ...] = ()
     truncated: tuple[bool, ...] = ()
     addr: bytes = b""
+    argv_more: bool = False  # argv went on past the strings read
     # Argument index → what that fd pointed at, looked up in /proc after the call.
     fd_targets: tuple[tuple[int, str], ...] = ()
 

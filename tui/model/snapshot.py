@@ -381,6 +381,7 @@ def _decode_samples(
             event.addr,
             event.ret,
             dict(event.fd_targets),
+            event.argv_more,
         )
         rows.append(
             SampleRow(

@@ -347,7 +347,7 @@ class BccSource:
         args_end = 4 + _C["SYSCALL_ARGS"]
         tgid, tid, uid, event_cpu, slot, timed = fields[args_end : args_end + 6]
         reasons, *lens = struct.unpack_from(_PAYLOAD_HEAD, raw, _SAMPLE_SIZE)
-        addr_len = lens[_C["CAPTURE_STRINGS"]]
+        addr_len, payload_flags = lens[_C["CAPTURE_STRINGS"]], lens[_C["CAPTURE_STRINGS"] + 1]
         string_lens = lens[: _C["CAPTURE_STRINGS"]]
         strings: list[bytes] = []
         truncated: list[bool] = []
@@ -382,6 +382,7 @@ class BccSource:
             strings=tuple(strings),
             truncated=tuple(truncated),
             addr=addr,
+            argv_more=bool(payload_flags & _C["PAYLOAD_ARGV_MORE"]),
             fd_targets=fd_targets,
         )
 

@@ -89,6 +89,7 @@ def encode_reading(reading: RawReading, identities: dict[int, ProcessIdentity]) 
                 list(s.truncated),
                 s.addr.hex(),
                 [list(pair) for pair in s.fd_targets],
+                s.argv_more,
             ]
             for s in reading.samples
         ],
@@ -290,6 +291,7 @@ def _sample(s: list[Any]) -> SampleEvent:
         truncated=tuple(_flag(t) for t in _list(extra[2])),
         addr=bytes.fromhex(addr_hex),
         fd_targets=fd_targets,
+        argv_more=_flag(s[17]) if len(s) >= 18 else False,
     )
 
 
