@@ -1,0 +1,88 @@
+"""cgroup paths as the runtimes lay them out → kind and name."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui.model.cgroups import ROOT, classify
+
+CID = "4f2c1d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e"
+POD = "8a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+
+
+@pytest.mark.parametrize(
+    ("path", "kind", "name", "full_id"),
+    [
+        (f"/system.slice/docker-{CID}.scope", "docker", CID[:12], CID),
+        (f"/docker/{CID}", "docker", CID[:12], CID),
+        (
+            "/kubepods.slice/kubepods-burstable.slice/"
+            f"kubepods-burstable-pod{POD.replace('-', '_')}.slice/cri-containerd-{CID}.scope",
+            "kubernetes",
+            f"pod {POD[:8]}/{CID[:12]}",
+            CID,
+        ),
+        (
+            f"/kubepods.slice/kubepods-pod{POD.replace('-', '_')}.slice/crio-{CID}.scope",
+            "kubernetes",
+            f"pod {POD[:8]}/{CID[:12]}",
+            CID,
+        ),
+        (f"/kubepods/besteffort/pod{POD}/{CID}", "kubernetes", f"pod {POD[:8]}/{CID[:12]}", CID),
+        (
+            f"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod{POD.replace('-', '_')}.slice",
+            "kubernetes",
+            f"pod {POD[:8]}",
+            POD,
+        ),
+        (f"/machine.slice/libpod-{CID}.scope", "podman", CID[:12], CID),
+        (f"/machine.slice/libpod-{CID}.scope/container", "podman", CID[:12], CID),
+        (f"/libpod_parent/libpod-{CID}", "podman", CID[:12], CID),
+        (f"/system.slice/crio-{CID}.scope", "cri-o", CID[:12], CID),
+        (
+            f"/system.slice/containerd.service/cri-containerd-{CID}.scope",
+            "containerd",
+            CID[:12],
+            CID,
+        ),
+        ("/lxc.payload.web1", "lxc", "web1", "web1"),
+        ("/lxc/web2", "lxc", "web2", "web2"),
+        ("/system.slice/nginx.service", "service", "nginx.service", "nginx.service"),
+        (
+            "/user.slice/user-1000.slice/user@1000.service/app.slice/foo.service",
+            "service",
+            "user@1000/foo.service",
+            "foo.service",
+        ),
+        (
+            "/user.slice/user-1000.slice/session-3.scope",
+            "session",
+            "uid 1000 session 3",
+            "session-3.scope",
+        ),
+        ("/system.slice", "slice", "system.slice", "system.slice"),
+        ("/init.scope", "scope", "init", "init.scope"),
+        ("/tests/mine", "cgroup", "mine", "/tests/mine"),
+    ],
+)
+def test_layouts(path: str, kind: str, name: str, full_id: str) -> None:
+    group = classify(path)
+    assert (group.kind, group.name, group.id) == (kind, name, full_id)
+    assert group.path == path
+
+
+def test_root_and_kubernetes_pod_uid() -> None:
+    assert classify("/") == ROOT and classify("") == ROOT and ROOT.label == "/"
+    group = classify(f"/kubepods/burstable/pod{POD}/{CID}")
+    assert (
+        group.pod == POD
+        and group.is_container
+        and group.label == f"kubernetes:pod {POD[:8]}/{CID[:12]}"
+    )
+    assert not classify("/system.slice/nginx.service").is_container
+
+
+def test_hostile_cgroup_names_are_sanitized() -> None:
+    group = classify("/system.slice/\x1b]52;c;QQ==\x07evil.service")
+    assert group.kind == "service" and "\x1b" not in group.name and "\\x1b]52" in group.name
+    assert all(ch.isprintable() for ch in group.path + group.name + group.id)
