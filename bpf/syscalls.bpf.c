@@ -56,6 +56,9 @@ BPF_ARRAY(arg_layout, struct arg_layout, SLOT_COUNT);
 #ifdef CAPTURE_NS_PER_TOKEN
 BPF_PERCPU_ARRAY(capture_budgets, struct capture_budget, SLOT_COUNT);
 #endif
+#if SAMPLE_EVERY > 0
+BPF_PERCPU_ARRAY(sample_budget, struct event_budget, 1);
+#endif
 
 /* Offsets in the x86_64 user register frame (struct pt_regs == user_regs_struct order). */
 #define REGS_WORDS 21
@@ -244,6 +247,31 @@ static __always_inline int capture_allowed(u32 slot, u64 now_ns, int failed, int
 }
 #endif
 
+#if SAMPLE_EVERY > 0
+/* A token bucket of SAMPLE_EVENTS_PER_SECOND per CPU (one second's burst): the reader in
+ * user space drains events one by one, and a producer faster than it would keep it draining
+ * forever. What the budget refuses is counted as lost. */
+static __always_inline int sample_allowed(u64 now_ns)
+{
+    u32 zero = 0;
+    struct event_budget *budget = sample_budget.lookup(&zero);
+    if (!budget)
+        return 0;
+    u64 cost = 1000000000ULL / SAMPLE_EVENTS_PER_SECOND;
+    u64 credit = budget->last_ns ? budget->credit_ns + (now_ns - budget->last_ns) : 1000000000ULL;
+    if (credit > 1000000000ULL)
+        credit = 1000000000ULL;
+    budget->last_ns = now_ns;
+    if (credit < cost) {
+        budget->credit_ns = credit;
+        count_loss(LOSS_SAMPLES_THROTTLED);
+        return 0;
+    }
+    budget->credit_ns = credit - cost;
+    return 1;
+}
+#endif
+
 #ifdef SEND_EVENTS
 /* Read what the arguments point at, as the prototypes say (user space filled arg_layout). */
 static __always_inline u32 read_pointed(struct sample_event *event, u32 slot, s64 ret)
@@ -390,7 +418,8 @@ static __always_inline void account(struct bpf_raw_tracepoint_args *ctx, u32 tgi
 #if SAMPLE_EVERY > 0
     if (++stats->since_sample >= SAMPLE_EVERY) {
         stats->since_sample = 0;
-        reasons = REASON_SAMPLED;
+        if (sample_allowed(now_ns ? now_ns : bpf_ktime_get_ns()))
+            reasons = REASON_SAMPLED;
     }
 #endif
 #ifdef CAPTURE_NS_PER_TOKEN

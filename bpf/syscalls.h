@@ -31,7 +31,11 @@
 #define LOSS_UNTIMED_EXITS 2
 #define LOSS_INFLIGHT_MAP_FULL 3
 #define LOSS_STALE_CPU_STATE 4
-#define LOSS_SLOTS 5
+/* Samples over the per-CPU event budget: user space could not keep up with more. */
+#define LOSS_SAMPLES_THROTTLED 5
+#define LOSS_SLOTS 6
+/* Sampled events a CPU may send a second (at --sample 1 a hot loop would send millions). */
+#define SAMPLE_EVENTS_PER_SECOND 50000
 
 /* cpu_state.flags and enter_state.flags */
 #define STATE_ENTERED 1
@@ -129,6 +133,11 @@ struct capture_budget {
     u64 credit_ns;
     u64 last_ns;
     u64 counts[CAPTURE_COUNTERS];
+};
+
+struct event_budget {
+    u64 credit_ns;
+    u64 last_ns;
 };
 
 struct arg_layout {

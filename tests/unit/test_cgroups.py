@@ -30,7 +30,8 @@ POD = "8a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
         ),
         (f"/kubepods/besteffort/pod{POD}/{CID}", "kubernetes", f"pod {POD[:8]}/{CID[:12]}", CID),
         (
-            f"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod{POD.replace('-', '_')}.slice",
+            "/kubepods.slice/kubepods-besteffort.slice/"
+            f"kubepods-besteffort-pod{POD.replace('-', '_')}.slice",
             "kubernetes",
             f"pod {POD[:8]}",
             POD,

@@ -87,6 +87,8 @@ class LossCounters:
     stale_cpu_state: int = 0
     # Sent by the kernel but past what one read keeps (user space, bounded memory).
     events_dropped: int = 0
+    # Samples the kernel's per-CPU event budget refused (bpf/syscalls.h).
+    samples_throttled: int = 0
 
 
 @dataclass(frozen=True, slots=True)

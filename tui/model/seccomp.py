@@ -51,7 +51,7 @@ def profile_text(observed: Observed, arch: str) -> str:
 
 
 def seen_syscalls(calls: Iterable[tuple[str, bool]]) -> tuple[frozenset[str], frozenset[str]]:
-    """Split (name, compat) pairs into native and compat name sets (ids outside any table dropped)."""
+    """Split (name, compat) pairs into native and compat sets (ids in no table dropped)."""
     native = {name for name, compat in calls if not compat and not name.startswith("invalid")}
     compat = {name for name, compat in calls if compat and not name.startswith("invalid")}
     return frozenset(native), frozenset(compat)

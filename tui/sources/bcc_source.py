@@ -11,7 +11,6 @@ import struct
 import sys
 import tempfile
 import time
-from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,6 +49,7 @@ _STRING_LEN = _C["CAPTURE_STRING_LEN"]
 _ADDR_OFFSET = _STRINGS_OFFSET + _C["CAPTURE_STRINGS"] * _STRING_LEN
 _BUDGET_WORDS = 2 + _C["CAPTURE_COUNTERS"]  # struct capture_budget
 CAPTURES_KEPT_PER_READ = 4096
+EVENTS_HELD_AT_MOST = 500_000  # between two reads, whatever the interval (about 70 MB)
 _INFLIGHT_FORMAT = "<QIIII"  # struct enter_state
 _INFLIGHT_SIZE = struct.calcsize(_INFLIGHT_FORMAT)
 SAMPLES_KEPT_PER_READ = 1024
@@ -217,12 +217,11 @@ class BccSource:
         self._proc_map_busy = False
         self._exit_group_key = struct.pack("<I", names.slots_for("exit_group")[0])
         self._exits_seen = 0
-        # Raw bytes only: the callback runs per sample, decoding waits for read(). Captures
-        # (failed, slow, first-seen calls) are kept apart, so samples never crowd them out.
-        self._samples: deque[bytes] = deque(maxlen=samples_kept)
-        self._captures: deque[bytes] = deque(
-            maxlen=None if samples_kept is None else CAPTURES_KEPT_PER_READ
-        )
+        # Raw bytes only: the callback runs per event, sorting and decoding wait for read().
+        # Captures (failed, slow, first-seen calls) are kept apart there, so samples never
+        # crowd them out.
+        self._events: list[bytes] = []
+        self._samples_kept = samples_kept
         self._events_dropped = 0
         self._lost_samples = 0
         self._budget_reader: _BatchReader | None = None
@@ -335,12 +334,11 @@ class BccSource:
             table[table.Key(slot)] = leaf
 
     def _on_sample(self, cpu: int, data: Any, size: int) -> None:
-        raw = ct.string_at(data, min(size, _ADDR_OFFSET + _C["CAPTURE_ADDR_LEN"]))
-        reasons = int.from_bytes(raw[_SAMPLE_SIZE : _SAMPLE_SIZE + 4], "little")
-        kept = self._samples if reasons == REASON_SAMPLED else self._captures
-        if kept.maxlen is not None and len(kept) == kept.maxlen:
-            self._events_dropped += 1  # the oldest goes: counted, never silent
-        kept.append(raw)
+        # Runs once per event inside libbcc's drain loop: as little work as possible.
+        if len(self._events) < EVENTS_HELD_AT_MOST:
+            self._events.append(ct.string_at(data, size))
+        else:
+            self._events_dropped += 1
 
     def _decode_sample(self, raw: bytes, fds: FdResolver) -> SampleEvent:
         fields = struct.unpack_from(_SAMPLE_FORMAT, raw)
@@ -417,12 +415,7 @@ class BccSource:
         if self._events_on:
             self._bpf.perf_buffer_consume()  # what has not reached a wakeup batch yet
         fds = FdResolver()
-        events = sorted(
-            [*self._samples, *self._captures], key=lambda raw: int.from_bytes(raw[:8], "little")
-        )
-        samples = tuple(self._decode_sample(raw, fds) for raw in events)
-        self._samples.clear()
-        self._captures.clear()
+        samples = tuple(self._decode_sample(raw, fds) for raw in self._take_events())
         captures = self._read_captures()
         inflight = self._read_inflight()
         return RawReading(
@@ -437,6 +430,19 @@ class BccSource:
             exited=exited,
             captures=captures,
         )
+
+    def _take_events(self) -> list[bytes]:
+        """Return this read's events in time order: every capture (up to a bound), the newest
+        samples; what is left out is counted."""
+        events, self._events = self._events, []
+        if self._samples_kept is None:
+            kept = events
+        else:
+            captures = [raw for raw in events if raw[_SAMPLE_SIZE] != REASON_SAMPLED]
+            samples = [raw for raw in events if raw[_SAMPLE_SIZE] == REASON_SAMPLED]
+            kept = captures[-CAPTURES_KEPT_PER_READ:] + samples[-self._samples_kept :]
+            self._events_dropped += len(events) - len(kept)
+        return sorted(kept, key=lambda raw: int.from_bytes(raw[:8], "little"))
 
     def _read_captures(self) -> dict[int, CaptureCounts]:
         """Return each syscall's capture candidates, sent and suppressed, summed over CPUs."""
@@ -586,13 +592,15 @@ class BccSource:
             slot = int.from_bytes(keys[4 * index : 4 * index + 4], "little")
             totals[slot] = sum(words[index * self._cpus : (index + 1) * self._cpus])
         return LossCounters(
-            lost_samples=self._lost_samples,
+            # Both never reached us: the ring was full, or the kernel's event budget said no.
+            lost_samples=self._lost_samples + totals[_C["LOSS_SAMPLES_THROTTLED"]],
             proc_map_full=totals[_C["LOSS_PROC_MAP_FULL"]],
             errno_map_full=totals[_C["LOSS_ERRNO_MAP_FULL"]],
             untimed_exits=totals[_C["LOSS_UNTIMED_EXITS"]],
             inflight_map_full=totals[_C["LOSS_INFLIGHT_MAP_FULL"]],
             stale_cpu_state=totals[_C["LOSS_STALE_CPU_STATE"]],
             events_dropped=self._events_dropped,
+            samples_throttled=totals[_C["LOSS_SAMPLES_THROTTLED"]],
         )
 
     def _read_inflight(self) -> tuple[InflightCall, ...]:

@@ -45,7 +45,8 @@ class CgroupNames:
             return None
         if cgroup_id in self._groups:
             return self._groups[cgroup_id]
-        if cgroup_id not in self._paths and time.monotonic() - self._read_at >= REFRESH_AT_MOST_EVERY_S:
+        stale = time.monotonic() - self._read_at >= REFRESH_AT_MOST_EVERY_S
+        if cgroup_id not in self._paths and stale:
             self._paths = walk_cgroups(self.root)
             self._read_at = time.monotonic()
             self._groups = {k: v for k, v in self._groups.items() if k in self._paths}

@@ -68,6 +68,7 @@ def encode_reading(reading: RawReading, identities: dict[int, ProcessIdentity]) 
             loss.inflight_map_full,
             loss.stale_cpu_state,
             loss.events_dropped,
+            loss.samples_throttled,
         ],
         "samples": [
             [
