@@ -206,6 +206,7 @@ static __always_inline int count_process(u32 tgid, u32 slot, int failed, int tim
         /* Racing CPUs of one process write the same values here. */
         stats->uid = (u32)bpf_get_current_uid_gid();
         bpf_get_current_comm(stats->comm, sizeof(stats->comm));
+        stats->cgroup_id = bpf_get_current_cgroup_id();
     }
     __sync_fetch_and_add(&stats->count, 1);
     if (failed)

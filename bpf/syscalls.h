@@ -71,6 +71,8 @@ struct proc_stats {
     u32 uid;
     u32 reserved;
     char comm[COMM_LEN];
+    /* The cgroup v2 the process was in when it made this pair's first call. */
+    u64 cgroup_id;
     u64 latency_hist[HIST_BUCKETS];
 };
 

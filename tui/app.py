@@ -52,7 +52,14 @@ from tui.screens.base import FrameScreen, UserActed
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.drilldown import ProcessScreen, SyscallScreen
 from tui.screens.help import HelpScreen
-from tui.screens.views import AnomalyScreen, ErrorsScreen, InflightScreen, TargetsScreen
+from tui.screens.views import (
+    AnomalyScreen,
+    ErrorsScreen,
+    GroupScreen,
+    GroupsScreen,
+    InflightScreen,
+    TargetsScreen,
+)
 from tui.session import Session, default_facts, target_watch
 from tui.signals import StopRequest
 from tui.sources.base import Source
@@ -106,6 +113,11 @@ def screen_for(view: View, frame: Frame) -> FrameScreen:
         return AnomalyScreen(frame)
     if view.kind is ViewKind.ERRORS:
         return ErrorsScreen(frame)
+    if view.kind is ViewKind.GROUPS:
+        return GroupsScreen(frame)
+    if view.kind is ViewKind.GROUP:
+        assert view.detail is not None
+        return GroupScreen(frame, view.detail)
     if view.kind is ViewKind.TARGETS:
         assert view.key is not None and view.detail is not None
         return TargetsScreen(frame, view.key, view.detail)
@@ -128,6 +140,7 @@ class SyscallTopApp(App[int]):
         Binding("i", "inflight", "In flight"),
         Binding("a", "anomalies", "Anomalies"),
         Binding("e", "errors", "Errors", show=False),
+        Binding("c", "groups", "Containers", show=False),
         Binding("b", "reset_baseline", "Reset baseline", show=False),
         Binding("S", "save_view", "Save view", show=False),
         Binding("space", "replay_toggle", "Play/pause", show=False, priority=True),
@@ -422,6 +435,10 @@ class SyscallTopApp(App[int]):
         """Show errors by errno, syscall and process."""
         self.act(ViewOpened(View(ViewKind.ERRORS)))
 
+    def action_groups(self) -> None:
+        """Show containers, pods, services and sessions."""
+        self.act(ViewOpened(View(ViewKind.GROUPS)))
+
     def action_save_view(self) -> None:
         """Save the screen as SVG and the interval as JSON, with the recording's safe writes."""
         if self.shown_snapshot is None:
@@ -457,6 +474,9 @@ class SyscallTopApp(App[int]):
         yield SystemCommand("In flight", "Threads inside a syscall now", self.action_inflight)
         yield SystemCommand("Anomalies", "The anomaly log", self.action_anomalies)
         yield SystemCommand("Errors", "Errors by errno, syscall, process", self.action_errors)
+        yield SystemCommand(
+            "Containers and services", "Calls by container, pod, unit", self.action_groups
+        )
         yield SystemCommand(
             "Reset baseline", "Forget anomaly baselines", self.action_reset_baseline
         )

@@ -40,6 +40,7 @@ SCENES = (
     Scene("errors-100x30", (100, 30), ("e",)),
     Scene("targets-100x30", (100, 30), ("e", "down", "enter")),
     Scene("inflight-100x30", (100, 30), ("i",)),
+    Scene("groups-100x30", (100, 30), ("c",)),
     Scene("replay-dashboard-120x36", (120, 36), ("tab",), intervals=5, recording="demo.jsonl"),
 )
 

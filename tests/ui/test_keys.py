@@ -529,3 +529,30 @@ async def test_lost_samples_are_shown_without_any_load() -> None:
         app.advance(6)
         await pilot.pause()
         assert "lost 1" in app.screen.query_one("#status").plain
+
+
+async def test_c_groups_processes_by_container_and_service_and_enter_opens_one() -> None:
+    from tui.screens.views import GroupScreen, GroupsScreen
+
+    app = scene_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.advance(4)
+        await pilot.pause()
+        await pilot.press("c")
+        assert isinstance(app.screen, GroupsScreen)
+        rows = app.screen.query_one("#groups").rows_in_order()
+        labels = [row.group.label for row in rows]
+        assert labels[0] == "docker:4f2c1d9e8b7a"  # nginx, the busiest
+        assert "service:postgresql@15-main.service" in labels
+        assert any(label.startswith("kubernetes:pod 8a1b2c3d/") for label in labels)
+        nginx = rows[0]
+        assert nginx.pids == (4242,) and nginx.top_errno == "ENOENT"
+        assert nginx.count == app.shown_snapshot.process(4242).count  # exact per group
+        await pilot.press("enter")
+        assert isinstance(app.screen, GroupScreen)
+        shown = app.screen.query_one("#group-processes").rows_in_order()
+        assert [row.pid for row in shown] == [4242]
+        await pilot.press("escape", "escape")
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.press("slash", *"kubepods", "enter")
+        assert [row.pid for row in processes(app).rows_in_order()] == [3030]

@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from tui.model.cgroups import Group
 from tui.model.sanitize import safe_text
 from tui.model.snapshot import SampleRow, Snapshot, TargetRow
 
@@ -22,6 +23,17 @@ def _target_json(target: TargetRow) -> dict[str, Any]:
         "comm": safe_text(target.comm),
         "call": target.call,
     }
+
+
+def group_json(group: Group | None) -> dict[str, Any] | None:
+    """Return a group as JSON: kind, short name, full id, and the cgroup path."""
+    if group is None:
+        return None
+    found: dict[str, Any] = {"kind": group.kind, "name": group.name, "id": group.id}
+    found["path"] = group.path
+    if group.pod is not None:
+        found["pod"] = group.pod
+    return found
 
 
 def _call_json(row: SampleRow) -> dict[str, Any]:
@@ -89,6 +101,20 @@ def snapshot_json(snapshot: Snapshot, top_n: int | None = None) -> dict[str, Any
             for row in syscalls
         ],
         "targets_dropped": snapshot.targets_dropped,
+        "groups": [
+            {
+                **(group_json(row.group) or {}),
+                "cgroup_ids": list(row.cgroup_ids),
+                "count": row.count,
+                "rate": round(row.rate, 3),
+                "errors": row.errors,
+                "error_rate": round(row.error_rate, 3),
+                "pids": list(row.pids),
+                "top_syscall": row.top_syscall,
+                "top_errno": row.top_errno or None,
+            }
+            for row in (snapshot.groups[:top_n] if top_n else snapshot.groups)
+        ],
         "slowest": [_call_json(row) for row in snapshot.slowest],
         "processes": [
             {
@@ -100,6 +126,8 @@ def snapshot_json(snapshot: Snapshot, top_n: int | None = None) -> dict[str, Any
                 "rate": round(row.rate, 3),
                 "errors": row.errors,
                 "exited": row.exited,
+                "cgroup_id": row.cgroup_id,
+                "group": group_json(row.group),
                 "syscalls": {call.label: call.count for call in row.syscalls},
                 "targets": [
                     {"syscall": t.syscall, **_target_json(t)}

@@ -32,6 +32,7 @@ class ProcessCallCounters:
     uid: int
     comm: str
     counters: CallCounters
+    cgroup_id: int = 0  # the cgroup v2 of its first call (kept after the process exits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +122,5 @@ class RawReading:
     # Processes found gone at this read: their entries here are final and left the map.
     exited: frozenset[int] = frozenset()
     captures: dict[int, CaptureCounts] = field(default_factory=dict)
+    # cgroup id → its path under the cgroup2 mount, for the ids of this reading's entries.
+    cgroup_paths: dict[int, str] = field(default_factory=dict)

@@ -13,6 +13,7 @@ from tui.model.anomaly import (
     AnomalySettings,
     Observation,
 )
+from tui.model.cgroups import Group, classify
 from tui.model.decode import decode_call
 from tui.model.histogram import LatencySummary, highest_bound_ns
 from tui.model.history import RateHistory
@@ -147,11 +148,38 @@ class ProcessRow:
     error_rate: float
     syscalls: tuple[ProcessSyscallRow, ...]
     exited: bool = False  # gone by the end of the interval: this row is its last
+    cgroup_id: int = 0
+    group: Group | None = None  # where it made most of its calls this interval
 
     @property
     def top_syscall(self) -> str:
         """Return the label of the syscall this process made most this interval."""
         return self.syscalls[0].label if self.syscalls else ""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    """A container, service, session or slice over one interval: its processes together."""
+
+    group: Group
+    cgroup_ids: tuple[int, ...]
+    count: int
+    rate: float
+    errors: int
+    error_rate: float
+    pids: tuple[int, ...]
+    top_syscall: str
+    top_errno: str  # from the failing calls captured this interval ("" when none)
+
+    @property
+    def key(self) -> str:
+        """Return the row's identity: its kind and full id."""
+        return f"{self.group.kind}:{self.group.id}"
+
+
+def unknown_group(cgroup_id: int) -> Group:
+    """Return the group of a cgroup id no path is known for (gone before it was seen)."""
+    return Group("cgroup", f"id {cgroup_id}", str(cgroup_id), "?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +290,12 @@ class Snapshot:
     targets: tuple[TargetRow, ...] = ()
     slowest: tuple[SampleRow, ...] = ()
     targets_dropped: int = 0
+    groups: tuple[GroupRow, ...] = ()
+    group_trends: dict[str, tuple[float, ...]] = field(default_factory=dict)
+
+    def group(self, key: str) -> GroupRow | None:
+        """Return the group row with this key."""
+        return next((row for row in self.groups if row.key == key), None)
 
     def targets_of(self, slot: int | None = None, pid: int | None = None) -> list[TargetRow]:
         """Return the failing targets of a syscall and/or a process."""
@@ -493,7 +527,7 @@ def build_snapshot(
         for row in sorted(syscall_rows, key=lambda r: (-r.count, -r.total, r.slot))
     ]
 
-    processes = _process_rows(prev, now, names, describe, interval_s)
+    processes, per_cgroup = _process_rows(prev, now, names, describe, interval_s)
 
     lost_now = now.loss.lost_samples
     totals = Totals(
@@ -510,6 +544,7 @@ def build_snapshot(
     samples = (prev_samples + calls)[-RECENT_SAMPLES_KEPT:]
     targets, targets_dropped = _failing_targets(calls)
     return Snapshot(
+        groups=_group_rows(per_cgroup, processes, now.cgroup_paths, calls, interval_s),
         targets=targets,
         targets_dropped=targets_dropped,
         slowest=_slowest(calls),
@@ -573,7 +608,9 @@ def _process_rows(
     names: SyscallNames,
     describe: DescribeProcess,
     interval_s: float,
-) -> tuple[ProcessRow, ...]:
+) -> tuple[tuple[ProcessRow, ...], dict[int, list[tuple[int, int, int, str]]]]:
+    """Return the process rows, and per cgroup id its (pid, count, errors, syscall) deltas."""
+    per_cgroup: dict[int, list[tuple[int, int, int, str]]] = {}
     by_pid: dict[int, list[tuple[ProcessCallCounters, CallDelta]]] = {}
     for key, entry in now.processes.items():
         # A process that had exited left the map: the same pid now is a new process.
@@ -610,6 +647,16 @@ def _process_rows(
                 )
             )
         calls.sort(key=lambda c: (-c.count, c.slot))
+        by_cgroup: dict[int, int] = {}
+        for entry, delta in entries:
+            if delta.count:
+                by_cgroup[entry.cgroup_id] = by_cgroup.get(entry.cgroup_id, 0) + delta.count
+                label = names.decode(entry.slot).label
+                per_cgroup.setdefault(entry.cgroup_id, []).append(
+                    (pid, delta.count, delta.errors, label)
+                )
+        cgroup_id = max(by_cgroup, key=lambda c: (by_cgroup[c], c)) if by_cgroup else 0
+        path = now.cgroup_paths.get(cgroup_id)
         # The entry created last carries the newest comm the kernel saw (after a rename).
         newest = max(entries, key=lambda pair: (pair[1].count, pair[0].counters.count))[0]
         identity = describe(pid, newest.uid, newest.comm)
@@ -628,10 +675,61 @@ def _process_rows(
                 error_rate=_rate(errors, interval_s),
                 syscalls=tuple(calls),
                 exited=pid in now.exited,
+                cgroup_id=cgroup_id,
+                group=classify(path)
+                if path is not None
+                else (unknown_group(cgroup_id) if cgroup_id else None),
             )
         )
     rows.sort(key=lambda r: (-r.count, r.pid))
-    return tuple(rows)
+    return tuple(rows), per_cgroup
+
+
+def _group_rows(
+    per_cgroup: dict[int, list[tuple[int, int, int, str]]],
+    processes: tuple[ProcessRow, ...],
+    paths: dict[int, str],
+    calls: tuple[SampleRow, ...],
+    interval_s: float,
+) -> tuple[GroupRow, ...]:
+    """Aggregate the interval's calls by the group each entry's cgroup belongs to."""
+    grouped: dict[str, tuple[Group, list[int], list[tuple[int, int, int, str]]]] = {}
+    for cgroup_id, items in per_cgroup.items():
+        if not cgroup_id:
+            continue  # a source that knows no cgroups (or a recording made before them)
+        path = paths.get(cgroup_id)
+        group = classify(path) if path is not None else unknown_group(cgroup_id)
+        key = f"{group.kind}:{group.id}"
+        _, ids, rows = grouped.setdefault(key, (group, [], []))
+        ids.append(cgroup_id)
+        rows.extend(items)
+    found = []
+    for group, ids, items in grouped.values():
+        count = sum(item[1] for item in items)
+        errors = sum(item[2] for item in items)
+        pids = tuple(sorted({item[0] for item in items}))
+        by_syscall: dict[str, int] = {}
+        for _pid, n, _e, label in items:
+            by_syscall[label] = by_syscall.get(label, 0) + n
+        errnos: dict[str, int] = {}
+        for call in calls:
+            if call.errno is not None and call.pid in pids:
+                errnos[call.errno] = errnos.get(call.errno, 0) + 1
+        found.append(
+            GroupRow(
+                group=group,
+                cgroup_ids=tuple(sorted(ids)),
+                count=count,
+                rate=_rate(count, interval_s),
+                errors=errors,
+                error_rate=_rate(errors, interval_s),
+                pids=pids,
+                top_syscall=max(by_syscall, key=lambda k: (by_syscall[k], k)) if by_syscall else "",
+                top_errno=max(errnos, key=lambda k: (errnos[k], k)) if errnos else "",
+            )
+        )
+    found.sort(key=lambda row: (-row.count, row.key))
+    return tuple(found)
 
 
 class SnapshotStream:
@@ -653,6 +751,7 @@ class SnapshotStream:
         self._recent_samples: tuple[SampleRow, ...] = ()
         self._syscall_history = RateHistory()
         self._process_history = RateHistory()
+        self._group_history = RateHistory()
 
     def push(self, reading: RawReading) -> Snapshot | None:
         """Return the interval ending at `reading`; None for the first (baseline) reading."""
@@ -665,6 +764,7 @@ class SnapshotStream:
         self._recent_samples = snapshot.samples
         self._syscall_history.record({row.slot: row.rate for row in snapshot.syscalls if row.count})
         self._process_history.record({row.pid: row.rate for row in snapshot.processes})
+        self._group_history.record({row.key: row.rate for row in snapshot.groups})
         if self.reset_requested:  # asked from another thread; applied here, between intervals
             self.reset_requested = False
             self.detector.reset()
@@ -693,6 +793,7 @@ class SnapshotStream:
                 row.slot: self._syscall_history.series(row.slot) for row in snapshot.syscalls
             },
             process_trends=process_trends,
+            group_trends={row.key: self._group_history.series(row.key) for row in snapshot.groups},
         )
 
 

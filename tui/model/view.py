@@ -8,7 +8,14 @@ from enum import Enum
 
 from tui.model.anomaly import Anomaly
 from tui.model.names import SyscallNames
-from tui.model.snapshot import InflightRow, ProcessRow, Snapshot, SyscallRow, TargetRow
+from tui.model.snapshot import (
+    GroupRow,
+    InflightRow,
+    ProcessRow,
+    Snapshot,
+    SyscallRow,
+    TargetRow,
+)
 
 
 class ViewKind(Enum):
@@ -21,6 +28,8 @@ class ViewKind(Enum):
     ANOMALIES = "anomalies"
     ERRORS = "errors"
     TARGETS = "targets"
+    GROUPS = "groups"
+    GROUP = "group"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +38,7 @@ class View:
 
     kind: ViewKind
     key: int | None = None
-    detail: str | None = None  # the errno of a targets view
+    detail: str | None = None  # the errno of a targets view, the key of a group view
 
 
 HOME = View(ViewKind.DASHBOARD)
@@ -183,8 +192,33 @@ def visible_processes(snapshot: Snapshot, state: ViewState) -> list[ProcessRow]:
             str(row.pid),
             *(call.label for call in row.syscalls),
             *targets_by_pid.get(row.pid, ()),
+            *((row.group.label, row.group.path) if row.group is not None else ()),
         )
     ]
+
+
+def visible_groups(snapshot: Snapshot, state: ViewState) -> list[GroupRow]:
+    """Return the groups view's rows: containers, services, sessions the filter matches."""
+    return [
+        row
+        for row in snapshot.groups
+        if (not state.failures_only or row.errors)
+        and text_matches(state, row.group.label, row.group.path, row.top_syscall)
+    ]
+
+
+def group_processes(snapshot: Snapshot, state: ViewState, key: str) -> list[ProcessRow]:
+    """Return the processes of one group this interval."""
+    group = snapshot.group(key)
+    if group is None:
+        return []
+    pids = set(group.pids)
+    return [row for row in visible_processes(snapshot, state) if row.pid in pids]
+
+
+def group_trend(snapshot: Snapshot | None, key: str) -> Sequence[float]:
+    """Return recent rates of a group for its sparkline."""
+    return snapshot.group_trends.get(key, ()) if snapshot else ()
 
 
 def visible_inflight(snapshot: Snapshot, state: ViewState) -> list[InflightRow]:

@@ -14,13 +14,26 @@ from tui.model.view import (
     ViewKind,
     ViewOpened,
     error_rows,
+    group_processes,
+    group_trend,
+    is_flagged_pid,
+    process_trend,
     target_rows,
+    visible_groups,
     visible_inflight,
 )
 from tui.screens.drilldown import DrillDownScreen
+from tui.widgets.format import compact
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.status import StatusBar
-from tui.widgets.tables import AnomalyLogTable, ErrorsTable, InflightTable, TargetsTable
+from tui.widgets.tables import (
+    AnomalyLogTable,
+    ErrorsTable,
+    GroupsTable,
+    InflightTable,
+    ProcessRatesTable,
+    TargetsTable,
+)
 
 
 class InflightScreen(DrillDownScreen):
@@ -139,5 +152,79 @@ class TargetsScreen(DrillDownScreen):
     @on(KeyedTable.RowSelected, "#targets")
     def _target_chosen(self) -> None:
         row = self.query_one("#targets", TargetsTable).selected_row
+        if row is not None:
+            self.act(ViewOpened(View(ViewKind.PROCESS, row.pid)))
+
+
+class GroupsScreen(DrillDownScreen):
+    """Containers, pods, services and sessions this interval, busiest first."""
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield Static(id="view-note")
+        yield GroupsTable(lambda key: group_trend(self.frame.snapshot, key), id="groups")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#groups", GroupsTable).border_title = "Containers and services"
+        self.query_one("#groups", GroupsTable).focus()
+        super().on_mount()
+
+    def redraw(self, snapshot: Snapshot) -> None:
+        rows = visible_groups(snapshot, self.frame.view)
+        containers = sum(1 for row in rows if row.group.is_container)
+        self.query_one("#view-note", Static).update(
+            f"{len(rows)} groups ({containers} containers) by cgroup v2; Enter shows one"
+        )
+        self.query_one("#groups", GroupsTable).show(rows)
+
+    @on(KeyedTable.RowSelected, "#groups")
+    def _group_chosen(self) -> None:
+        row = self.query_one("#groups", GroupsTable).selected_row
+        if row is not None:
+            self.act(ViewOpened(View(ViewKind.GROUP, detail=row.key)))
+
+
+class GroupScreen(DrillDownScreen):
+    """One container or service: what it is, and its processes."""
+
+    def __init__(self, frame: Frame, key: str) -> None:
+        super().__init__(frame)
+        self.key = key
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield Static(id="group-header")
+        yield ProcessRatesTable(
+            lambda pid: process_trend(self.frame.snapshot, pid),
+            lambda pid: is_flagged_pid(self.frame.snapshot, pid),
+            id="group-processes",
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#group-processes", ProcessRatesTable).border_title = "Processes"
+        self.query_one("#group-processes", ProcessRatesTable).focus()
+        super().on_mount()
+
+    def redraw(self, snapshot: Snapshot) -> None:
+        row = snapshot.group(self.key)
+        header = self.query_one("#group-header", Static)
+        if row is None:
+            header.update(Text(f"{self.key}: no calls this interval", style="dim"))
+            self.query_one("#group-processes", ProcessRatesTable).show([])
+            return
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(row.group.label, style="bold")
+        title.append(f"  {compact(row.rate)} calls/s  {compact(row.error_rate)} err/s")
+        where = Text(f"cgroup {row.group.path}", style="dim", no_wrap=True, overflow="ellipsis")
+        header.update(Text("\n").join([title, where]))
+        self.query_one("#group-processes", ProcessRatesTable).show(
+            group_processes(snapshot, self.frame.view, self.key)
+        )
+
+    @on(KeyedTable.RowSelected, "#group-processes")
+    def _process_chosen(self) -> None:
+        row = self.query_one("#group-processes", ProcessRatesTable).selected_row
         if row is not None:
             self.act(ViewOpened(View(ViewKind.PROCESS, row.pid)))

@@ -28,6 +28,7 @@ from tui.model.readings import (
     SampleEvent,
 )
 from tui.model.sanitize import comm_text
+from tui.sources.cgroupfs import CgroupNames, cgroup_root
 from tui.sources.fds import FdResolver
 from tui.sources.kernel_headers import HeaderTree, locate_headers
 from tui.sources.program import build_program, header_constants
@@ -37,7 +38,7 @@ _C = header_constants()
 _HIST = _C["HIST_BUCKETS"]
 _SLOT_COUNT = _C["SLOT_COUNT"]
 _STATS_WORDS = 5 + _HIST  # struct syscall_stats
-_PROC_FORMAT = f"<QQQQII{_C['COMM_LEN']}s{_HIST}Q"  # struct proc_stats
+_PROC_FORMAT = f"<QQQQII{_C['COMM_LEN']}sQ{_HIST}Q"  # struct proc_stats
 _PROC_SIZE = struct.calcsize(_PROC_FORMAT)
 _SAMPLE_FORMAT = f"<QQQq{_C['SYSCALL_ARGS']}QIIIIII{_C['COMM_LEN']}s"  # struct sample_event
 _SAMPLE_SIZE = struct.calcsize(_SAMPLE_FORMAT)
@@ -226,6 +227,7 @@ class BccSource:
         self._lost_samples = 0
         self._budget_reader: _BatchReader | None = None
         self.prototypes, self.prototypes_from = kernel_prototypes()
+        self._cgroups = CgroupNames(cgroup_root())
         self._fd_args = {
             slot: tuple(i for i, kind in enumerate(prototype.kinds()) if kind is ArgKind.FD)
             for slot, prototype in self._prototypes_by_slot().items()
@@ -411,6 +413,7 @@ class BccSource:
         syscalls = self._read_syscalls()
         errnos = self._read_errnos()
         processes, exited = self._read_processes()
+        cgroup_paths = self._cgroups.paths_of({entry.cgroup_id for entry in processes.values()})
         loss = self._read_loss()
         if self._events_on:
             self._bpf.perf_buffer_consume()  # what has not reached a wakeup batch yet
@@ -429,6 +432,7 @@ class BccSource:
             inflight=inflight,
             exited=exited,
             captures=captures,
+            cgroup_paths=cgroup_paths,
         )
 
     def _take_events(self) -> list[bytes]:
@@ -663,7 +667,7 @@ def _decode_process(key: tuple[int, int], raw: bytes, shared: _SharedParts) -> P
     """Decode one proc_stats entry: its (tgid, slot) key and struct proc_stats value."""
     tgid, slot = key
     fields = struct.unpack(_PROC_FORMAT, raw)
-    hist = fields[7:]
+    hist = fields[8:]
     comm = shared.comms.get(fields[6])
     if comm is None:
         comm = shared.comms[fields[6]] = comm_text(fields[6])
@@ -672,6 +676,7 @@ def _decode_process(key: tuple[int, int], raw: bytes, shared: _SharedParts) -> P
         slot=slot,
         uid=fields[4],
         comm=comm,
+        cgroup_id=fields[7],
         counters=CallCounters(
             count=fields[0],
             errors=fields[1],

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
-from tui.model.cgroups import Group, classify
+from tui.model.cgroups import classify
 
 REFRESH_AT_MOST_EVERY_S = 2.0
 MAX_CGROUPS = 100_000
+
+
+def cgroup_root(mounts_path: str = "/proc/self/mounts") -> Path | None:
+    """Return where cgroup v2 is mounted (/sys/fs/cgroup, or a hybrid's unified), or None."""
+    try:
+        with open(mounts_path) as mounts:
+            for line in mounts:
+                fields = line.split()
+                if len(fields) > 2 and fields[2] == "cgroup2":
+                    return Path(fields[1])
+    except OSError:
+        pass
+    return None
 
 
 def walk_cgroups(root: Path, limit: int = MAX_CGROUPS) -> dict[int, str]:
@@ -31,30 +45,28 @@ def walk_cgroups(root: Path, limit: int = MAX_CGROUPS) -> dict[int, str]:
 
 
 class CgroupNames:
-    """Name the cgroup ids the kernel reports; re-reads the mount when an unknown id appears."""
+    """The paths of the cgroup ids the kernel reports; re-reads the mount for unknown ids."""
 
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self._paths: dict[int, str] = {}
-        self._groups: dict[int, Group] = {}
         self._read_at = -REFRESH_AT_MOST_EVERY_S
 
-    def group(self, cgroup_id: int) -> Group | None:
-        """Return the group of `cgroup_id`, or None when it is unknown (or gone)."""
-        if not cgroup_id or self.root is None:
-            return None
-        if cgroup_id in self._groups:
-            return self._groups[cgroup_id]
+    def paths_of(self, ids: Iterable[int]) -> dict[int, str]:
+        """Return {id: path} for the ids that are (or were, while cached) cgroups."""
+        wanted = {cgroup_id for cgroup_id in ids if cgroup_id}
+        if self.root is None or not wanted:
+            return {}
         stale = time.monotonic() - self._read_at >= REFRESH_AT_MOST_EVERY_S
-        if cgroup_id not in self._paths and stale:
-            self._paths = walk_cgroups(self.root)
+        if stale and not wanted <= self._paths.keys():
+            # Keep what is known: a cgroup removed after its processes exited still names them
+            # (up to a bound: container churn makes new cgroups forever).
+            fresh = walk_cgroups(self.root)
+            self._paths = fresh if len(self._paths) > 2 * MAX_CGROUPS else self._paths | fresh
             self._read_at = time.monotonic()
-            self._groups = {k: v for k, v in self._groups.items() if k in self._paths}
-        path = self._paths.get(cgroup_id)
-        if path is None:
-            return None
-        group = self._groups[cgroup_id] = classify(path)
-        return group
+        return {
+            cgroup_id: self._paths[cgroup_id] for cgroup_id in wanted if cgroup_id in self._paths
+        }
 
 
 def find_cgroups(root: Path, wanted: str, kinds: tuple[str, ...]) -> list[tuple[int, str]]:
@@ -62,7 +74,7 @@ def find_cgroups(root: Path, wanted: str, kinds: tuple[str, ...]) -> list[tuple[
     found = []
     for cgroup_id, path in walk_cgroups(root).items():
         group = classify(path)
-        if group.kind not in kinds:
+        if group.kind not in kinds and not (group.kind == "kubernetes" and "kubernetes" in kinds):
             continue
         names = {group.id, group.name, group.path, os.path.basename(path)}
         if wanted in names or (len(wanted) >= 6 and group.id.startswith(wanted)):

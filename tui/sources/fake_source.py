@@ -51,6 +51,16 @@ class FakeProcess:
     calls: tuple[FakeCall, ...]
     starts_at_tick: int = 0
     exits_at_tick: int | None = None  # its last reading marks it exited, then it is gone
+    cgroup: str = "/user.slice/user-1000.slice/session-2.scope"
+
+
+FAKE_CONTAINER = "4f2c1d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e"
+FAKE_POD = "8a1b2c3d_4e5f_6a7b_8c9d_0e1f2a3b4c5d"
+
+
+def fake_cgroup_id(path: str) -> int:
+    """Return a stable made-up cgroup id (an inode number) for a path."""
+    return 1000 + sum((index + 1) * ord(char) for index, char in enumerate(path)) % 90000
 
 
 def default_scenario() -> tuple[FakeProcess, ...]:
@@ -60,7 +70,8 @@ def default_scenario() -> tuple[FakeProcess, ...]:
             4242,
             "nginx",
             33,
-            (
+            cgroup=f"/system.slice/docker-{FAKE_CONTAINER}.scope",
+            calls=(
                 FakeCall(232, 1800, latency_bucket=14),  # epoll_wait
                 FakeCall(0, 1200, 40, 11, 11, surge_at_tick=8, surge_factor=40),  # read
                 FakeCall(1, 1100, latency_bucket=12),  # write
@@ -78,7 +89,8 @@ def default_scenario() -> tuple[FakeProcess, ...]:
             1337,
             "postgres",
             105,
-            (
+            cgroup="/system.slice/postgresql@15-main.service",
+            calls=(
                 FakeCall(17, 900, latency_bucket=15),  # pread64
                 FakeCall(18, 400, latency_bucket=16),  # pwrite64
                 FakeCall(75, 50, latency_bucket=21),  # fdatasync
@@ -90,7 +102,8 @@ def default_scenario() -> tuple[FakeProcess, ...]:
             2024,
             "backup.sh",
             0,
-            (
+            cgroup="/system.slice/backup.service",
+            calls=(
                 FakeCall(262, 500, 20, 13, 12, targets=(b"/root/.ssh/id_ed25519",)),  # EACCES
                 FakeCall(217, 80, latency_bucket=13),  # getdents64
             ),
@@ -99,7 +112,9 @@ def default_scenario() -> tuple[FakeProcess, ...]:
             3030,
             "legacy32",
             1000,
-            (
+            cgroup="/kubepods.slice/kubepods-besteffort.slice/"
+            f"kubepods-besteffort-pod{FAKE_POD}.slice/cri-containerd-{FAKE_CONTAINER[::-1]}.scope",
+            calls=(
                 FakeCall(COMPAT_SLOT_BASE + 64, 40, latency_bucket=9),  # getppid (i386)
             ),
         ),
@@ -107,7 +122,8 @@ def default_scenario() -> tuple[FakeProcess, ...]:
             5151,
             "[evil]\x1b[31m",
             1000,
-            (
+            cgroup="/user.slice/user-1000.slice/session-2.scope",
+            calls=(
                 FakeCall(INVALID_SLOT, 3, 3, 38, 8),  # garbage ids, ENOSYS
                 FakeCall(101, 1, 1, 1, 12),  # ptrace, EPERM
             ),
@@ -193,6 +209,7 @@ class FakeSource:
                 uid=process.uid,
                 comm=safe_text(process.comm),
                 counters=_counters(counters),
+                cgroup_id=fake_cgroup_id(process.cgroup),
             )
         exited = frozenset(
             process.pid for process in self.scenario if process.exits_at_tick == self.tick - 1
@@ -226,6 +243,7 @@ class FakeSource:
             inflight=tuple(call for call in inflight if call.enter_ns <= now_ns),
             exited=exited,
             captures={slot: CaptureCounts(*counts) for slot, counts in self._captures.items()},
+            cgroup_paths={fake_cgroup_id(p.cgroup): p.cgroup for p in self.scenario},
         )
 
     def _samples(self) -> list[SampleEvent]:

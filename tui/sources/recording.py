@@ -57,7 +57,7 @@ def encode_reading(reading: RawReading, identities: dict[int, ProcessIdentity]) 
         "sys": {str(slot): _counters(c) for slot, c in reading.syscalls.items()},
         "errno": [[slot, value, count] for (slot, value), count in reading.errnos.items()],
         "proc": [
-            [e.tgid, e.slot, e.uid, e.comm, *_counters(e.counters)]
+            [e.tgid, e.slot, e.uid, e.comm, *_counters(e.counters), e.cgroup_id]
             for e in reading.processes.values()
         ],
         "loss": [
@@ -98,6 +98,7 @@ def encode_reading(reading: RawReading, identities: dict[int, ProcessIdentity]) 
         "inflight": [[c.tid, c.tgid, c.slot, c.enter_ns, c.lower_bound] for c in reading.inflight],
         "exited": sorted(reading.exited),
         "who": {str(pid): [i.comm, i.user, i.cmdline] for pid, i in identities.items()},
+        "grp": {str(cgroup_id): path for cgroup_id, path in reading.cgroup_paths.items()},
     }
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
@@ -206,8 +207,10 @@ def _decode_reading(record: dict[str, Any]) -> tuple[RawReading, dict[int, Proce
         entry = _list(entry, 9)
         tgid, slot, uid = _uint(entry[0], U32), _slot(entry[1]), _uint(entry[2], U32)
         comm = _text(entry[3], 64)
+        # Recordings made before attribution have no cgroup id (0: unknown).
+        cgroup_id = _uint(entry[9]) if len(entry) > 9 else 0
         processes[(tgid, slot)] = ProcessCallCounters(
-            tgid, slot, uid, comm, _counters_of(entry[4:])
+            tgid, slot, uid, comm, _counters_of(entry[4:9]), cgroup_id
         )
     loss = _list(record["loss"])
     if len(loss) > len(fields(LossCounters)):
@@ -235,6 +238,10 @@ def _decode_reading(record: dict[str, Any]) -> tuple[RawReading, dict[int, Proce
         ),
         # Recordings made before exits were marked have no "exited": none are then.
         exited=frozenset(_uint(pid, U32) for pid in _list(record.get("exited", []))),
+        cgroup_paths={
+            _uint(int(key) if key.isdigit() else -1): _text(path, 1024)
+            for key, path in _dict(record.get("grp", {})).items()
+        },
         captures={
             _slot(int(slot) if slot.isdigit() else -1): CaptureCounts(
                 *(_uint(n) for n in _list(counts, 4)[:4])

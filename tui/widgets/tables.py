@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui.model.snapshot import (
+    GroupRow,
     InflightRow,
     ProcessRow,
     ProcessSyscallRow,
@@ -161,8 +162,53 @@ class ProcessRatesTable(KeyedTable[ProcessRow]):
                 numeric=False,
             ),
             _trend_column(lambda r: trends(r.pid)),
+            Column(
+                "group",
+                "CONTAINER/UNIT",
+                22,
+                lambda r: r.group.label if r.group is not None else "",
+                lambda r: r.group.label if r.group is not None else "",
+                numeric=False,
+            ),
         ]
         super().__init__(columns, row_key=lambda r: str(r.pid), sort_key="rate", id=id)
+
+
+class GroupsTable(KeyedTable[GroupRow]):
+    """Containers, pods, services and sessions: their processes' calls together."""
+
+    def __init__(self, trends: Callable[[str], Sequence[float]], *, id: str | None = None) -> None:
+        columns: list[Column[GroupRow]] = [
+            Column(
+                "group",
+                "CONTAINER/UNIT",
+                30,
+                lambda r: r.group.label,
+                lambda r: r.group.label,
+                numeric=False,
+            ),
+            Column("rate", "RATE/s", 6, lambda r: compact(r.rate), lambda r: r.rate),
+            _errors_column("ERR/s", 5, lambda r: r.errors, lambda r: r.error_rate),
+            Column(
+                "top",
+                "TOP SYSCALL",
+                12,
+                lambda r: r.top_syscall,
+                lambda r: r.top_syscall,
+                numeric=False,
+            ),
+            Column(
+                "errno",
+                "TOP ERRNO",
+                9,
+                lambda r: _errors(1 if r.top_errno else 0, r.top_errno),
+                lambda r: r.top_errno,
+                numeric=False,
+            ),
+            Column("procs", "PROCS", 5, lambda r: str(len(r.pids)), lambda r: len(r.pids)),
+            _trend_column(lambda r: trends(r.key)),
+        ]
+        super().__init__(columns, row_key=lambda r: r.key, sort_key="rate", id=id)
 
 
 class ProcessSyscallsTable(KeyedTable[ProcessSyscallRow]):
