@@ -3,7 +3,8 @@
 #   scripts/setup.sh             what running needs: bcc's Python bindings, python3-venv, kernel
 #                                headers when missing, and .venv with the runtime dependencies
 #                                (and the man page, built from the parser)
-#   scripts/setup.sh --test      also what the tests need: prometheus, tmux, bcc's tools (the
+#   scripts/setup.sh --test      also what the tests need: prometheus, tmux, python3-seccomp
+#                                (applies generated profiles), bcc's tools (the
 #                                bench compares against syscount), the test extras
 #   scripts/setup.sh --packages  only the distro packages for running (make install uses it)
 # Nothing here stops, kills or reconfigures a service the user runs.
@@ -66,7 +67,7 @@ fi
 
 if [ "$purpose" = "--test" ]; then
   testing=()
-  for pkg in prometheus tmux bpfcc-tools; do
+  for pkg in prometheus tmux bpfcc-tools python3-seccomp; do
     have_pkg "$pkg" || testing+=("$pkg")
   done
   if [ "${#testing[@]}" -gt 0 ]; then

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
+from pathlib import Path
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -60,7 +61,7 @@ from tui.screens.views import (
     InflightScreen,
     TargetsScreen,
 )
-from tui.session import Session, default_facts, target_watch
+from tui.session import Session, default_facts, target_watch, write_seccomp_profile
 from tui.signals import StopRequest
 from tui.sources.base import Source
 from tui.sources.recording import CapturingDescribe, Recorder, RecordingError, ReplaySource
@@ -143,6 +144,7 @@ class SyscallTopApp(App[int]):
         Binding("c", "groups", "Containers", show=False),
         Binding("b", "reset_baseline", "Reset baseline", show=False),
         Binding("S", "save_view", "Save view", show=False),
+        Binding("P", "seccomp_profile", "Seccomp profile", show=False),
         Binding("space", "replay_toggle", "Play/pause", show=False, priority=True),
         Binding("comma", "replay_step(-1)", "Step back", show=False, priority=True),
         Binding("full_stop", "replay_step(1)", "Step", show=False, priority=True),
@@ -190,6 +192,7 @@ class SyscallTopApp(App[int]):
         self.stop: StopRequest | None = None
         self.recording_error: str | None = None
         self.targets: TargetWatch | None = None
+        self.first_reading: RawReading | None = None
 
     @property
     def interval_s(self) -> float:
@@ -293,6 +296,7 @@ class SyscallTopApp(App[int]):
 
     def _reading_arrived(self, reading: RawReading) -> None:
         """Runs on the collector thread: build the snapshot there, post only the newest."""
+        self.first_reading = self.first_reading or reading
         snapshot = self.stream.push(reading)
         identities = self.capture.take()  # always: what it remembers is only for this interval
         if self.recorder is not None and not self.recorder.closed:
@@ -452,6 +456,38 @@ class SyscallTopApp(App[int]):
             return
         self.notify(f"saved {base}.json and .svg", timeout=4)
 
+    def action_seccomp_profile(self) -> None:
+        """Write a seccomp profile of the process or group on screen (what it called so far)."""
+        from tui.export.seccomp import observed_in, started_after, write_profile
+
+        view, snapshot = self.view.current, self.shown_snapshot
+        first, last = self.first_reading or self.stream.previous, self.stream.previous
+        pids: frozenset[int] = frozenset()
+        if view.kind is ViewKind.PROCESS and view.key is not None:
+            pids, target = frozenset({view.key}), f"pid {view.key}"
+        elif view.kind is ViewKind.GROUP and view.detail and snapshot is not None:
+            group = snapshot.group(view.detail)
+            pids = frozenset(group.pids) if group else frozenset()
+            target = group.group.label if group else view.detail
+        if not pids or first is None or last is None:
+            self.notify("open a process (Enter) or a group (c) first, then P", timeout=4)
+            return
+        from_start = all(started_after(pid) for pid in pids)
+        observed = observed_in(first, last, self.names, target, pids, from_start)
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+        name = "".join(ch if ch.isalnum() else "-" for ch in target)[:60]
+        path = Path(self.config.snapshot_dir) / f"seccomp-{name}-{stamp}.json"
+        try:
+            write_profile(path, observed, self.names, self.config.force)
+        except SafeFileError as error:
+            self.notify(str(error), severity="error", timeout=6)
+            return
+        allowed = len(observed.native | observed.compat)
+        note = "" if from_start else "; started before syscalltop: start-up calls may be missing"
+        self.notify(
+            f"wrote {path}: {allowed} syscalls in {observed.watched_s:.0f} s{note}", timeout=8
+        )
+
     def action_reset_baseline(self) -> None:
         """Forget the anomaly baselines (the collector applies it before the next interval)."""
         self.stream.reset_requested = True
@@ -525,6 +561,8 @@ def run_dashboard(session: Session, stop: StopRequest) -> int:
         result = app.run()
     finally:
         stop.install()  # the event loop's close reset the signal handlers
+    if not write_seccomp_profile(session, app.first_reading, app.stream.previous):
+        return 1
     code = app.return_code if app.return_code is not None else (result or 0)
     if app.recording_error is not None:
         print(f"syscalltop: {app.recording_error}", file=sys.stderr)

@@ -12,7 +12,7 @@ from tui.config import MAX_INTERVAL_S, MIN_INTERVAL_S, Config, Filters, Mode
 from tui.errors import EXIT_OK, UsageError
 from tui.flags import build_parser
 from tui.model.names import SyscallNames, errno_known, errno_value
-from tui.system import resolve_cgroup, resolve_uid
+from tui.system import CONTAINER_KINDS, UNIT_KINDS, resolve_cgroup, resolve_group, resolve_uid
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -28,6 +28,9 @@ TEXT_OPTIONS = {
     "comm": "--comm",
     "uid": "-u",
     "cgroup": "--cgroup",
+    "container": "--container",
+    "unit": "--unit",
+    "seccomp_profile": "--seccomp-profile",
     "syscall": "--syscall",
     "errno": "-e",
     "prometheus": "--prometheus",
@@ -69,6 +72,8 @@ def _check_ranges(args: argparse.Namespace) -> None:
         raise UsageError(
             f"bad --capture-rate {args.capture_rate}: use 0 (off) to {MAX_CAPTURE_RATE}"
         )
+    if not 0 <= args.prometheus_groups <= 1000:
+        raise UsageError(f"bad --prometheus-groups {args.prometheus_groups}: use 0 to 1000")
     if args.sample > MAX_SAMPLE_EVERY:
         raise UsageError(f"bad --sample {args.sample}: use 0 (off) to {MAX_SAMPLE_EVERY}")
 
@@ -132,8 +137,19 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
             raise UsageError(f"bad --prometheus {args.prometheus!r}: {error}") from None
     cgroup_id = cgroup_level = None
     cgroup_label = None
+    chosen = [flag for flag in ("cgroup", "container", "unit") if getattr(args, flag)]
+    if len(chosen) > 1:
+        raise UsageError(f"--{chosen[0]} and --{chosen[1]} do not go together: choose one")
     if args.cgroup:
         cgroup_id, cgroup_level, cgroup_label = resolve_cgroup(args.cgroup)
+    elif args.container:
+        cgroup_id, cgroup_level, cgroup_label = resolve_group(
+            args.container.strip(), CONTAINER_KINDS, "container"
+        )
+    elif args.unit:
+        cgroup_id, cgroup_level, cgroup_label = resolve_group(args.unit.strip(), UNIT_KINDS, "unit")
+    if args.seccomp_profile and not (args.pid or args.container or args.unit):
+        raise UsageError("--seccomp-profile needs a target: -p PID, --container or --unit")
     if args.events:
         mode = Mode.EVENTS
     elif args.json:
@@ -162,6 +178,8 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         keep_running=args.keep_running,
         capture_rate=args.capture_rate,
         slow_ms=args.slow,
+        seccomp_profile=args.seccomp_profile,
+        prometheus_groups=args.prometheus_groups,
         filters=Filters(
             pids=_int_list(args.pid, "pid") if args.pid else (),
             tids=_int_list(args.tid, "tid") if args.tid else (),

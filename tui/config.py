@@ -87,6 +87,8 @@ class Config:
     keep_running: bool = False
     capture_rate: int = DEFAULT_CAPTURE_RATE
     slow_ms: float = DEFAULT_SLOW_MS
+    seccomp_profile: str | None = None
+    prometheus_groups: int = 10
 
     @property
     def max_intervals(self) -> int | None:

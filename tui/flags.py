@@ -109,6 +109,20 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_argument("--comm", metavar="NAME", help="only tasks whose comm is NAME")
     filters.add_argument("-u", "--uid", metavar="UID|USER", help="only this user")
     filters.add_argument("--cgroup", metavar="PATH|ID", help="only tasks in this cgroup v2")
+    filters.add_argument(
+        "--container",
+        metavar="ID|NAME",
+        help="only this container (Docker, Podman, containerd, CRI-O, LXC; id or id prefix)",
+    )
+    filters.add_argument(
+        "--unit", metavar="NAME", help="only this systemd unit (nginx.service, a .scope, a .slice)"
+    )
+    filters.add_argument(
+        "--seccomp-profile",
+        metavar="FILE",
+        help="with -p, --container or --unit: at exit, write an OCI seccomp profile of every "
+        "syscall the target made",
+    )
     filters.add_argument("--syscall", metavar="NAME[,NAME]", help="only these syscalls")
     filters.add_argument("-x", "--failures", action="store_true", help="only failed calls")
     filters.add_argument("-e", "--errno", metavar="NAME", help="only calls failing with NAME")
@@ -122,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--prometheus",
         metavar="[ADDR:]PORT",
         help="serve Prometheus metrics on /metrics (address default 127.0.0.1)",
+    )
+    fleet.add_argument(
+        "--prometheus-groups",
+        type=whole,
+        default=10,
+        metavar="K",
+        help='containers/units with series of their own (the rest sum into "other"; default 10)',
     )
     fleet.add_argument(
         "--quiet",

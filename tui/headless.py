@@ -15,7 +15,7 @@ from tui.model.anomaly import AnomalySettings
 from tui.model.names import SyscallNames
 from tui.model.readings import RawReading
 from tui.model.snapshot import SnapshotStream
-from tui.session import Session, open_live_source, target_watch
+from tui.session import Session, open_live_source, target_watch, write_seccomp_profile
 from tui.signals import StopRequest
 from tui.sources.recording import CapturingDescribe, RecordingError
 
@@ -36,8 +36,10 @@ def run_batch(session: Session, stop: StopRequest) -> int:
     printed = 0
     recording_failed = False
     targets = target_watch(session)
+    first: RawReading | None = None
     try:
         for reading in readings:
+            first = first or reading
             snapshot = stream.push(reading)
             identities = capture.take()  # always: what it remembers is only for this interval
             if session.recorder is not None and not session.recorder.closed:
@@ -75,7 +77,9 @@ def run_batch(session: Session, stop: StopRequest) -> int:
                     break
     except BrokenPipeError:
         _quiet_stdout()
-    return stop.exit_code or (EXIT_FAILURE if recording_failed else EXIT_OK)
+    profile_failed = not write_seccomp_profile(session, first, stream.previous)
+    failed = recording_failed or profile_failed
+    return stop.exit_code or (EXIT_FAILURE if failed else EXIT_OK)
 
 
 def _readings(session: Session, stop: StopRequest) -> Iterator[RawReading]:

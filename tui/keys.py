@@ -19,6 +19,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("a", "anomaly log (rows marked ! are above their baseline)"),
     ("e", "errors by errno → syscall → failing target → process (Enter: that errno's targets)"),
     ("c", "containers, pods, services and sessions (Enter: their processes)"),
+    ("P", "in a process or group view: write a seccomp profile of what it called (--snapshot-dir)"),
     ("b", "reset the anomaly baseline"),
     ("S", "save the view as JSON and SVG (--snapshot-dir, default .)"),
     ("space , . g G f", "replay only: play/pause, step back/forward, start/end, 1x/4x/16x"),

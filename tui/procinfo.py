@@ -32,6 +32,21 @@ def user_name(uid: int, cache: dict[int, str] | None = None) -> str:
     return name
 
 
+SECCOMP_MODES = {"0": "disabled", "1": "strict", "2": "filter"}
+
+
+def seccomp_mode(pid: int) -> str:
+    """Return the process's seccomp mode from /proc/PID/status ("" when unreadable)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("Seccomp:"):
+                    return SECCOMP_MODES.get(line.split()[1], "")
+    except (OSError, IndexError):
+        pass
+    return ""
+
+
 CACHE_LIMIT = 4096
 
 
@@ -65,7 +80,8 @@ class ProcessInfo:
             except (psutil.Error, OSError):
                 cmdline = ""
             cached = _Cached(
-                create_time, ProcessIdentity(comm, user_name(uid, self._users), cmdline)
+                create_time,
+                ProcessIdentity(comm, user_name(uid, self._users), cmdline, seccomp_mode(pid)),
             )
             self._by_pid[pid] = cached
             while len(self._by_pid) > self._cache_limit:
@@ -74,5 +90,5 @@ class ProcessInfo:
             self._by_pid.move_to_end(pid)
         identity = cached.identity
         if identity.comm != comm:
-            identity = ProcessIdentity(comm, identity.user, identity.cmdline)
+            identity = ProcessIdentity(comm, identity.user, identity.cmdline, identity.seccomp)
         return identity

@@ -15,6 +15,7 @@ from tui.errors import EXIT_BPF_FAILED, EXIT_NO_PRIVILEGE, UsageError
 from tui.export.prometheus import SyscallMetrics
 from tui.model.names import SyscallNames
 from tui.model.prototypes import Prototype
+from tui.model.readings import RawReading
 from tui.model.snapshot import DescribeProcess
 from tui.model.view import StatusFacts
 from tui.sources.base import Source
@@ -161,7 +162,7 @@ def start_metrics(config: Config, names: SyscallNames) -> SyscallMetrics | None:
             "proxy with TLS and auth in front (README, Metrics)",
             file=sys.stderr,
         )
-    metrics = SyscallMetrics(names)
+    metrics = SyscallMetrics(names, config.prometheus_groups)
     try:
         serve(metrics, config.prometheus_listen)
     except OSError as error:
@@ -181,6 +182,36 @@ def default_facts(config: Config, source: Source) -> StatusFacts:
         filters=config.filters.describe(),
         headers=headers.describe() if headers is not None else None,
     )
+
+
+def write_seccomp_profile(
+    session: Session, first: RawReading | None, last: RawReading | None
+) -> bool:
+    """Write --seccomp-profile from what the (kernel-filtered) target called; say it."""
+    config = session.config
+    if not config.seccomp_profile or first is None or last is None:
+        return True
+    from tui.export.seccomp import observed_in, started_after, write_profile
+    from tui.safe_files import SafeFileError
+
+    filters = config.filters
+    target = (
+        f"pid {','.join(map(str, filters.pids))}" if filters.pids else str(filters.cgroup_label)
+    )
+    from_start = bool(filters.pids) and all(started_after(pid) for pid in filters.pids)
+    observed = observed_in(first, last, session.names, target, None, from_start)
+    try:
+        write_profile(Path(config.seccomp_profile), observed, session.names, config.force)
+    except SafeFileError as error:
+        print(f"syscalltop: {error}", file=sys.stderr)
+        return False
+    allowed = len(observed.native | observed.compat)
+    print(
+        f"syscalltop: wrote {config.seccomp_profile}: {allowed} syscalls {target} made in "
+        f"{observed.watched_s:.0f} s watched",
+        file=sys.stderr,
+    )
+    return True
 
 
 def target_watch(session: Session) -> TargetWatch | None:

@@ -84,6 +84,27 @@ def resolve_cgroup(text: str, root: Path | None = None) -> tuple[int, int, str]:
     return os.stat(resolved).st_ino, _cgroup_level(resolved, root), label
 
 
+CONTAINER_KINDS = ("docker", "kubernetes", "podman", "containerd", "cri-o", "lxc")
+UNIT_KINDS = ("service", "scope", "slice", "session")
+
+
+def resolve_group(text: str, kinds: tuple[str, ...], what: str) -> tuple[int, int, str]:
+    """Return (id, level, label) of the one container or unit `text` names."""
+    from tui.cgroupfs import find_cgroups
+    from tui.model.cgroups import classify
+
+    root = cgroup2_root()
+    matches = find_cgroups(root, text, kinds)
+    if not matches:
+        raise UsageError(f"no {what} {text!r} under {root} (see syscalltop's c view for names)")
+    groups = {classify(path).id for _, path in matches}
+    if len(groups) > 1:
+        shown = ", ".join(sorted(classify(path).label for _, path in matches)[:4])
+        raise UsageError(f"{what} {text!r} is ambiguous: {shown}; give more of its id")
+    cgroup_id, path = min(matches, key=lambda match: len(match[1]))  # the group's own cgroup
+    return cgroup_id, path.count("/"), f"{what} {classify(path).label}"
+
+
 def _cgroup_level(path: Path, root: Path) -> int:
     relative = path.resolve().relative_to(root.resolve())
     return len(relative.parts)

@@ -69,6 +69,7 @@ def test_shipped_examples_use_our_metric_names() -> None:
         "syscalltop_syscall_errors_total",
         "syscalltop_syscall_latency_seconds_bucket",
         "syscalltop_process_syscall_rate",
+        "syscalltop_group_syscall_rate",
     ):
         assert name in exprs
     assert "job_name: syscalltop" in (REPO / "examples" / "prometheus.yml").read_text()
@@ -80,3 +81,21 @@ def test_captures_are_counted_by_syscall_and_no_path_becomes_a_label() -> None:
     assert 'syscalltop_captured_calls_total{reason="failed",syscall="openat"} 6.0' in text
     assert 'syscalltop_capture_suppressed_total{reason="failed",syscall="openat"} 354.0' in text
     assert "/etc/nginx" not in text and "favicon" not in text
+
+
+def test_group_series_are_top_k_plus_other() -> None:
+    source, stream, metrics = (
+        FakeSource(),
+        SnapshotStream(NAMES),
+        SyscallMetrics(NAMES, top_groups=2),
+    )
+    for _ in range(3):
+        reading = source.read()
+        metrics.update(reading, stream.push(reading))
+    text = metrics.exposition().decode()
+    series = [
+        line for line in text.splitlines() if line.startswith("syscalltop_group_syscall_rate{")
+    ]
+    assert len(series) == 3
+    assert 'group="docker:4f2c1d9e8b7a",kind="docker"' in series[0]
+    assert any('group="other",kind="other"' in line for line in series)

@@ -28,6 +28,7 @@ from tui.model.readings import RawReading
 from tui.model.snapshot import Snapshot
 
 TOP_PROCESSES = 10
+TOP_GROUPS = 10
 DEFAULT_ADDRESS = "127.0.0.1"
 
 
@@ -57,8 +58,9 @@ def is_loopback(address: str) -> bool:
 class SyscallMetrics:
     """A collector answering each scrape from the newest reading and snapshot."""
 
-    def __init__(self, names: SyscallNames) -> None:
+    def __init__(self, names: SyscallNames, top_groups: int = TOP_GROUPS) -> None:
         self.names = names
+        self.top_groups = top_groups
         self._lock = threading.Lock()
         self._reading: RawReading | None = None
         self._snapshot: Snapshot | None = None
@@ -167,6 +169,30 @@ class SyscallMetrics:
         yield inflight
         if snapshot is not None:
             yield from self._process_metrics(snapshot)
+            yield from self._group_metrics(snapshot)
+
+    def _group_metrics(self, snapshot: Snapshot) -> Iterator[Metric]:
+        """Per container/service rates: the top K groups by name, the rest as "other"."""
+        rate = GaugeMetricFamily(
+            "syscalltop_group_syscall_rate",
+            f"Calls per second over the last interval, by container or unit (top "
+            f'{self.top_groups}, the rest as group="other").',
+            labels=["group", "kind"],
+        )
+        failing = GaugeMetricFamily(
+            "syscalltop_group_error_rate",
+            "Failed calls per second over the last interval, by container or unit.",
+            labels=["group", "kind"],
+        )
+        top, rest = snapshot.groups[: self.top_groups], snapshot.groups[self.top_groups :]
+        for row in top:
+            rate.add_metric([row.group.label, row.group.kind], row.rate)
+            failing.add_metric([row.group.label, row.group.kind], row.error_rate)
+        if rest:
+            rate.add_metric(["other", "other"], sum(row.rate for row in rest))
+            failing.add_metric(["other", "other"], sum(row.error_rate for row in rest))
+        yield rate
+        yield failing
 
     def _process_metrics(self, snapshot: Snapshot) -> Iterator[Metric]:
         rate = GaugeMetricFamily(

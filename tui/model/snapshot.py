@@ -42,6 +42,7 @@ class ProcessIdentity:
     comm: str
     user: str
     cmdline: str = ""
+    seccomp: str = ""  # /proc/PID/status Seccomp: disabled, strict or filter ("" unknown)
 
 
 DescribeProcess = Callable[[int, int, str], ProcessIdentity]
@@ -150,6 +151,7 @@ class ProcessRow:
     exited: bool = False  # gone by the end of the interval: this row is its last
     cgroup_id: int = 0
     group: Group | None = None  # where it made most of its calls this interval
+    seccomp: str = ""
 
     @property
     def top_syscall(self) -> str:
@@ -676,6 +678,7 @@ def _process_rows(
                 syscalls=tuple(calls),
                 exited=pid in now.exited,
                 cgroup_id=cgroup_id,
+                seccomp=identity.seccomp,
                 group=classify(path)
                 if path is not None
                 else (unknown_group(cgroup_id) if cgroup_id else None),

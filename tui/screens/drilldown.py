@@ -132,6 +132,10 @@ class ProcessScreen(DrillDownScreen):
         title.append(process.comm, style="bold")
         title.append(" ")
         title.append(f"· pid {process.pid} · user {process.user}")
+        if process.seccomp:
+            title.append(f" · seccomp {process.seccomp}")
+        if process.group is not None:
+            title.append(f" · {process.group.label}")
         numbers = Text(
             f"{compact(process.rate)} calls/s  {compact(process.error_rate)} err/s  "
             f"interval {compact(process.count)}  total {compact(process.total)}",

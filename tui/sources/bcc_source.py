@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from tui.cgroupfs import CgroupNames, cgroup_root
 from tui.config import Config
 from tui.model.names import COMPAT_SLOT_BASE, SyscallNames
 from tui.model.prototypes import ArgKind, Prototype
@@ -28,7 +29,6 @@ from tui.model.readings import (
     SampleEvent,
 )
 from tui.model.sanitize import comm_text
-from tui.sources.cgroupfs import CgroupNames, cgroup_root
 from tui.sources.fds import FdResolver
 from tui.sources.kernel_headers import HeaderTree, locate_headers
 from tui.sources.program import build_program, header_constants

@@ -97,7 +97,7 @@ def encode_reading(reading: RawReading, identities: dict[int, ProcessIdentity]) 
         "cap": {str(slot): list(astuple(c)) for slot, c in reading.captures.items()},
         "inflight": [[c.tid, c.tgid, c.slot, c.enter_ns, c.lower_bound] for c in reading.inflight],
         "exited": sorted(reading.exited),
-        "who": {str(pid): [i.comm, i.user, i.cmdline] for pid, i in identities.items()},
+        "who": {str(pid): [i.comm, i.user, i.cmdline, i.seccomp] for pid, i in identities.items()},
         "grp": {str(cgroup_id): path for cgroup_id, path in reading.cgroup_paths.items()},
     }
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
@@ -254,7 +254,10 @@ def _decode_reading(record: dict[str, Any]) -> tuple[RawReading, dict[int, Proce
         if not pid.isdigit() or int(pid) >= U32:
             raise ValueError(f"pid {_short(pid)} out of range")
         v = _list(v, 3)
-        who[int(pid)] = ProcessIdentity(_text(v[0], 64), _text(v[1], 32), _text(v[2], CMDLINE_MAX))
+        seccomp = _text(v[3], 16) if len(v) > 3 else ""
+        who[int(pid)] = ProcessIdentity(
+            _text(v[0], 64), _text(v[1], 32), _text(v[2], CMDLINE_MAX), seccomp
+        )
     return reading, who
 
 

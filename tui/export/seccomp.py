@@ -1,0 +1,47 @@
+"""Write the seccomp profile of what a target called while watched (--seccomp-profile, P)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tui.model.names import INVALID_SLOT, SyscallNames
+from tui.model.readings import RawReading
+from tui.model.seccomp import Observed, profile_text, seen_syscalls
+from tui.safe_files import open_new_file
+
+
+def observed_in(
+    first: RawReading,
+    last: RawReading,
+    names: SyscallNames,
+    target: str,
+    pids: frozenset[int] | None = None,
+    from_start: bool = False,
+) -> Observed:
+    """Return what was called by `pids` (None: everything the kernel filter let through)."""
+    if pids is None:
+        slots = {slot for slot, counters in last.syscalls.items() if counters.count}
+    else:
+        slots = {slot for tgid, slot in last.processes if tgid in pids}
+    decoded = [names.decode(slot) for slot in sorted(slots) if slot != INVALID_SLOT]
+    native, compat = seen_syscalls((d.name, d.compat) for d in decoded)
+    watched_s = max(last.monotonic_ns - first.monotonic_ns, 0) / 1e9
+    return Observed(target, native, compat, watched_s, from_start)
+
+
+def write_profile(path: Path, observed: Observed, names: SyscallNames, force: bool) -> None:
+    """Write the profile as a new private file (the safe writes of recordings)."""
+    fd = open_new_file(path, force, "seccomp profile")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(profile_text(observed, names.arch))
+
+
+def started_after(pid: int, boot_ticks_now: int | None = None) -> bool:
+    """Return True when `pid` started after this process did (so it was watched from start)."""
+    try:
+        theirs = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        ours = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return False
+    return theirs > ours
