@@ -4,7 +4,7 @@
 #                                headers when missing, and .venv with the runtime dependencies
 #                                (and the man page, built from the parser)
 #   scripts/setup.sh --test      also what the tests need: prometheus, tmux, python3-seccomp
-#                                (applies generated profiles), bcc's tools (the
+#                                (applies generated profiles), runc (a real container), bcc's tools (the
 #                                bench compares against syscount), the test extras
 #   scripts/setup.sh --packages  only the distro packages for running (make install uses it)
 # Nothing here stops, kills or reconfigures a service the user runs.
@@ -67,7 +67,7 @@ fi
 
 if [ "$purpose" = "--test" ]; then
   testing=()
-  for pkg in prometheus tmux bpfcc-tools python3-seccomp; do
+  for pkg in prometheus tmux bpfcc-tools python3-seccomp runc; do
     have_pkg "$pkg" || testing+=("$pkg")
   done
   if [ "${#testing[@]}" -gt 0 ]; then

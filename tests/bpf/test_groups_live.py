@@ -225,3 +225,52 @@ def test_seccomp_profile_from_observation_runs_the_unit_and_denies_what_it_lacks
     )
     assert denied.returncode != 0
     assert "Operation not permitted" in denied.stderr  # the profile's errno, EPERM
+
+
+def test_a_real_container_run_by_runc_is_named_as_docker_lays_it_out(tmp_path: Path) -> None:
+    runc = shutil.which("runc")
+    assert runc, "make test installs Debian's runc for this test"
+    cid = uuid.uuid4().hex + uuid.uuid4().hex
+    bundle = tmp_path / "bundle"
+    (bundle / "rootfs").mkdir(parents=True)
+    subprocess.run([runc, "spec"], cwd=bundle, check=True)
+    spec = json.loads((bundle / "config.json").read_text())
+    spec["root"] = {"path": "rootfs", "readonly": True}
+    spec["process"]["terminal"] = False
+    spec["process"]["args"] = [
+        "/usr/bin/python3",
+        "-c",
+        "import ctypes, os, time\nctypes.CDLL(None).prctl(15, b'in-container', 0, 0, 0)\n"
+        "for _ in range(777): os.getppid()\n"
+        # Alive across a read: a cgroup removed before any read cannot be named (README).
+        "time.sleep(1.5)",
+    ]
+    # The cgroupfs driver's layout, as Docker writes it: /docker/<id>.
+    spec["linux"]["cgroupsPath"] = f"/docker/{cid}"
+    spec["linux"]["namespaces"] = [n for n in spec["linux"]["namespaces"] if n["type"] != "network"]
+    for directory in ("usr", "lib", "lib64", "bin", "etc"):
+        if Path("/" + directory).exists():
+            (bundle / "rootfs" / directory).mkdir()
+            spec["mounts"].append(
+                {
+                    "destination": f"/{directory}",
+                    "type": "bind",
+                    "source": f"/{directory}",
+                    "options": ["rbind", "ro"],
+                }
+            )
+    (bundle / "config.json").write_text(json.dumps(spec))
+    name = f"st-{cid[:10]}"
+
+    def run_container() -> None:
+        done = subprocess.run([runc, "run", name], cwd=bundle, capture_output=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+
+    try:
+        lines = json_run("--comm", "in-container", "--syscall", "getppid", then=run_container)
+    finally:
+        subprocess.run([runc, "delete", "--force", name], capture_output=True)
+    groups = [g for line in lines for g in line["groups"]]
+    assert {(g["kind"], g["name"]) for g in groups} == {("docker", cid[:12])}
+    assert sum(g["count"] for g in groups) == 777
+    assert all(g["path"].endswith(f"/docker/{cid}") for g in groups)
