@@ -131,7 +131,7 @@ class SyscallTopApp(App[int]):
     CSS_PATH = str(resource_dir("styles") / "app.tcss")
     TITLE = "syscalltop"
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
+        Binding("q", "quit_or_back", "Quit"),
         Binding("question_mark,f1", "help", "Help"),
         Binding("p", "toggle_pause", "Pause"),
         Binding("x", "toggle_failures", "Failures"),
@@ -382,6 +382,25 @@ class SyscallTopApp(App[int]):
                 screen.show_frame(self.frame())
                 return
 
+    def _follow_views(self, old: tuple[View, ...], new: tuple[View, ...]) -> None:
+        """Pop the screens of the views that left the stack, push those that joined it."""
+        common = 0
+        while common < min(len(old), len(new)) and old[common] == new[common]:
+            common += 1
+        while isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+        for _ in range(len(old) - common):
+            self.pop_screen()
+        for view in new[common:]:
+            self.push_screen(screen_for(view, self.frame()))
+
+    def action_quit_or_back(self) -> None:
+        """q: back one level in a sub-view (the baselines and log live on), quit at home."""
+        if len(self.view.views) > 1:
+            self.act(ViewClosed())
+        else:
+            self.exit()
+
     def on_user_acted(self, message: UserActed) -> None:
         self.act(message.event)
 
@@ -389,10 +408,8 @@ class SyscallTopApp(App[int]):
         """Fold what the user did into the view state, then follow it on screen."""
         before = self.view
         self.view = fold(before, event)
-        if isinstance(event, ViewOpened):
-            self.push_screen(screen_for(event.view, self.frame()))
-        elif isinstance(event, ViewClosed) and self.view.views != before.views:
-            self.pop_screen()
+        if self.view.views != before.views:
+            self._follow_views(before.views, self.view.views)
         if self.view.interval_s != before.interval_s and self.collector is not None:
             self.collector.set_interval(self.view.interval_s)
         if self.view.paused != before.paused and self.snapshot is not None:

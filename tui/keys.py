@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 KEYS: tuple[tuple[str, str], ...] = (
-    ("q", "quit"),
+    ("q", "quit (in a sub-view: back one level; the baselines and logs live on)"),
     ("? / F1", "this help"),
     ("↑ ↓ j k PgUp PgDn", "move the cursor"),
     ("Tab / Shift+Tab", "next / previous pane"),
     ("Enter", "drill down: syscall → its callers, process → its syscalls"),
-    ("Esc / Backspace", "back (and clear the / filter)"),
-    ("/", "filter rows by syscall name or comm as you type"),
+    ("Esc / Backspace", "back one level (in the / filter: clear it)"),
+    ("/", "filter the rows of any view as you type (names, comms, pids, paths, containers)"),
     ("s / > / <", "sort by next / next / previous column (or click a header)"),
-    ("r", "reverse the sort"),
+    ("r", "reverse the sort (a new sort shows the top rows)"),
+    ("F", "follow the selected row as rows re-sort (default: the cursor keeps its place)"),
     ("x", "failures only: show only syscalls and processes with errors"),
     ("p", "pause the screen (collection continues)"),
     ("+ / -", "longer / shorter interval"),

@@ -104,6 +104,27 @@ ViewEvent = (
 )
 
 INTERVAL_STEPS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+# Views a key opens from anywhere (i, a, e, c); drill-downs stack on top of them.
+TOP_LEVEL = frozenset({ViewKind.INFLIGHT, ViewKind.ANOMALIES, ViewKind.ERRORS, ViewKind.GROUPS})
+
+
+def breadcrumb(state: ViewState, names: SyscallNames) -> str:
+    """Return where the user is, e.g. home, errors, openat ENOENT (joined by a guillemet)."""
+    parts = []
+    for view in state.views:
+        if view.kind is ViewKind.DASHBOARD:
+            parts.append("home")
+        elif view.kind is ViewKind.SYSCALL and view.key is not None:
+            parts.append(names.decode(view.key).label)
+        elif view.kind is ViewKind.PROCESS:
+            parts.append(f"pid {view.key}")
+        elif view.kind is ViewKind.TARGETS and view.key is not None:
+            parts.append(f"{names.decode(view.key).label} {view.detail}")
+        elif view.kind is ViewKind.GROUP:
+            parts.append(str(view.detail).split(":", 1)[0])
+        else:
+            parts.append(view.kind.value)
+    return " › ".join(parts)
 
 
 def fold(state: ViewState, event: ViewEvent) -> ViewState:
@@ -117,6 +138,11 @@ def fold(state: ViewState, event: ViewEvent) -> ViewState:
     if isinstance(event, IntervalChanged):
         return replace(state, interval_s=event.interval_s)
     if isinstance(event, ViewOpened):
+        if event.view == state.current:
+            return state  # pressing a view's key in that view changes nothing
+        if event.view.kind in TOP_LEVEL:
+            # View keys switch views: the stack is home, then that view (never piles up).
+            return replace(state, views=(HOME, event.view))
         return replace(state, views=(*state.views, event.view))
     if isinstance(event, ViewClosed):
         return replace(state, views=state.views[:-1]) if len(state.views) > 1 else state

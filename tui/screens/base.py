@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from textual import on
+from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
+from textual.widgets import Input
 
-from tui.model.view import Frame, ViewEvent
+from tui.model.view import FilterChanged, Frame, ViewEvent
+from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.status import StatusBar
+
+FILTER_HINT = "filter: text, or comm:/pid:/sys:/path: (Enter keeps, Esc clears)"
 
 
 class UserActed(Message):
@@ -18,7 +24,12 @@ class UserActed(Message):
 
 
 class FrameScreen(Screen[None]):
-    """A screen drawn from the newest Frame the app handed it; never reads the app's state."""
+    """A screen drawn from the newest Frame the app handed it; never reads the app's state.
+
+    Every view has the / filter: typing goes into it, never to the view's keys.
+    """
+
+    BINDINGS = [Binding("slash", "start_filter", "Filter")]
 
     def __init__(self, frame: Frame) -> None:
         super().__init__()
@@ -33,6 +44,49 @@ class FrameScreen(Screen[None]):
     def act(self, event: ViewEvent) -> None:
         """Tell the app what the user did."""
         self.post_message(UserActed(event))
+
+    # -- the / filter ------------------------------------------------------------------------
+
+    def filter_input(self) -> Input:
+        """Return the (hidden) filter input a screen composes above its footer."""
+        field = Input(placeholder=FILTER_HINT, id="filter")
+        field.display = False
+        return field
+
+    def _focus_main(self) -> None:
+        tables = self.query(KeyedTable)
+        if tables:
+            tables.first().focus()
+
+    def filter_has_focus(self) -> bool:
+        """Return True while the user types into the / filter."""
+        fields = self.query("#filter")
+        return bool(fields) and fields.first(Input).has_focus
+
+    def action_start_filter(self) -> None:
+        """Show the filter input and type into it."""
+        field = self.query_one("#filter", Input)
+        field.display = True
+        field.value = self.frame.view.filter_text
+        field.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.act(FilterChanged(event.value))
+
+    @on(Input.Submitted, "#filter")
+    def _filter_kept(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self._focus_main()
+
+    def action_clear_filter(self) -> None:
+        """Clear the text filter and hide its input."""
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.display = False
+        self.act(FilterChanged(""))
+        self._focus_main()
+
 
     def on_screen_resume(self) -> None:
         self.refresh_view()

@@ -7,11 +7,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Static
 
 from tui.manpages import describe_syscall
 from tui.model.view import (
-    FilterChanged,
     Frame,
     View,
     ViewKind,
@@ -60,16 +59,13 @@ class DashboardScreen(FrameScreen):
                 )
             yield SyscallDetail(id="detail")
         yield Static(id="timebar")
-        yield Input(
-            placeholder="filter by syscall name or comm (Enter keeps, Esc clears)", id="filter"
-        )
+        yield self.filter_input()
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#syscalls").border_title = "Top syscalls"
         self.query_one("#processes").border_title = "Processes"
         self.query_one("#detail").border_title = "Detail"
-        self.query_one("#filter", Input).display = False
         self.query_one("#syscalls", TopSyscallsTable).focus()
         self._apply_size(self.app.size.width)
         self.refresh_view()
@@ -140,34 +136,3 @@ class DashboardScreen(FrameScreen):
         row = self.query_one("#processes", ProcessRatesTable).selected_row
         if row is not None:
             self.act(ViewOpened(View(ViewKind.PROCESS, row.pid)))
-
-    # -- the / filter ----------------------------------------------------------------------
-
-    def action_start_filter(self) -> None:
-        """Show the filter input and type into it."""
-        field = self.query_one("#filter", Input)
-        field.display = True
-        field.value = self.frame.view.filter_text
-        field.focus()
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.act(FilterChanged(event.value))
-
-    @on(Input.Submitted, "#filter")
-    def _filter_kept(self) -> None:
-        self.query_one("#filter", Input).display = False
-        self.query_one("#syscalls", TopSyscallsTable).focus()
-
-    def action_clear_filter(self) -> None:
-        """Clear the text filter and hide its input."""
-        field = self.query_one("#filter", Input)
-        field.value = ""
-        field.display = False
-        self.act(FilterChanged(""))
-        self.query_one("#syscalls", TopSyscallsTable).focus()
-
-    def key_escape(self) -> None:
-        """Esc inside the filter input clears it too."""
-        if self.query_one("#filter", Input).has_focus:
-            self.action_clear_filter()

@@ -41,8 +41,11 @@ class DrillDownScreen(FrameScreen):
     BINDINGS = [Binding("escape,backspace", "back", "Back")]
 
     def action_back(self) -> None:
-        """Return to the previous screen."""
-        self.act(ViewClosed())
+        """Return to the previous screen (or, typing a filter, clear it)."""
+        if self.filter_has_focus():
+            self.action_clear_filter()
+        else:
+            self.act(ViewClosed())
 
     def on_mount(self) -> None:
         self.refresh_view()
@@ -72,6 +75,7 @@ class SyscallScreen(DrillDownScreen):
             yield CallersTable(lambda pid: is_flagged_pid(self.frame.snapshot, pid), id="callers")
             with VerticalScroll(id="drill-detail-box"):
                 yield Static(id="drill-detail")
+        yield self.filter_input()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -112,6 +116,7 @@ class ProcessScreen(DrillDownScreen):
         yield ProcessSyscallsTable(id="process-syscalls")
         with VerticalScroll(id="process-calls-box"):
             yield Static(id="process-calls")
+        yield self.filter_input()
         yield Footer()
 
     def on_mount(self) -> None:

@@ -43,6 +43,7 @@ class InflightScreen(DrillDownScreen):
         yield StatusBar(id="status")
         yield Static(id="view-note")
         yield InflightTable(id="inflight")
+        yield self.filter_input()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -58,6 +59,12 @@ class InflightScreen(DrillDownScreen):
         )
         self.query_one("#inflight", InflightTable).show(rows)
 
+    @on(KeyedTable.RowSelected, "#inflight")
+    def _thread_chosen(self) -> None:
+        row = self.query_one("#inflight", InflightTable).selected_row
+        if row is not None:
+            self.act(ViewOpened(View(ViewKind.PROCESS, row.pid)))
+
 
 class AnomalyScreen(DrillDownScreen):
     """The anomaly log, newest first; b resets the baseline."""
@@ -66,6 +73,7 @@ class AnomalyScreen(DrillDownScreen):
         yield StatusBar(id="status")
         yield Static(id="view-note")
         yield AnomalyLogTable(id="anomalies")
+        yield self.filter_input()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -82,6 +90,16 @@ class AnomalyScreen(DrillDownScreen):
         self.query_one("#view-note", Static).update(note)
         self.query_one("#anomalies", AnomalyLogTable).show(list(self.frame.anomaly_log))
 
+    @on(KeyedTable.RowSelected, "#anomalies")
+    def _anomaly_chosen(self) -> None:
+        entry = self.query_one("#anomalies", AnomalyLogTable).selected_row
+        if entry is None:
+            return
+        if entry.anomaly.pid is not None:
+            self.act(ViewOpened(View(ViewKind.PROCESS, entry.anomaly.pid)))
+        elif entry.anomaly.slot is not None:
+            self.act(ViewOpened(View(ViewKind.SYSCALL, entry.anomaly.slot)))
+
 
 class ErrorsScreen(DrillDownScreen):
     """Errors this interval: errno, syscall, the target and the process failing most."""
@@ -89,6 +107,7 @@ class ErrorsScreen(DrillDownScreen):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield ErrorsTable(id="errors")
+        yield self.filter_input()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -119,6 +138,7 @@ class TargetsScreen(DrillDownScreen):
         yield Static(id="view-note")
         yield TargetsTable(id="targets")
         yield Static(id="target-call")
+        yield self.filter_input()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -163,6 +183,7 @@ class GroupsScreen(DrillDownScreen):
         yield StatusBar(id="status")
         yield Static(id="view-note")
         yield GroupsTable(lambda key: group_trend(self.frame.snapshot, key), id="groups")
+        yield self.filter_input()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -200,6 +221,7 @@ class GroupScreen(DrillDownScreen):
             lambda pid: is_flagged_pid(self.frame.snapshot, pid),
             id="group-processes",
         )
+        yield self.filter_input()
         yield Footer()
 
     def on_mount(self) -> None:

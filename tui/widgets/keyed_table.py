@@ -43,6 +43,11 @@ def _style(spec: str) -> Style:
     return Style.parse(spec) if spec else Style()
 
 
+def _tie_order(key: str) -> tuple[int, int, str]:
+    """Order equal rows by their key: numbers as numbers (17 before 158), then text."""
+    return (0, int(key), "") if key.isdigit() else (1, 0, key)
+
+
 def _fit(text: str, width: int, right: bool) -> str:
     """Pad or cut `text` to exactly `width` cells, right- or left-justified."""
     if cell_len(text) > width:
@@ -76,6 +81,7 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
         Binding("greater_than_sign", "next_sort", "Sort >", show=False),
         Binding("less_than_sign", "previous_sort", "Sort <", show=False),
         Binding("r", "reverse_sort", "Reverse", show=False),
+        Binding("F", "toggle_follow", "Follow", show=False),
     ]
 
     class RowHighlighted(Message):
@@ -107,6 +113,7 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
         self.sort_key = sort_key
         self.sort_descending = True
         self.cursor_row = 0
+        self.follow = False
         self._rows: dict[str, RowT] = {}
         self._order: list[str] = []
         self._cells: dict[str, tuple[Cell, ...]] = {}
@@ -157,20 +164,22 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
 
     def _sorted_keys(self, rows: dict[str, RowT]) -> list[str]:
         column = next(c for c in self.columns_spec if c.key == self.sort_key)
-        keys = sorted(rows, key=lambda k: (column.sort_value(rows[k]), k))
+        keys = sorted(rows, key=lambda k: (column.sort_value(rows[k]), _tie_order(k)))
         return keys[::-1] if self.sort_descending else keys
 
     def show(self, rows: Sequence[RowT]) -> None:
-        """Display `rows`, sorted; the cursor stays on the same key while it exists."""
+        """Display `rows`, sorted. The cursor keeps its place on screen (the busiest rows stay
+        in view); in follow mode (F, as htop's) it stays on the same key while it exists."""
         selected = self.selected_key
         by_key = {self.row_key_of(row): row for row in rows}
         order = self._sorted_keys(by_key)
         cells = {key: self._render_cells(by_key[key]) for key in order}
         changed = order != self._order or cells != self._cells
         self._rows, self._order, self._cells = by_key, order, cells
-        cursor = (
-            order.index(selected) if selected in by_key else min(self.cursor_row, len(order) - 1)
-        )
+        if self.follow and selected is not None and selected in by_key:
+            cursor = order.index(selected)
+        else:
+            cursor = min(self.cursor_row, len(order) - 1)
         self.virtual_size = Size(self._line_width, len(order) + 1)
         if changed or cursor != self.cursor_row:
             self._move_cursor(max(cursor, 0), announce=cursor != self.cursor_row)
@@ -296,7 +305,19 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
             descending = not self.sort_descending if column_key == self.sort_key else True
         self.sort_key, self.sort_descending = column_key, descending
         self.show(list(self._rows.values()))
+        if not self.follow:
+            # A new order starts at its top: the busiest rows are what a re-sort is for.
+            self._move_cursor(0)
+            self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
+
+    def action_toggle_follow(self) -> None:
+        """Follow the selected row as rows re-sort (F), or keep the cursor's place (default)."""
+        self.follow = not self.follow
+        self.notify(
+            "following the selected row" if self.follow else "cursor keeps its place",
+            timeout=2,
+        )
 
     def _step_sort(self, step: int) -> None:
         keys = [column.key for column in self.columns_spec]

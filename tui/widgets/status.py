@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.model.view import Frame, view_note
+from tui.model.view import Frame, breadcrumb, view_note
 from tui.widgets.format import compact
 
 
@@ -23,31 +23,38 @@ class StatusBar(Static):
         line.append(" syscalltop ", style="bold reverse")
         if paused:
             line.append(" PAUSED ", style="bold reverse yellow")
-        line.append(f" {facts.source} ", style="bold")
-        line.append(f"every {interval_s:g}s ")
-        sample = f"1/{facts.sample_every}" if facts.sample_every > 0 else "off"
-        line.append(f"sample {sample} ")
+        # What matters first: at 80 columns the end of the line is what gets cut.
         if snapshot is not None:
             totals = snapshot.totals
-            line.append(f"{compact(totals.rate)} calls/s ", style="bold")
+            line.append(f" {compact(totals.rate)} calls/s ", style="bold")
             line.append(
                 f"{compact(totals.error_rate)} err/s ",
                 style="bold red" if totals.errors else "",
             )
-            lost = totals.loss.lost_samples
-            line.append(f"lost {compact(lost)} ", style="bold reverse red" if lost else "dim")
             if snapshot.flagged_slots or snapshot.flagged_pids:
                 flagged = len(snapshot.flagged_slots) + len(snapshot.flagged_pids)
-                line.append(f"! {flagged} anomalous ", style="bold reverse yellow")
+                line.append(f"! {flagged} anomalous", style="bold reverse yellow")
+                line.append(" ")
+            lost = totals.loss.lost_samples
+            if lost:
+                line.append(f"lost {compact(lost)}", style="bold reverse red")
+                line.append(" ")
             dropped = totals.loss.proc_map_full + totals.loss.errno_map_full
             if dropped:
-                line.append(f"dropped {compact(dropped)} ", style="bold reverse red")
+                line.append(f"dropped {compact(dropped)}", style="bold reverse red")
+                line.append(" ")
+        line.append(f"| {facts.source} every {interval_s:g}s ", style="dim")
+        sample = f"1/{facts.sample_every}" if facts.sample_every > 0 else "off"
+        line.append(f"sample {sample} ", style="dim")
+        if snapshot is not None and not snapshot.totals.loss.lost_samples:
+            line.append("lost 0 ", style="dim")
         if own_cpu_pct is not None:
-            line.append(f"self {own_cpu_pct:.1f}%cpu ", style="dim")
+            line.append(f"self {own_cpu_pct:.1f}% cpu ", style="dim")
         second = Text(no_wrap=True, overflow="ellipsis", style="dim")
-        second.append(f" {facts.host} {facts.kernel} {facts.cpus}cpu | filter: {facts.filters}")
+        second.append(f" {breadcrumb(frame.view, frame.names)}", style="bold")
         if note:
             second.append(f" | view: {note}")
+        second.append(f" | filter: {facts.filters} | {facts.host} {facts.kernel} {facts.cpus}cpu")
         if facts.headers:
             second.append(f" | {facts.headers}")
         content = Text("\n", no_wrap=True, overflow="ellipsis").join([line, second])

@@ -1,0 +1,140 @@
+"""The interaction model: re-sorts show the top, views switch instead of piling up, / works
+everywhere, Enter drills down everywhere, q in a sub-view goes back, the time bar shows."""
+
+from __future__ import annotations
+
+from tests.ui.scenes import scene_app
+from tui.app import make_app
+from tui.config import Config
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.drilldown import ProcessScreen, SyscallScreen
+from tui.screens.views import AnomalyScreen, ErrorsScreen, InflightScreen
+
+
+def table(app, selector: str):  # type: ignore[no-untyped-def]
+    return app.screen.query_one(selector)
+
+
+async def test_a_resort_shows_the_top_rows_with_the_cursor_on_the_first() -> None:
+    app = scene_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        syscalls = table(app, "#syscalls")
+        await pilot.press("end")  # scrolled to the bottom
+        assert syscalls.scroll_offset.y > 0
+        await pilot.press("s", "s")  # sort by SHARE%, then by ERR/s
+        assert syscalls.cursor_row == 0 and syscalls.scroll_offset.y == 0
+        assert syscalls.sort_key == "errors"
+        assert syscalls.rows_in_order()[0].name == "futex"  # the most errors, in view
+        # The unfocused processes pane keeps its top rows in view as rows re-sort.
+        processes = table(app, "#processes")
+        app.advance(4)
+        await pilot.pause()
+        assert processes.scroll_offset.y == 0
+
+
+async def test_view_keys_switch_views_and_one_escape_goes_home() -> None:
+    app = scene_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        await pilot.press("i", "i", "a", "e")
+        assert isinstance(app.screen, ErrorsScreen)
+        assert [view.kind.value for view in app.view.views] == ["dashboard", "errors"]
+        assert "home › errors" in table(app, "#status").plain
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_q_in_a_sub_view_goes_back_and_quits_only_at_home() -> None:
+    app = scene_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        await pilot.press("e", "q")
+        assert isinstance(app.screen, DashboardScreen) and app.is_running
+        await pilot.press("q")
+        assert not app.is_running
+
+
+async def test_slash_in_a_sub_view_filters_and_its_letters_are_not_commands() -> None:
+    app = scene_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        await pilot.press("e", "slash", *"eacces", "enter")
+        assert isinstance(app.screen, ErrorsScreen)  # "e", "a", "c" went into the filter
+        assert app.view.filter_text == "eacces"
+        rows = table(app, "#errors").rows_in_order()
+        assert [(r.errno, r.syscall.name) for r in rows] == [("EACCES", "newfstatat")]
+        await pilot.press("slash", "escape")  # Esc in the filter clears it, stays here
+        assert app.view.filter_text == "" and isinstance(app.screen, ErrorsScreen)
+
+
+async def test_enter_drills_down_from_in_flight_and_anomaly_rows() -> None:
+    app = scene_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.advance(9)
+        await pilot.pause()
+        await pilot.press("i")
+        assert isinstance(app.screen, InflightScreen)
+        chosen = table(app, "#inflight").selected_row
+        await pilot.press("enter")
+        assert isinstance(app.screen, ProcessScreen) and app.screen.pid == chosen.pid
+        await pilot.press("a")
+        assert isinstance(app.screen, AnomalyScreen)
+        entry = table(app, "#anomalies").selected_row
+        await pilot.press("enter")
+        if entry.anomaly.pid is not None:
+            assert isinstance(app.screen, ProcessScreen) and app.screen.pid == entry.anomaly.pid
+        else:
+            assert isinstance(app.screen, SyscallScreen) and app.screen.slot == entry.anomaly.slot
+
+
+def test_ties_sort_by_number_not_as_text() -> None:
+    from tui.widgets.keyed_table import _tie_order
+
+    keys = ["20", "17", "158", "2", "name"]
+    assert sorted(keys, key=_tie_order) == ["2", "17", "20", "158", "name"]
+
+
+async def test_equal_rates_list_syscalls_in_numeric_order() -> None:
+    from tui.sources.fake_source import FakeCall, FakeProcess, FakeSource
+
+    same = FakeProcess(77, "ties", 0, calls=tuple(FakeCall(nr, 100) for nr in (158, 17, 20)))
+    app = make_app(Config(), FakeSource(scenario=(same,)), start_collector=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.advance(2)
+        await pilot.pause()
+        syscalls = table(app, "#syscalls")
+        syscalls.set_sort("rate", descending=False)
+        await pilot.pause()
+        assert [row.nr for row in syscalls.rows_in_order()] == [17, 20, 158]
+
+
+async def test_replay_time_bar_is_on_screen() -> None:
+    from tests.ui.scenes import RECORDINGS
+    from tui.sources.recording import ReplaySource, load_recording
+
+    replay = ReplaySource(load_recording(RECORDINGS / "demo.jsonl"))
+    app = make_app(Config(), replay, describe=replay.describe)
+    for size in ((120, 36), (140, 50), (80, 24)):
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            bar = app.screen.query_one("#timebar")
+            assert bar.display and bar.region.height == 1
+            footer = app.screen.query_one("Footer")
+            assert bar.region.y < footer.region.y  # above the footer, not under it
+            assert "REPLAY" in str(bar.render())
+        app = make_app(Config(), ReplaySource(load_recording(RECORDINGS / "demo.jsonl")))
+
+
+async def test_status_line_at_80_columns_puts_anomalies_before_what_gets_cut() -> None:
+    app = scene_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.advance(9)
+        await pilot.pause()
+        first = table(app, "#status").plain.splitlines()[0]
+        assert "anomalous" in first[:80]
+        assert first.index("anomalous") < first.index("sample")
