@@ -104,6 +104,11 @@ static __always_inline u32 slot_of(s64 nr, u32 compat)
 /* Filters known at entry and at exit alike, so paired and unpaired calls agree. */
 static __always_inline int passes_filter(u64 pid_tgid, u32 slot)
 {
+#ifdef FILTER_EXCLUDE_TGID
+    /* syscalltop's own calls (reading maps, drawing) are not what anyone is looking for. */
+    if ((u32)(pid_tgid >> 32) == FILTER_EXCLUDE_TGID)
+        return 0;
+#endif
 #ifdef FILTER_TGID_EXPR
     u32 tgid = pid_tgid >> 32;
     if (!(FILTER_TGID_EXPR))

@@ -180,7 +180,8 @@ class SyscallTopApp(App[int]):
         self.anomaly_log: deque[LoggedAnomaly] = deque(maxlen=ANOMALY_LOG_SIZE)
         self.facts = facts or default_facts(config, source)
         self.start_collector = start_collector
-        self.view = ViewState(interval_s=config.interval_s)
+        live = not isinstance(source, ReplaySource) and not config.show_self
+        self.view = ViewState(interval_s=config.interval_s, own_pid=os.getpid() if live else None)
         self.snapshot: Snapshot | None = None
         self.shown_snapshot: Snapshot | None = None
         self.own_cpu_pct: float | None = None

@@ -180,6 +180,7 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         slow_ms=args.slow,
         seccomp_profile=args.seccomp_profile,
         prometheus_groups=args.prometheus_groups,
+        show_self=args.show_self,
         filters=Filters(
             pids=_int_list(args.pid, "pid") if args.pid else (),
             tids=_int_list(args.tid, "tid") if args.tid else (),

@@ -89,6 +89,7 @@ class Config:
     slow_ms: float = DEFAULT_SLOW_MS
     seccomp_profile: str | None = None
     prometheus_groups: int = 10
+    show_self: bool = False  # count syscalltop's own calls (and show the lookups it spawns)
 
     @property
     def max_intervals(self) -> int | None:

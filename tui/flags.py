@@ -181,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     look = parser.add_argument_group("display")
     look.add_argument("--theme", choices=("dark", "light"), default="dark", help="colour theme")
     look.add_argument(
+        "--show-self",
+        action="store_true",
+        help="count syscalltop's own calls and show the man-page look-ups it runs (hidden)",
+    )
+    look.add_argument(
         "--sensitivity",
         type=number,
         default=6.0,

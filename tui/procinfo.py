@@ -47,6 +47,13 @@ def seccomp_mode(pid: int) -> str:
     return ""
 
 
+def _ppid(process: psutil.Process) -> int:
+    try:
+        return int(process.ppid())
+    except (psutil.Error, OSError):
+        return 0
+
+
 CACHE_LIMIT = 4096
 
 
@@ -81,7 +88,9 @@ class ProcessInfo:
                 cmdline = ""
             cached = _Cached(
                 create_time,
-                ProcessIdentity(comm, user_name(uid, self._users), cmdline, seccomp_mode(pid)),
+                ProcessIdentity(
+                    comm, user_name(uid, self._users), cmdline, seccomp_mode(pid), _ppid(process)
+                ),
             )
             self._by_pid[pid] = cached
             while len(self._by_pid) > self._cache_limit:
@@ -90,5 +99,7 @@ class ProcessInfo:
             self._by_pid.move_to_end(pid)
         identity = cached.identity
         if identity.comm != comm:
-            identity = ProcessIdentity(comm, identity.user, identity.cmdline, identity.seccomp)
+            identity = ProcessIdentity(
+                comm, identity.user, identity.cmdline, identity.seccomp, identity.ppid
+            )
         return identity

@@ -294,3 +294,18 @@ def test_version_names_bcc_kernel_and_btf() -> None:
     first, bcc, kernel = result.stdout.splitlines()
     assert first.startswith("syscalltop ") and bcc.startswith("bcc 0.")
     assert kernel == f"kernel {os.uname().release} (BTF)"
+
+
+def test_own_calls_are_left_out_unless_asked_for() -> None:
+    def own_rows(*flags: str) -> list[dict]:
+        process = subprocess.Popen(
+            [*SYSCALLTOP, "--json", "-n", "2", "-i", "0.3", *flags],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        out, _ = process.communicate(timeout=60)
+        return [p for line in json_lines(out) for p in line["processes"] if p["pid"] == process.pid]
+
+    assert own_rows() == []
+    assert own_rows("--show-self")  # it reads maps and writes lines: it makes calls

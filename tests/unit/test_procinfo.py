@@ -19,6 +19,9 @@ class FakeProcess:
     def cmdline(self) -> list[str]:
         return self._cmdline
 
+    def ppid(self) -> int:
+        return 1
+
 
 def test_reused_pid_never_shows_the_dead_processs_command(monkeypatch) -> None:
     info = ProcessInfo()

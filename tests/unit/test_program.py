@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from tui.config import Config, Filters
 from tui.model.names import SyscallNames
 from tui.sources.program import _comm_words, build_program
@@ -19,7 +21,10 @@ def test_default_program_has_no_filters_and_samples() -> None:
     assert found["TRACK_COMPAT"] == "1"
     assert found["NR_RT_SIGRETURN"] == "15"
     assert found["COMPAT_NR_EXIT_GROUP"] == "252"
-    assert not any(key.startswith("FILTER_") for key in found)
+    # No filter but one: syscalltop's own calls are left out, unless --show-self.
+    assert [key for key in found if key.startswith("FILTER_")] == ["FILTER_EXCLUDE_TGID"]
+    assert found["FILTER_EXCLUDE_TGID"] == str(os.getpid())
+    assert not any(key.startswith("FILTER_") for key in defines(Config(show_self=True)))
 
 
 def test_filters_become_defines() -> None:

@@ -43,6 +43,7 @@ class ProcessIdentity:
     user: str
     cmdline: str = ""
     seccomp: str = ""  # /proc/PID/status Seccomp: disabled, strict or filter ("" unknown)
+    ppid: int = 0
 
 
 DescribeProcess = Callable[[int, int, str], ProcessIdentity]
@@ -152,6 +153,7 @@ class ProcessRow:
     cgroup_id: int = 0
     group: Group | None = None  # where it made most of its calls this interval
     seccomp: str = ""
+    ppid: int = 0
 
     @property
     def top_syscall(self) -> str:
@@ -679,6 +681,7 @@ def _process_rows(
                 exited=pid in now.exited,
                 cgroup_id=cgroup_id,
                 seccomp=identity.seccomp,
+                ppid=identity.ppid,
                 group=classify(path)
                 if path is not None
                 else (unknown_group(cgroup_id) if cgroup_id else None),

@@ -12,6 +12,7 @@ from tui.model.snapshot import (
     GroupRow,
     InflightRow,
     ProcessRow,
+    ProcessSyscallRow,
     Snapshot,
     SyscallRow,
     TargetRow,
@@ -53,6 +54,8 @@ class ViewState:
     paused: bool = False
     interval_s: float = 1.0
     views: tuple[View, ...] = (HOME,)
+    # This process: the kernel leaves out its own calls; the look-ups it spawns are hidden.
+    own_pid: int | None = None
 
     @property
     def current(self) -> View:
@@ -203,6 +206,18 @@ def visible_syscalls(snapshot: Snapshot, state: ViewState) -> list[SyscallRow]:
     ]
 
 
+def is_own(state: ViewState, row: ProcessRow) -> bool:
+    """Return True for syscalltop itself and the look-ups it spawns (hidden by default)."""
+    return state.own_pid is not None and state.own_pid in (row.pid, row.ppid)
+
+
+def visible_callers(
+    snapshot: Snapshot, state: ViewState, slot: int
+) -> list[tuple[ProcessRow, ProcessSyscallRow]]:
+    """Return a syscall's callers, without syscalltop's own look-ups."""
+    return [(p, c) for p, c in snapshot.callers(slot) if not is_own(state, p)]
+
+
 def visible_processes(snapshot: Snapshot, state: ViewState) -> list[ProcessRow]:
     """Return the process rows the dashboard shows, filtered by comm (or their syscalls)."""
     targets_by_pid: dict[int, list[str]] = {}
@@ -212,6 +227,7 @@ def visible_processes(snapshot: Snapshot, state: ViewState) -> list[ProcessRow]:
         row
         for row in snapshot.processes
         if (not state.failures_only or row.errors)
+        and not is_own(state, row)
         and text_matches(
             state,
             row.comm,
@@ -272,7 +288,7 @@ def error_rows(snapshot: Snapshot, state: ViewState) -> list[ErrorRow]:
     for row in snapshot.syscalls:
         if not row.errors:
             continue
-        failing = [(p, c) for p, c in snapshot.callers(row.slot) if c.errors]
+        failing = [(p, c) for p, c in visible_callers(snapshot, state, row.slot) if c.errors]
         failing.sort(key=lambda pair: -pair[1].errors)
         top = f"{failing[0][0].comm}[{failing[0][0].pid}]" if failing else ""
         for errno_name, count in row.errnos:

@@ -87,7 +87,6 @@ class FrameScreen(Screen[None]):
         self.act(FilterChanged(""))
         self._focus_main()
 
-
     def on_screen_resume(self) -> None:
         self.refresh_view()
 

@@ -11,7 +11,15 @@ from textual.widgets import Footer, Static
 
 from tui.manpages import describe_syscall
 from tui.model.snapshot import Snapshot
-from tui.model.view import Frame, View, ViewClosed, ViewKind, ViewOpened, is_flagged_pid
+from tui.model.view import (
+    Frame,
+    View,
+    ViewClosed,
+    ViewKind,
+    ViewOpened,
+    is_flagged_pid,
+    visible_callers,
+)
 from tui.screens.base import FrameScreen
 from tui.widgets.detail import detail_renderable, sample_line, target_lines
 from tui.widgets.format import compact
@@ -92,7 +100,10 @@ class SyscallScreen(DrillDownScreen):
             if row is not None
             else Text(f"{name}: no calls recorded yet", style="dim")
         )
-        callers = [CallerRow(process, call) for process, call in snapshot.callers(self.slot)]
+        callers = [
+            CallerRow(process, call)
+            for process, call in visible_callers(snapshot, self.frame.view, self.slot)
+        ]
         self.query_one("#callers", CallersTable).show(callers)
 
     @on(KeyedTable.RowSelected, "#callers")

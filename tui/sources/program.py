@@ -82,6 +82,8 @@ def build_program(config: Config, names: SyscallNames) -> ProgramSource:
     defines += _abi_numbers(names)
     if names.arch == "x86_64":
         defines.append(("TRACK_COMPAT", "1"))
+    if not config.show_self and os.getpid() not in filters.pids:
+        defines.append(("FILTER_EXCLUDE_TGID", str(os.getpid())))
     if filters.pids:
         defines.append(("FILTER_TGID_EXPR", _any_of("tgid", filters.pids)))
     if filters.tids:

@@ -97,7 +97,10 @@ def encode_reading(reading: RawReading, identities: dict[int, ProcessIdentity]) 
         "cap": {str(slot): list(astuple(c)) for slot, c in reading.captures.items()},
         "inflight": [[c.tid, c.tgid, c.slot, c.enter_ns, c.lower_bound] for c in reading.inflight],
         "exited": sorted(reading.exited),
-        "who": {str(pid): [i.comm, i.user, i.cmdline, i.seccomp] for pid, i in identities.items()},
+        "who": {
+            str(pid): [i.comm, i.user, i.cmdline, i.seccomp, i.ppid]
+            for pid, i in identities.items()
+        },
         "grp": {str(cgroup_id): path for cgroup_id, path in reading.cgroup_paths.items()},
     }
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
@@ -255,8 +258,9 @@ def _decode_reading(record: dict[str, Any]) -> tuple[RawReading, dict[int, Proce
             raise ValueError(f"pid {_short(pid)} out of range")
         v = _list(v, 3)
         seccomp = _text(v[3], 16) if len(v) > 3 else ""
+        ppid = _uint(v[4], U32) if len(v) > 4 else 0
         who[int(pid)] = ProcessIdentity(
-            _text(v[0], 64), _text(v[1], 32), _text(v[2], CMDLINE_MAX), seccomp
+            _text(v[0], 64), _text(v[1], 32), _text(v[2], CMDLINE_MAX), seccomp, ppid
         )
     return reading, who
 
