@@ -202,3 +202,36 @@ def test_inflight_filter_matches_comm_syscall_or_pid(snapshot: Snapshot) -> None
     assert [r.tid for r in visible_inflight(with_threads, ViewState(filter_text="futex"))] == [301]
     assert [r.tid for r in visible_inflight(with_threads, ViewState(filter_text="100"))] == [101]
     assert visible_inflight(with_threads, ViewState(filter_text="nginx")) == []
+
+
+def test_filter_prefixes_say_what_is_matched() -> None:
+    from tui.model.view import TextFilter, parse_filter
+
+    assert parse_filter("comm:nginx") == TextFilter("comm", "nginx")
+    assert parse_filter(" PID: 42 ") == TextFilter("pid", "42")
+    assert parse_filter("sys:open") == TextFilter("sys", "open")
+    assert parse_filter("/etc/x:y") == TextFilter(None, "/etc/x:y")  # not a field: plain
+    assert view_note(ViewState(filter_text="comm:nginx")) == "/comm nginx"
+
+
+def test_a_process_match_shows_that_processs_numbers_not_the_hosts(snapshot: Snapshot) -> None:
+    # read: dd makes 1000, nginx 10. Filtered to nginx, read is nginx's 10, not 1010.
+    for text in ("comm:nginx", "nginx", "pid:200"):
+        rows = {row.label: row for row in visible_syscalls(snapshot, ViewState(filter_text=text))}
+        assert set(rows) == {"openat", "read"}, text
+        assert rows["read"].count == 10 and rows["openat"].count == 50, text
+        assert rows["openat"].errors == 30 and rows["read"].share == 100 * 10 / 60
+    whole = {row.label: row.count for row in visible_syscalls(snapshot, ViewState())}
+    assert whole["read"] == 1010
+
+
+def test_sys_prefix_matches_syscall_names_only_and_pid_is_exact(snapshot: Snapshot) -> None:
+    # "dd" is a process; sys:dd is a syscall name search (none here): no rows.
+    assert visible_syscalls(snapshot, ViewState(filter_text="sys:dd")) == []
+    assert pids(visible_processes(snapshot, ViewState(filter_text="sys:dd"))) == set()
+    assert pids(visible_processes(snapshot, ViewState(filter_text="comm:dd"))) == {100}
+    assert pids(visible_processes(snapshot, ViewState(filter_text="pid:30"))) == set()
+    assert pids(visible_processes(snapshot, ViewState(filter_text="pid:300"))) == {300}
+    # Plain "dd" names no syscall, so it is the process dd, with dd's numbers.
+    rows = {row.label: row.count for row in visible_syscalls(snapshot, ViewState(filter_text="dd"))}
+    assert rows == {"read": 1000, "getppid": 5}

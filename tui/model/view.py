@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from tui.model.anomaly import Anomaly
+from tui.model.histogram import LatencySummary
 from tui.model.names import SyscallNames
 from tui.model.snapshot import (
     GroupRow,
@@ -167,11 +168,43 @@ def shorter_interval(interval_s: float) -> float:
 # -- rules: (Snapshot, ViewState) → what each table and the status line show ----------------
 
 
+FILTER_FIELDS = ("comm", "pid", "sys", "path", "group")
+
+
+@dataclass(frozen=True, slots=True)
+class TextFilter:
+    """What `/` asks for: a field (comm:, pid:, sys:, path:, group:) or any, and the text."""
+
+    field: str | None
+    needle: str
+
+    def matches(self, field: str, *texts: str) -> bool:
+        """Return True when the filter is empty, or names `field` (or any) and a text has it."""
+        if not self.needle and self.field is None:
+            return True
+        if self.field is not None and self.field != field:
+            return False
+        needle = self.needle.lower()
+        if field == "pid":
+            return any(needle == text for text in texts)  # pid:42 is pid 42, not 142
+        return any(needle in text.lower() for text in texts)
+
+
+def parse_filter(text: str) -> TextFilter:
+    """Return the filter `/` typed: `comm:nginx`, `pid:42`, `sys:open`, or plain (any field)."""
+    field, colon, rest = text.partition(":")
+    if colon and field.strip().lower() in FILTER_FIELDS:
+        return TextFilter(field.strip().lower(), rest.strip())
+    return TextFilter(None, text.strip())
+
+
 def view_note(state: ViewState) -> str:
     """Return a short description of the view settings in force."""
     notes = []
     if state.filter_text:
-        notes.append(f"/{state.filter_text}")
+        wanted = parse_filter(state.filter_text)
+        what = f"{wanted.field} " if wanted.field else ""
+        notes.append(f"/{what}{wanted.needle}")
     if state.failures_only:
         notes.append("failures only")
     return ", ".join(notes)
@@ -179,22 +212,90 @@ def view_note(state: ViewState) -> str:
 
 def text_matches(state: ViewState, *texts: str) -> bool:
     """Return True when the filter is empty or any text contains it (case-insensitive)."""
-    needle = state.filter_text.lower()
+    wanted = parse_filter(state.filter_text)
+    needle = wanted.needle.lower()
     return not needle or any(needle in text.lower() for text in texts)
 
 
+def matched_pids(snapshot: Snapshot, state: ViewState) -> set[int] | None:
+    """Return the processes `/` names (comm:, pid:, or plain text that names no syscall), or
+    None when the filter is not about processes: then syscall numbers stay global."""
+    wanted = parse_filter(state.filter_text)
+    if not wanted.needle or wanted.field not in (None, "comm", "pid"):
+        return None
+    if wanted.field is None and any(
+        wanted.matches("sys", row.label) for row in snapshot.syscalls if row.count
+    ):
+        return None
+    pids = {
+        row.pid
+        for row in snapshot.processes
+        if wanted.matches("comm", row.comm) or wanted.matches("pid", str(row.pid))
+    }
+    return pids if pids or wanted.field is not None else None
+
+
+def scoped_syscalls(snapshot: Snapshot, pids: set[int]) -> list[SyscallRow]:
+    """Return syscall rows made of these processes' calls only: their numbers, not the host's."""
+    rows: dict[int, list[ProcessSyscallRow]] = {}
+    for process in snapshot.processes:
+        if process.pid in pids:
+            for call in process.syscalls:
+                rows.setdefault(call.slot, []).append(call)
+    total = sum(call.count for calls in rows.values() for call in calls)
+    found = []
+    for slot, calls in rows.items():
+        count = sum(c.count for c in calls)
+        errors = sum(c.errors for c in calls)
+        hist = tuple(map(sum, zip(*(c.hist for c in calls), strict=True)))
+        highest = [c.latency_max_ns for c in calls if c.latency_max_ns is not None]
+        latency = LatencySummary.from_hist(
+            hist, sum(c.latency_sum_ns for c in calls), max(highest) if highest else None
+        )
+        first = calls[0]
+        found.append(
+            SyscallRow(
+                slot=slot,
+                nr=slot % 512 if slot < 1024 else -1,
+                name=first.name,
+                compat=first.compat,
+                count=count,
+                total=sum(c.total for c in calls),
+                rate=sum(c.rate for c in calls),
+                errors=errors,
+                errors_total=errors,
+                error_rate=errors / snapshot.interval_s if snapshot.interval_s else 0.0,
+                errnos=(),
+                errnos_total=(),
+                latency=latency,
+                hist=hist,
+                share=100.0 * count / total if total else 0.0,
+            )
+        )
+    found.sort(key=lambda row: (-row.count, row.slot))
+    return found
+
+
 def visible_syscalls(snapshot: Snapshot, state: ViewState) -> list[SyscallRow]:
-    """Return the syscall rows the dashboard shows: active, filtered by name or by caller."""
+    """Return the syscall rows the dashboard shows: active, filtered by name, by caller (with
+    that caller's numbers), by target or group."""
+    wanted = parse_filter(state.filter_text)
+    pids = matched_pids(snapshot, state)
+    if pids is not None:
+        return [
+            row for row in scoped_syscalls(snapshot, pids) if not state.failures_only or row.errors
+        ]
     called_by_match: set[int] = set()
-    if state.filter_text:
-        called_by_match = {
+    if wanted.needle:
+        # A path or an address typed into / finds the syscalls that failed on it.
+        called_by_match = {t.slot for t in snapshot.targets if wanted.matches("path", t.target)}
+        called_by_match |= {
             call.slot
             for process in snapshot.processes
-            if text_matches(state, process.comm, str(process.pid))
+            if process.group is not None
+            and wanted.matches("group", process.group.label, process.group.path)
             for call in process.syscalls
         }
-        # A path or an address typed into / finds the syscalls that failed on it.
-        called_by_match |= {t.slot for t in snapshot.targets if text_matches(state, t.target)}
     # A syscall keeps its row while its trend window shows activity: rows that blink in and
     # out each interval are hard to read (and each one costs Textual a full relayout).
     return [
@@ -202,7 +303,7 @@ def visible_syscalls(snapshot: Snapshot, state: ViewState) -> list[SyscallRow]:
         for row in snapshot.syscalls
         if (row.count or any(snapshot.syscall_trends.get(row.slot, ())))
         and (not state.failures_only or row.errors)
-        and (text_matches(state, row.label) or row.slot in called_by_match)
+        and (wanted.matches("sys", row.label) or row.slot in called_by_match)
     ]
 
 
@@ -223,18 +324,18 @@ def visible_processes(snapshot: Snapshot, state: ViewState) -> list[ProcessRow]:
     targets_by_pid: dict[int, list[str]] = {}
     for target in snapshot.targets:
         targets_by_pid.setdefault(target.pid, []).append(target.target)
+    wanted = parse_filter(state.filter_text)
     return [
         row
         for row in snapshot.processes
         if (not state.failures_only or row.errors)
         and not is_own(state, row)
-        and text_matches(
-            state,
-            row.comm,
-            str(row.pid),
-            *(call.label for call in row.syscalls),
-            *targets_by_pid.get(row.pid, ()),
-            *((row.group.label, row.group.path) if row.group is not None else ()),
+        and (
+            wanted.matches("comm", row.comm)
+            or wanted.matches("pid", str(row.pid))
+            or wanted.matches("sys", *(call.label for call in row.syscalls))
+            or wanted.matches("path", *targets_by_pid.get(row.pid, ()))
+            or (row.group is not None and wanted.matches("group", row.group.label, row.group.path))
         )
     ]
 
