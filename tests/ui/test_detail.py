@@ -28,3 +28,32 @@ def test_an_interval_without_errors_says_the_counts_are_since_start() -> None:
     text = detail_text(first, second, FUTEX)
     assert "no errors this interval; since start ETIMEDOUT 2" in text
     assert "errors 0/s" not in text
+
+
+def test_histogram_folds_empty_buckets_into_one_line() -> None:
+    from dataclasses import replace
+
+    from tui.widgets.detail import histogram_lines
+
+    first = reading(0.0, {(9, "w", FUTEX): (0, 0)})
+    second = reading(1.0, {(9, "w", FUTEX): (10, 0)})
+    row = build_snapshot(first, second, NAMES).syscall(FUTEX)
+    assert row is not None
+    hist = [0] * 32
+    hist[10], hist[20], hist[21] = 5, 1, 2
+    lines = [line.plain for line in histogram_lines(replace(row, hist=tuple(hist)))]
+    assert len(lines) == 4  # ≥1us, …, ≥1ms, ≥2ms: not the 12 buckets in between
+    assert lines[1].strip().startswith("…") and lines[0].strip().startswith("≥1.0us")
+
+
+def test_a_mean_above_the_p99_is_marked() -> None:
+    from tui.model.histogram import LatencySummary
+    from tui.widgets.tables import _avg_cell
+
+    skewed = LatencySummary(
+        avg_ns=5_000_000, p50_ns=1000, p95_ns=2000, p99_ns=4000, max_ns=9_000_000_000
+    )
+    text, style = _avg_cell(skewed)
+    assert text.endswith("*") and style
+    even = LatencySummary(avg_ns=1500, p50_ns=1000, p95_ns=2000, p99_ns=4000, max_ns=5000)
+    assert not _avg_cell(even)[0].endswith("*")

@@ -37,7 +37,10 @@ class HelpScreen(ModalScreen[None]):
             yield Static(
                 Text(
                     "Rates are per second over the last interval; latency percentiles are "
-                    "log2-bucket upper bounds. Esc closes.",
+                    "log2-bucket upper bounds. ! marks a row above its baseline; AVG* a mean "
+                    "above the p99 (a few calls far slower than the rest: see MAX); ≥ an "
+                    "elapsed time that is a lower bound; a dimmed PID a process that exited. "
+                    "Esc closes.",
                     style="dim",
                 ),
                 id="help-note",

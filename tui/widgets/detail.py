@@ -72,13 +72,18 @@ def histogram_lines(row: SyscallRow) -> list[Text]:
         return [Text("no timed calls this interval", style="dim")]
     largest = max(row.hist)
     lines: list[Text] = []
-    for bucket in range(used[0], used[-1] + 1):
+    previous: int | None = None
+    for bucket in used:
+        if previous is not None and bucket > previous + 1:
+            # Empty buckets between two used ones: one line, so callers stay on screen.
+            lines.append(Text(f"{'…':>8} {'':<{HIST_BAR_WIDTH}} {'0':>6}", style="dim"))
         low, _ = bucket_bounds_ns(bucket)
         count = row.hist[bucket]
         line = Text(f"{'≥' + duration(low):>8} ")
         line.append(f"{bar(count, largest, HIST_BAR_WIDTH):<{HIST_BAR_WIDTH}}", style="cyan")
         line.append(f" {compact(count):>6}")
         lines.append(line)
+        previous = bucket
     return lines
 
 

@@ -84,13 +84,20 @@ def _who_columns(
     ]
 
 
+def _avg_cell(latency: Any) -> Cell:
+    # A mean above the p99 means a few calls far slower than the rest: say so (* and MAX).
+    text = duration(latency.avg_ns)
+    outliers = latency.avg_ns and latency.p99_ns and latency.avg_ns > latency.p99_ns
+    return (text + "*", FLAG_STYLE) if outliers else (text, "")
+
+
 def _latency_columns(latency_of: Callable[[Any], Any], width: int) -> list[Column[Any]]:
     return [
         Column(
             "avg",
             "AVG",
             width,
-            lambda r: duration(latency_of(r).avg_ns),
+            lambda r: _avg_cell(latency_of(r)),
             lambda r: latency_of(r).avg_ns or 0,
         ),
         Column(
@@ -135,6 +142,13 @@ class TopSyscallsTable(KeyedTable[SyscallRow]):
             ),
             *_latency_columns(lambda r: r.latency, 6),
             _trend_column(lambda r: trends(r.slot)),
+            Column(
+                "max",
+                "MAX",
+                6,
+                lambda r: duration(r.latency.max_ns),
+                lambda r: r.latency.max_ns or 0,
+            ),
         ]
         super().__init__(columns, row_key=lambda r: str(r.slot), sort_key="rate", id=id)
 
