@@ -163,7 +163,10 @@ class SyscallTopApp(App[int]):
         start_collector: bool = True,
         recorder: Recorder | None = None,
     ) -> None:
-        super().__init__()
+        # NO_COLOR: the terminal's own colours and then none at all (Textual's NoColor), not
+        # its default greyscale filter, which still sent 256-colour codes and turned red error
+        # numbers into grey on grey.
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         self.recorder = recorder
         self.metrics: SyscallMetrics | None = None
         self.replay: ReplayController | None = None

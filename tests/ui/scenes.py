@@ -26,11 +26,16 @@ class Scene:
     keys: tuple[str, ...] = ()
     intervals: int = 9
     recording: str | None = None
+    theme: str = "textual-dark"
 
 
 SCENES = (
     Scene("dashboard-80x24", (80, 24)),
     Scene("dashboard-160x48", (160, 48)),
+    Scene("dashboard-120x40", (120, 40)),
+    Scene("dashboard-200x60", (200, 60)),
+    Scene("dashboard-80x24-light", (80, 24), theme="textual-light"),
+    Scene("errors-120x40-light", (120, 40), ("e",), theme="textual-light"),
     Scene("detail-openat-160x48", (160, 48), ("slash", *"openat", "enter")),
     Scene("syscall-drilldown-120x36", (120, 36), ("down", "enter")),
     Scene("process-drilldown-100x30", (100, 30), ("tab", "enter")),
@@ -68,6 +73,7 @@ async def render_scene(scene: Scene) -> str:
     """Run the app headless for a scene and return its SVG."""
     app = scene_app(scene.recording)
     async with app.run_test(size=scene.size) as pilot:
+        app.theme = scene.theme
         app.advance(scene.intervals)
         await pilot.pause()
         for key in scene.keys:

@@ -194,9 +194,12 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
             cells.append((column.label + arrow, ""))
         return tuple(cells)
 
-    def _strip(self, cells: tuple[Cell, ...], base: Style) -> Strip:
+    def _strip(self, cells: tuple[Cell, ...], base: Style, plain: bool = False) -> Strip:
         segments = [
-            Segment(" " + _fit(text, width, column.numeric) + " ", base + _style(style))
+            Segment(
+                " " + _fit(text, width, column.numeric) + " ",
+                base + (_style(style).without_color if plain else _style(style)),
+            )
             for column, width, (text, style) in zip(
                 self.columns_spec, self._widths, cells, strict=True
             )
@@ -226,7 +229,8 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
             if index >= len(self._order):
                 return Strip.blank(width, base)
             key = self._order[index]
-            if index == self.cursor_row:
+            on_cursor = index == self.cursor_row
+            if on_cursor:
                 name = "keyed-table--cursor" if self.has_focus else "keyed-table--cursor-blurred"
                 style = base + self._cached_style(name)
             else:
@@ -234,7 +238,9 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
             cache_key = (key, self._cells[key], style)
             strip = self._strips.get(cache_key)  # type: ignore[assignment]
             if strip is None:
-                strip = self._strip(self._cells[key], style)
+                # On the cursor's background, cell colours (red errors, flags) would clash:
+                # the cursor row takes the cursor's colours; the marks (!, *) stay in the text.
+                strip = self._strip(self._cells[key], style, plain=on_cursor)
                 if len(self._strips) > 4096:
                     self._strips.clear()
                 self._strips[cache_key] = strip

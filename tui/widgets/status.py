@@ -22,7 +22,7 @@ class StatusBar(Static):
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(" syscalltop ", style="bold reverse")
         if paused:
-            line.append(" PAUSED ", style="bold reverse yellow")
+            line.append(" PAUSED ", style="bold reverse orange4")
         # What matters first: at 80 columns the end of the line is what gets cut.
         if snapshot is not None:
             totals = snapshot.totals
@@ -33,7 +33,7 @@ class StatusBar(Static):
             )
             if snapshot.flagged_slots or snapshot.flagged_pids:
                 flagged = len(snapshot.flagged_slots) + len(snapshot.flagged_pids)
-                line.append(f"! {flagged} anomalous", style="bold reverse yellow")
+                line.append(f"! {flagged} anomalous", style="bold reverse orange4")
                 line.append(" ")
             lost = totals.loss.lost_samples
             if lost:

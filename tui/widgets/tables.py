@@ -21,7 +21,7 @@ from tui.widgets.keyed_table import Cell, Column, KeyedTable
 TREND_WIDTH = 6
 ERROR_STYLE = "bold red"
 TREND_STYLE = "cyan"
-FLAG_STYLE = "bold yellow"
+FLAG_STYLE = "bold orange4"  # readable on the dark and the light theme alike
 EXITED_STYLE = "dim"
 FLAG = "!"  # readable without colour: flagged rows start with it
 
