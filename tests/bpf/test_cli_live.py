@@ -206,17 +206,17 @@ def test_broken_headers_are_a_bpf_load_failure_in_one_line(tmp_path: Path) -> No
     assert one_line_error(result).startswith("syscalltop: BPF program failed to load")
 
 
-def test_no_headers_at_all_names_the_package(tmp_path: Path) -> None:
-    if shutil.which("unshare") is None:
-        pytest.skip("unshare is not installed")
+def run_without_headers(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run syscalltop where /usr/src and /lib/modules are empty (a private mount namespace)."""
+    assert shutil.which("unshare"), "util-linux's unshare is on every Debian machine"
     empty = tmp_path / "empty"
     empty.mkdir()
     script = (
         f"mount --bind {empty} /usr/src && mount --bind {empty} /lib/modules && "
-        f"exec {sys.executable} -m tui --batch -n 1"
+        f"exec {sys.executable} -m tui {' '.join(args)}"
     )
     env = {key: value for key, value in os.environ.items() if key != "BCC_KERNEL_SOURCE"}
-    result = subprocess.run(
+    return subprocess.run(
         ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
         capture_output=True,
         text=True,
@@ -224,6 +224,10 @@ def test_no_headers_at_all_names_the_package(tmp_path: Path) -> None:
         cwd=REPO,
         env=env,
     )
+
+
+def test_no_headers_at_all_names_the_package(tmp_path: Path) -> None:
+    result = run_without_headers(tmp_path, "--batch", "-n", "1")
     assert result.returncode == 2, result.stderr
     line = one_line_error(result)
     assert "no kernel headers" in line
@@ -260,21 +264,7 @@ def test_doctor_names_what_this_machine_has() -> None:
 
 
 def test_doctor_names_a_missing_piece_and_its_fix(tmp_path: Path) -> None:
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    script = (
-        f"mount --bind {empty} /usr/src && mount --bind {empty} /lib/modules && "
-        f"exec {sys.executable} -m tui --doctor"
-    )
-    env = {key: value for key, value in os.environ.items() if key != "BCC_KERNEL_SOURCE"}
-    result = subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-        env=env,
-    )
+    result = run_without_headers(tmp_path, "--doctor")
     assert result.returncode == 1, result.stdout + result.stderr
     out = result.stdout.splitlines()
     headers = next(i for i, line in enumerate(out) if line.startswith("kernel headers"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tui.model.names import COMPAT_SLOT_BASE, INVALID_SLOT
 from tui.model.readings import (
@@ -254,23 +254,37 @@ class FakeSource:
             call = process.calls[self.tick % len(process.calls)]
             failed = call.errors_per_second > 0 and self.tick % 2 == 0
             events.append(
-                SampleEvent(
-                    exit_ns=int(self.tick * self.interval_s * 1e9) + process.pid,
-                    duration_ns=(1 << call.latency_bucket) + 123,
-                    cgroup_id=1,
-                    ret=-call.errno_value if failed else 3,
-                    args=(3, 0x7FFD0000, 4096, 0, 0, 0),
-                    tgid=process.pid,
-                    tid=process.pid,
-                    uid=process.uid,
-                    cpu=process.pid % 2,
-                    slot=call.slot,
-                    timed=True,
-                    comm=safe_text(process.comm),
+                self._event(
+                    process, call, 0, 123, -call.errno_value if failed else 3, (3, 0x7FFD0000, 4096)
                 )
             )
             events.extend(self._captured(process))
         return events
+
+    def _event(
+        self,
+        process: FakeProcess,
+        call: FakeCall,
+        nth: int,
+        extra_ns: int,
+        ret: int,
+        args: tuple[int, ...],
+    ) -> SampleEvent:
+        """One call the fake kernel sent: the `nth` of this tick, `extra_ns` over its bucket."""
+        return SampleEvent(
+            exit_ns=int(self.tick * self.interval_s * 1e9) + process.pid + nth,
+            duration_ns=(1 << call.latency_bucket) + extra_ns,
+            cgroup_id=1,
+            ret=ret,
+            args=(*args, 0, 0, 0, 0, 0, 0)[:6],
+            tgid=process.pid,
+            tid=process.pid,
+            uid=process.uid,
+            cpu=process.pid % 2,
+            slot=call.slot,
+            timed=True,
+            comm=safe_text(process.comm),
+        )
 
     def _captured(self, process: FakeProcess) -> list[SampleEvent]:
         """Failing calls sent with their arguments, as the kernel's capture budget allows."""
@@ -280,24 +294,12 @@ class FakeSource:
                 continue
             for index in range(CAPTURED_PER_TICK):
                 path = call.targets[(self.tick + index) % len(call.targets)]
+                at_fdcwd = (-100) & (2**64 - 1)
+                event = self._event(
+                    process, call, index, 77, -call.errno_value, (at_fdcwd, 0x7FFD1000, 0o2000000)
+                )
                 found.append(
-                    SampleEvent(
-                        exit_ns=int(self.tick * self.interval_s * 1e9) + process.pid + index,
-                        duration_ns=(1 << call.latency_bucket) + 77,
-                        cgroup_id=1,
-                        ret=-call.errno_value,
-                        args=((-100) & (2**64 - 1), 0x7FFD1000, 0o2000000, 0, 0, 0),
-                        tgid=process.pid,
-                        tid=process.pid,
-                        uid=process.uid,
-                        cpu=process.pid % 2,
-                        slot=call.slot,
-                        timed=True,
-                        comm=safe_text(process.comm),
-                        reasons=REASON_FAILED,
-                        strings=(path,),
-                        truncated=(False,),
-                    )
+                    replace(event, reasons=REASON_FAILED, strings=(path,), truncated=(False,))
                 )
         return found
 
