@@ -131,17 +131,18 @@ class SyscallTopApp(App[int]):
     CSS_PATH = str(resource_dir("styles") / "app.tcss")
     TITLE = "syscalltop"
     BINDINGS = [
+        # Footer order is what fits at 80 columns first: the views an incident needs.
         Binding("q", "quit_or_back", "Quit"),
         Binding("question_mark,f1", "help", "Help"),
-        Binding("p", "toggle_pause", "Pause"),
+        Binding("e", "errors", "Errors"),
+        Binding("i", "inflight", "In flight"),
+        Binding("a", "anomalies", "Anomalies"),
+        Binding("c", "groups", "Containers"),
         Binding("x", "toggle_failures", "Failures"),
+        Binding("p", "toggle_pause", "Pause"),
         Binding("plus,equals_sign", "slower", "+Interval", show=False),
         Binding("minus", "faster", "-Interval", show=False),
         Binding("t", "toggle_theme", "Theme", show=False),
-        Binding("i", "inflight", "In flight"),
-        Binding("a", "anomalies", "Anomalies"),
-        Binding("e", "errors", "Errors", show=False),
-        Binding("c", "groups", "Containers", show=False),
         Binding("b", "reset_baseline", "Reset baseline", show=False),
         Binding("S", "save_view", "Save view", show=False),
         Binding("P", "seccomp_profile", "Seccomp profile", show=False),

@@ -38,8 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="syscalltop",
         description="Live view of the system calls processes make, through eBPF.",
-        epilog="Keys in the dashboard: press ? for help. Exit codes: 0 ok, 1 failure, "
-        "2 bad input or missing kernel headers, 3 not privileged, 4 BPF load failure.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="""examples:
+  sudo syscalltop                          the dashboard (press ? for its keys)
+  sudo syscalltop -p 1234 -x               one process, failed calls only
+  sudo syscalltop --container 4f2c1d9e8b7a containers by id; --unit nginx.service
+  sudo syscalltop --json -i 5 -n 12        a minute of JSON lines
+  sudo syscalltop --quiet --prometheus 127.0.0.1:9545   a Prometheus exporter
+  sudo syscalltop --record run.jsonl       keep every reading; --replay it anywhere
+  sudo syscalltop --doctor                 what this machine lacks, and the fix
+
+exit codes: 0 ok, 1 failure, 2 bad input or missing kernel headers, 3 not privileged,
+4 BPF load failure, 129/130/143 SIGHUP (or a lost terminal) / SIGINT / SIGTERM""",
     )
     mode = parser.add_argument_group("mode")
     mode.add_argument("--batch", action="store_true", help="print a text table every interval")

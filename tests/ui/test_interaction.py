@@ -23,7 +23,9 @@ async def test_a_resort_shows_the_top_rows_with_the_cursor_on_the_first() -> Non
         syscalls = table(app, "#syscalls")
         await pilot.press("end")  # scrolled to the bottom
         assert syscalls.scroll_offset.y > 0
-        await pilot.press("s", "s")  # sort by SHARE%, then by ERR/s
+        await pilot.press("s", "s", "s")  # sort by ERR/s, TOP ERRNO, then AVG
+        assert syscalls.sort_key == "avg"
+        await pilot.press("end", "less_than_sign", "less_than_sign")  # back to ERR/s
         assert syscalls.cursor_row == 0 and syscalls.scroll_offset.y == 0
         assert syscalls.sort_key == "errors"
         assert syscalls.rows_in_order()[0].name == "futex"  # the most errors, in view

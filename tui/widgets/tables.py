@@ -131,8 +131,18 @@ class TopSyscallsTable(KeyedTable[SyscallRow]):
             ),
             Column("nr", "NR", 3, lambda r: str(r.nr) if r.nr >= 0 else "?", lambda r: r.nr),
             Column("rate", "RATE/s", 6, lambda r: compact(r.rate), lambda r: r.rate),
-            Column("share", "SHARE%", 6, lambda r: percent(r.share), lambda r: r.share),
             _errors_column("ERR/s", 5, lambda r: r.errors, lambda r: r.error_rate),
+            Column(
+                "errno",
+                "TOP ERRNO",
+                9,
+                lambda r: _errors(r.errors, r.errnos[0][0] if r.errnos else ""),
+                lambda r: r.errnos[0][0] if r.errnos else "",
+                numeric=False,
+            ),
+            *_latency_columns(lambda r: r.latency, 6),
+            _trend_column(lambda r: trends(r.slot)),
+            Column("share", "SHARE%", 6, lambda r: percent(r.share), lambda r: r.share),
             Column(
                 "error_pct",
                 "ERR%",
@@ -140,8 +150,6 @@ class TopSyscallsTable(KeyedTable[SyscallRow]):
                 lambda r: _errors(r.errors, percent(r.error_pct)),
                 lambda r: r.error_pct,
             ),
-            *_latency_columns(lambda r: r.latency, 6),
-            _trend_column(lambda r: trends(r.slot)),
             Column(
                 "max",
                 "MAX",
@@ -176,6 +184,7 @@ class ProcessRatesTable(KeyedTable[ProcessRow]):
                 numeric=False,
             ),
             _trend_column(lambda r: trends(r.pid)),
+            Column("ppid", "PPID", 7, lambda r: str(r.ppid or ""), lambda r: r.ppid),
             Column(
                 "group",
                 "CONTAINER/UNIT",
