@@ -49,7 +49,8 @@ from tui.model.view import (
 from tui.paths import resource_dir
 from tui.replay import ReplayController
 from tui.safe_files import SafeFileError
-from tui.screens.base import FrameScreen, UserActed
+from tui.screens.actions import TextScreen
+from tui.screens.base import FrameScreen, ProcessAction, UserActed
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.drilldown import ProcessScreen, SyscallScreen
 from tui.screens.help import HelpScreen
@@ -405,6 +406,38 @@ class SyscallTopApp(App[int]):
             self.act(ViewClosed())
         else:
             self.exit()
+
+    def on_process_action(self, message: ProcessAction) -> None:
+        """Do what the user asked for a process; replays are not live, so never there."""
+        from tui.procinfo import open_files, same_process
+
+        if self.replay is not None or isinstance(self.source, ReplaySource):
+            self.notify("a replay shows recorded processes: nothing to act on", timeout=4)
+            return
+        pid, comm = message.pid, message.comm
+        if message.kind == "strace":
+            command = f"strace -f -p {pid}" + (
+                f" -e trace={message.detail}" if message.detail else ""
+            )
+            self.copy_to_clipboard(command)
+            self.notify(f"copied: {command}", timeout=8)
+            return
+        if not same_process(pid, comm):
+            self.notify(f"{comm}[{pid}] is gone (or its pid is another process now)", timeout=5)
+            return
+        if message.kind == "open_files":
+            self.push_screen(TextScreen(f"open files of {comm}[{pid}]", open_files(pid)))
+        elif message.kind == "signal":
+            if pid in (1, os.getpid()):
+                self.notify(f"not signalling pid {pid}", severity="error", timeout=5)
+                return
+            name = signal.Signals(message.signum).name
+            try:
+                os.kill(pid, message.signum)
+            except OSError as error:
+                self.notify(f"{name} to {comm}[{pid}]: {error.strerror}", severity="error")
+                return
+            self.notify(f"sent {name} to {comm}[{pid}]", timeout=5)
 
     def on_user_acted(self, message: UserActed) -> None:
         self.act(message.event)

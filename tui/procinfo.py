@@ -54,6 +54,33 @@ def _ppid(process: psutil.Process) -> int:
         return 0
 
 
+def open_files(pid: int, limit: int = 500) -> list[str]:
+    """Return `fd -> target` for a process's open file descriptors (sanitized), or []."""
+    found = []
+    try:
+        fds = sorted(os.listdir(f"/proc/{pid}/fd"), key=lambda name: int(name))
+    except (OSError, ValueError):
+        return []
+    for fd in fds[:limit]:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        found.append(f"{fd:>5} -> {safe_text(os.fsencode(target), 200)}")
+    if len(fds) > limit:
+        found.append(f"... and {len(fds) - limit} more")
+    return found
+
+
+def same_process(pid: int, comm: str) -> bool:
+    """Return True while `pid` is still the process shown as `comm` (not a reused pid)."""
+    try:
+        with open(f"/proc/{pid}/comm", "rb") as comm_file:
+            return safe_text(comm_file.read().rstrip(b"\n"), 64) == comm
+    except OSError:
+        return False
+
+
 CACHE_LIMIT = 4096
 
 

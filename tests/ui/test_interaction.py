@@ -140,3 +140,74 @@ async def test_status_line_at_80_columns_puts_anomalies_before_what_gets_cut() -
         first = table(app, "#status").plain.splitlines()[0]
         assert "anomalous" in first[:80]
         assert first.index("anomalous") < first.index("sample")
+
+
+async def test_a_signal_to_the_selected_process_is_sent_only_after_confirmation() -> None:
+    import ctypes
+    import subprocess
+    import sys
+
+    from tui.screens.actions import SignalScreen
+    from tui.sources.fake_source import FakeCall, FakeProcess, FakeSource
+
+    # A real child of this test, named as the fake scenario names it: only it can be hit.
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import ctypes, time\nctypes.CDLL(None).prctl(15, b'victim', 0, 0, 0)\n"
+            "print('ready', flush=True)\ntime.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    assert ctypes  # the child renamed itself through prctl, as the kernel shows comms
+    scenario = (FakeProcess(child.pid, "victim", 0, calls=(FakeCall(0, 50),)),)
+    app = make_app(Config(), FakeSource(scenario=scenario), start_collector=False)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.advance(2)
+            await pilot.pause()
+            await pilot.press("tab", "enter")
+            assert isinstance(app.screen, ProcessScreen) and app.screen.pid == child.pid
+            await pilot.press("K")
+            assert isinstance(app.screen, SignalScreen)
+            await pilot.press("enter")  # SIGTERM is first: chosen, not sent
+            await pilot.pause()
+            assert child.poll() is None
+            await pilot.press("y")
+            await pilot.pause()
+            assert child.wait(5) == -15
+            assert isinstance(app.screen, ProcessScreen)
+            await pilot.press("f9", "escape")  # cancelled: nothing sent, back on the process
+            assert isinstance(app.screen, ProcessScreen)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(5)
+
+
+async def test_open_files_and_strace_command_of_the_selected_process() -> None:
+    import os
+    import tempfile
+
+    from tui.screens.actions import TextScreen
+    from tui.sources.fake_source import FakeCall, FakeProcess, FakeSource
+
+    with open(f"/proc/{os.getpid()}/comm") as comm:
+        me = comm.read().strip()
+    scenario = (FakeProcess(os.getpid() + 0, me, 0, calls=(FakeCall(257, 50),)),)
+    app = make_app(Config(), FakeSource(scenario=scenario), start_collector=False)
+    marker = tempfile.NamedTemporaryFile(prefix="syscalltop-open-files-")  # noqa: SIM115
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.view = type(app.view)(interval_s=1.0)  # this test's own process is the subject
+        app.advance(2)
+        await pilot.pause()
+        await pilot.press("tab", "enter", "o")
+        assert isinstance(app.screen, TextScreen)
+        listed = str(app.screen.query_one("#action-text").render())
+        assert f"-> {marker.name}" in listed and "    0 -> " in listed
+        await pilot.press("escape", "y")
+        assert app._clipboard == f"strace -f -p {os.getpid()} -e trace=openat"
+    marker.close()

@@ -23,6 +23,18 @@ class UserActed(Message):
         self.event = event
 
 
+class ProcessAction(Message):
+    """The user asked for something done to a process: a signal, its open files, strace."""
+
+    def __init__(self, kind: str, pid: int, comm: str, signum: int = 0, detail: str = "") -> None:
+        super().__init__()
+        self.kind = kind
+        self.pid = pid
+        self.comm = comm
+        self.signum = signum
+        self.detail = detail
+
+
 class FrameScreen(Screen[None]):
     """A screen drawn from the newest Frame the app handed it; never reads the app's state.
 

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
 from tui.manpages import describe_syscall
-from tui.model.snapshot import Snapshot
+from tui.model.snapshot import ProcessRow, Snapshot
 from tui.model.view import (
     Frame,
     View,
@@ -20,7 +20,8 @@ from tui.model.view import (
     is_flagged_pid,
     visible_callers,
 )
-from tui.screens.base import FrameScreen
+from tui.screens.actions import SignalScreen
+from tui.screens.base import FrameScreen, ProcessAction
 from tui.widgets.detail import detail_renderable, sample_line, target_lines
 from tui.widgets.format import compact
 from tui.widgets.keyed_table import KeyedTable
@@ -116,6 +117,12 @@ class SyscallScreen(DrillDownScreen):
 class ProcessScreen(DrillDownScreen):
     """One process: who it is and its syscall mix with rates, errors and latency."""
 
+    BINDINGS = [
+        Binding("K,f9", "signal_process", "Signal…"),
+        Binding("o", "open_files", "Open files"),
+        Binding("y", "copy_strace", "Copy strace"),
+    ]
+
     def __init__(self, frame: Frame, pid: int) -> None:
         super().__init__(frame)
         self.pid = pid
@@ -163,6 +170,35 @@ class ProcessScreen(DrillDownScreen):
         header.update(Text("\n", no_wrap=True, overflow="ellipsis").join([title, numbers, cmdline]))
         self.query_one("#process-syscalls", ProcessSyscallsTable).show(list(process.syscalls))
         self.query_one("#process-calls", Static).update(process_calls_text(snapshot, self.pid))
+
+    def _shown_process(self) -> ProcessRow | None:
+        snapshot = self.frame.snapshot
+        return snapshot.process(self.pid) if snapshot is not None else None
+
+    def action_signal_process(self) -> None:
+        """Choose a signal for this process and confirm it (the app sends it)."""
+        process = self._shown_process()
+        comm = process.comm if process is not None else str(self.pid)
+
+        def chosen(signum: int | None) -> None:
+            if signum is not None:
+                self.post_message(ProcessAction("signal", self.pid, comm, signum))
+
+        self.app.push_screen(SignalScreen(self.pid, comm), chosen)
+
+    def action_open_files(self) -> None:
+        """List this process's open files."""
+        process = self._shown_process()
+        comm = process.comm if process is not None else str(self.pid)
+        self.post_message(ProcessAction("open_files", self.pid, comm))
+
+    def action_copy_strace(self) -> None:
+        """Copy `strace -f -p PID -e trace=NAME` for the selected syscall."""
+        row = self.query_one("#process-syscalls", ProcessSyscallsTable).selected_row
+        process = self._shown_process()
+        comm = process.comm if process is not None else str(self.pid)
+        name = row.name if row is not None else ""
+        self.post_message(ProcessAction("strace", self.pid, comm, detail=name))
 
     @on(KeyedTable.RowSelected, "#process-syscalls")
     def _syscall_chosen(self) -> None:
