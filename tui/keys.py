@@ -1,32 +1,55 @@
-"""Every key of the dashboard, once: the help screen, README and tests read this table."""
+"""Every key of the dashboard, once: the help screen, the man page, README and tests read
+this table. Short texts: the help fits one 80x24 page; README has the long story."""
 
 from __future__ import annotations
 
-KEYS: tuple[tuple[str, str], ...] = (
-    ("q", "quit (in a sub-view: back one level; the baselines and logs live on)"),
-    ("? / F1", "this help"),
-    ("↑ ↓ j k PgUp PgDn", "move the cursor"),
-    ("Tab / Shift+Tab", "next / previous pane"),
-    ("Enter", "drill down: syscall → its callers, process → its syscalls"),
-    ("Esc / Backspace", "back one level (in the / filter: clear it)"),
-    ("/", "filter the rows of any view as you type (names, comms, pids, paths, containers)"),
-    ("s / > / <", "sort by next / next / previous column (or click a header)"),
-    ("r", "reverse the sort (a new sort shows the top rows)"),
-    ("F", "follow the selected row as rows re-sort (default: the cursor keeps its place)"),
-    ("x", "failures only: show only syscalls and processes with errors"),
-    ("p", "pause the screen (collection continues)"),
-    ("+ / -", "longer / shorter interval"),
-    ("i", "in flight: threads inside a syscall now, longest first"),
-    ("a", "anomaly log (rows marked ! are above their baseline)"),
-    ("e", "errors by errno → syscall → failing target → process (Enter: that errno's targets)"),
-    ("c", "containers, pods, services and sessions (Enter: their processes)"),
-    ("K / F9", "in a process view: send it a signal (choose, then y to confirm)"),
-    ("o", "in a process view: its open files"),
-    ("y", "in a process view: copy `strace -f -p PID -e trace=NAME` for the selected syscall"),
-    ("P", "in a process or group view: write a seccomp profile of what it called (--snapshot-dir)"),
-    ("b", "reset the anomaly baseline"),
-    ("S", "save the view as JSON and SVG (--snapshot-dir, default .)"),
-    ("space , . g G f", "replay only: play/pause, step back/forward, start/end, 1x/4x/16x"),
-    ("t", "toggle dark / light theme"),
-    ("Ctrl+P", "command palette (same actions)"),
+SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "views",
+        (
+            ("e", "errors → targets"),
+            ("i", "in flight (stuck)"),
+            ("a", "anomalies"),
+            ("c", "containers, units"),
+            ("Enter", "drill down"),
+            ("Esc / Bksp", "back one level"),
+            ("q", "quit (sub-view: back)"),
+            ("? / F1", "this help"),
+        ),
+    ),
+    (
+        "rows",
+        (
+            ("↑↓ j k PgUp PgDn", "move"),
+            ("Tab / S-Tab", "next / prev pane"),
+            ("/", "filter (comm: pid: sys:)"),
+            ("s / > / <", "sort: next / prev"),
+            ("r", "reverse the sort"),
+            ("F", "follow selected row"),
+            ("x", "failures only"),
+        ),
+    ),
+    (
+        "process",
+        (
+            ("K / F9", "signal (y confirms)"),
+            ("o", "its open files"),
+            ("y", "copy strace command"),
+            ("P", "write a seccomp profile"),
+        ),
+    ),
+    (
+        "run",
+        (
+            ("p", "pause (still collects)"),
+            ("+ / -", "interval up / down"),
+            ("b", "reset baselines"),
+            ("S", "save view JSON+SVG"),
+            ("t", "dark / light theme"),
+            ("Ctrl+P", "command palette"),
+            ("space , . g G f", "replay controls"),
+        ),
+    ),
 )
+
+KEYS: tuple[tuple[str, str], ...] = tuple(key for _, keys in SECTIONS for key in keys)

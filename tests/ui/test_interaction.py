@@ -211,3 +211,19 @@ async def test_open_files_and_strace_command_of_the_selected_process() -> None:
         await pilot.press("escape", "y")
         assert app._clipboard == f"strace -f -p {os.getpid()} -e trace=openat"
     marker.close()
+
+
+async def test_help_fits_one_page_at_80x24() -> None:
+    from tui.keys import KEYS
+    from tui.screens.help import HelpScreen
+
+    app = scene_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.advance(2)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        box = app.screen.query_one("#help-box")
+        assert box.max_scroll_y == 0  # nothing below the fold
+        shown = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+        for key, _ in KEYS:
+            assert key in shown, key

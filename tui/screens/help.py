@@ -10,17 +10,27 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.keys import KEYS
+from tui.keys import SECTIONS
+
+
+def _section(title: str, keys: tuple[tuple[str, str], ...]) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(no_wrap=True, overflow="ellipsis")
+    table.add_row(Text(title, style="bold underline"), Text(""))
+    for key, action in keys:
+        table.add_row(Text(key), Text(action))
+    return table
 
 
 def keys_table() -> Table:
-    """Return the keys as a two-column table."""
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column()
-    for key, action in KEYS:
-        table.add_row(Text(key), Text(action))
-    return table
+    """Return the keys in sections, two sections side by side: one page at 80x24."""
+    grid = Table.grid(padding=(0, 3))
+    grid.add_column()
+    grid.add_column()
+    for left, right in zip(SECTIONS[0::2], SECTIONS[1::2], strict=False):
+        grid.add_row(_section(*left), _section(*right))
+    return grid
 
 
 class HelpScreen(ModalScreen[None]):
@@ -32,15 +42,12 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Static(Text("syscalltop keys", style="bold"), id="help-title")
+            yield Static(Text("syscalltop keys (Esc closes)", style="bold"), id="help-title")
             yield Static(keys_table(), id="help-keys")
             yield Static(
                 Text(
-                    "Rates are per second over the last interval; latency percentiles are "
-                    "log2-bucket upper bounds. ! marks a row above its baseline; AVG* a mean "
-                    "above the p99 (a few calls far slower than the rest: see MAX); ≥ an "
-                    "elapsed time that is a lower bound; a dimmed PID a process that exited. "
-                    "Esc closes.",
+                    "! above baseline · AVG* mean > p99 · ≥ lower bound · dim PID: exited. "
+                    "More: man syscalltop",
                     style="dim",
                 ),
                 id="help-note",
