@@ -27,6 +27,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("r", "reverse the sort"),
             ("F", "follow selected row"),
             ("x", "failures only"),
+            ("w", "hide idle waits (i)"),
         ),
     ),
     (

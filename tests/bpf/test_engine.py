@@ -366,3 +366,25 @@ def test_thread_blocked_before_start_is_found_as_a_lower_bound(live, workload_fa
         for r in build_snapshot(source.read(), source.read(), NAMES).inflight
         if r.tid == workload.pid
     ]
+
+
+def test_blocked_threads_are_named_with_thread_wait_channel_target_and_real_age(
+    live, workload_factory
+) -> None:
+    import time
+
+    workload = workload_factory("--getppid=1")
+    workload.go()  # blocked in read(0) on a pipe from before any program is loaded
+    blocked_since = time.monotonic()
+    time.sleep(2.0)
+    source = live(Config(filters=Filters(pids=(workload.pid,))))
+    snapshot = build_snapshot(source.read(), source.read(), NAMES)
+    truth = time.monotonic() - blocked_since
+    (row,) = [row for row in snapshot.inflight if row.tid == workload.pid]
+    assert row.lower_bound and row.name == "read"
+    # From when it last ran (/proc/TID/sched), not from when syscalltop first saw it.
+    assert 1.5 < row.elapsed_ns / 1e9 <= truth + 0.5
+    assert row.thread == workload.name
+    assert row.target.startswith("0<pipe:[") and row.target.endswith("]>")
+    assert row.wchan  # where in the kernel it sleeps (a pipe read's wait)
+    workload.finish()

@@ -221,6 +221,7 @@ async def test_help_fits_one_page_at_80x24() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         app.advance(2)
         await pilot.press("question_mark")
+        await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         box = app.screen.query_one("#help-box")
         assert box.max_scroll_y == 0  # nothing below the fold

@@ -235,3 +235,16 @@ def test_sys_prefix_matches_syscall_names_only_and_pid_is_exact(snapshot: Snapsh
     # Plain "dd" names no syscall, so it is the process dd, with dd's numbers.
     rows = {row.label: row.count for row in visible_syscalls(snapshot, ViewState(filter_text="dd"))}
     assert rows == {"read": 1000, "getppid": 5}
+
+
+def test_idle_waits_hide_from_in_flight_but_reads_stay(snapshot: Snapshot) -> None:
+    from tui.model.view import WaitsToggled
+
+    stuck = (
+        InflightRow(100, 101, "dd", READ, "read", False, 5_000_000_000, False),
+        InflightRow(300, 301, "nginx", 232, "epoll_wait", False, 9_000_000_000, False),
+    )
+    with_threads = replace(snapshot, inflight=stuck)
+    state = fold(ViewState(), WaitsToggled())
+    assert [row.name for row in visible_inflight(with_threads, state)] == ["read"]
+    assert len(visible_inflight(with_threads, fold(state, WaitsToggled()))) == 2

@@ -105,6 +105,11 @@ class InflightCall:
     slot: int
     enter_ns: int
     lower_bound: bool = False
+    # From /proc after the read: the thread's own name, where in the kernel it waits, and
+    # what its first fd argument points at (the longest waits only).
+    thread: str = ""
+    wchan: str = ""
+    target: str = ""
 
 
 @dataclass(frozen=True, slots=True)

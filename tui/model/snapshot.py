@@ -249,6 +249,9 @@ class InflightRow:
     compat: bool
     elapsed_ns: int
     lower_bound: bool
+    thread: str = ""
+    wchan: str = ""
+    target: str = ""
 
     @property
     def label(self) -> str:
@@ -595,6 +598,9 @@ def _inflight_rows(
                 compat=decoded.compat,
                 elapsed_ns=max(now.monotonic_ns - call.enter_ns, 0),
                 lower_bound=call.lower_bound,
+                thread=call.thread,
+                wchan=call.wchan,
+                target=call.target,
             )
         )
     rows.sort(key=lambda row: (-row.elapsed_ns, row.tid))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from tui.model.anomaly import Anomaly
+from tui.model.anomaly import WAITING_SYSCALLS, Anomaly
 from tui.model.histogram import LatencySummary
 from tui.model.names import SyscallNames
 from tui.model.snapshot import (
@@ -57,6 +57,7 @@ class ViewState:
     views: tuple[View, ...] = (HOME,)
     # This process: the kernel leaves out its own calls; the look-ups it spawns are hidden.
     own_pid: int | None = None
+    hide_waits: bool = False  # in flight: leave out threads idling in epoll_wait, poll, …
 
     @property
     def current(self) -> View:
@@ -92,6 +93,11 @@ class IntervalChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class WaitsToggled:
+    """The user toggled hiding idle waits in the in-flight view."""
+
+
+@dataclass(frozen=True, slots=True)
 class ViewOpened:
     """The user drilled into or switched to a view."""
 
@@ -104,10 +110,18 @@ class ViewClosed:
 
 
 ViewEvent = (
-    FilterChanged | FailuresToggled | PauseToggled | IntervalChanged | ViewOpened | ViewClosed
+    FilterChanged
+    | FailuresToggled
+    | PauseToggled
+    | IntervalChanged
+    | ViewOpened
+    | ViewClosed
+    | WaitsToggled
 )
 
 INTERVAL_STEPS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+# Where daemons idle by design: hidden from in flight by `w`, reads and writes kept.
+IDLE_WAITS = WAITING_SYSCALLS - {"read", "readv", "write", "writev", "recvfrom", "recvmsg"}
 # Views a key opens from anywhere (i, a, e, c); drill-downs stack on top of them.
 TOP_LEVEL = frozenset({ViewKind.INFLIGHT, ViewKind.ANOMALIES, ViewKind.ERRORS, ViewKind.GROUPS})
 
@@ -139,6 +153,8 @@ def fold(state: ViewState, event: ViewEvent) -> ViewState:
         return replace(state, failures_only=not state.failures_only)
     if isinstance(event, PauseToggled):
         return replace(state, paused=not state.paused)
+    if isinstance(event, WaitsToggled):
+        return replace(state, hide_waits=not state.hide_waits)
     if isinstance(event, IntervalChanged):
         return replace(state, interval_s=event.interval_s)
     if isinstance(event, ViewOpened):
@@ -367,7 +383,10 @@ def group_trend(snapshot: Snapshot | None, key: str) -> Sequence[float]:
 def visible_inflight(snapshot: Snapshot, state: ViewState) -> list[InflightRow]:
     """Return the in-flight threads the filter matches."""
     return [
-        row for row in snapshot.inflight if text_matches(state, row.comm, row.label, str(row.pid))
+        row
+        for row in snapshot.inflight
+        if text_matches(state, row.comm, row.thread, row.label, str(row.pid), row.target)
+        and not (state.hide_waits and row.name in IDLE_WAITS)
     ]
 
 

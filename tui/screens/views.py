@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import Footer, Static
 
 from tui.model.snapshot import Snapshot
@@ -13,6 +14,7 @@ from tui.model.view import (
     View,
     ViewKind,
     ViewOpened,
+    WaitsToggled,
     error_rows,
     group_processes,
     group_trend,
@@ -39,6 +41,12 @@ from tui.widgets.tables import (
 class InflightScreen(DrillDownScreen):
     """Threads inside a syscall now, longest first (≥ marks those blocked before start)."""
 
+    BINDINGS = [Binding("w", "toggle_waits", "Hide idle waits")]
+
+    def action_toggle_waits(self) -> None:
+        """Hide (or show again) the threads idling in epoll_wait, poll, futex and the like."""
+        self.act(WaitsToggled())
+
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield Static(id="view-note")
@@ -53,9 +61,10 @@ class InflightScreen(DrillDownScreen):
 
     def redraw(self, snapshot: Snapshot) -> None:
         rows = visible_inflight(snapshot, self.frame.view)
+        hidden = " (idle waits hidden: w shows them)" if self.frame.view.hide_waits else ""
         self.query_one("#view-note", Static).update(
-            f"{len(rows)} threads inside a syscall; ≥ = blocked since before syscalltop started "
-            "(elapsed is a lower bound)"
+            f"{len(rows)} threads inside a syscall{hidden}; ≥ = blocked since before "
+            "syscalltop started (from when it last ran: a lower bound)"
         )
         self.query_one("#inflight", InflightTable).show(rows)
 

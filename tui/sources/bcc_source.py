@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from tui.cgroupfs import CgroupNames, cgroup_root
@@ -28,7 +29,7 @@ from tui.model.readings import (
     RawReading,
     SampleEvent,
 )
-from tui.model.sanitize import comm_text
+from tui.model.sanitize import comm_text, safe_text
 from tui.sources.fds import FdResolver
 from tui.sources.kernel_headers import HeaderTree, locate_headers
 from tui.sources.program import build_program, header_constants
@@ -639,7 +640,34 @@ class BccSource:
                 for call in still_blocked.values()
                 if self._wanted(call.tgid, call.tid, call.slot)
             )
-        return tuple(calls)
+        return self._enrich_inflight(calls)
+
+    def _enrich_inflight(self, calls: list[InflightCall]) -> tuple[InflightCall, ...]:
+        """Name the longest waits from /proc: thread name, wait channel, fd target."""
+        fds = FdResolver()
+        longest = sorted(calls, key=lambda call: call.enter_ns)[:INFLIGHT_ENRICHED]
+        chosen = {call.tid for call in longest}
+        enriched = []
+        for call in calls:
+            if call.tid not in chosen:
+                enriched.append(call)
+                continue
+            task = f"/proc/{call.tgid}/task/{call.tid}"
+            target = ""
+            if self._fd_args.get(call.slot):
+                fd = _first_arg(task)
+                found = fds.resolve(call.tgid, fd) if fd is not None else None
+                target = f"{fd}<{found}>" if found else ""
+            wchan = _read_text(f"{task}/wchan", 40)
+            enriched.append(
+                replace(
+                    call,
+                    thread=_read_text(f"{task}/comm", 32),
+                    wchan="" if wchan == "0" else wchan,  # "0": running, not waiting
+                    target=target,
+                )
+            )
+        return tuple(enriched)
 
     def _wanted(self, tgid: int, tid: int, slot: int) -> bool:
         """Apply the pid/tid/syscall filters to a thread found in /proc."""
@@ -687,6 +715,43 @@ def _decode_process(key: tuple[int, int], raw: bytes, shared: _SharedParts) -> P
     )
 
 
+INFLIGHT_ENRICHED = 200
+
+
+def _read_text(path: str, limit: int) -> str:
+    try:
+        with open(path, "rb") as source:
+            return safe_text(source.read(limit * 4).strip(), limit)
+    except OSError:
+        return ""
+
+
+def _first_arg(task: str) -> int | None:
+    """Return the first argument of the syscall a thread is blocked in (/proc/TID/syscall)."""
+    try:
+        with open(f"{task}/syscall") as source:
+            fields = source.read().split()
+        return _fd_number(int(fields[1], 16)) if len(fields) > 1 else None
+    except (OSError, ValueError):
+        return None
+
+
+def _last_ran_ns(tgid: int, tid: int) -> int | None:
+    """Return when a thread last ran (CLOCK_MONOTONIC ns): it has been blocked since about then.
+
+    /proc/TID/sched's se.exec_start is the scheduler clock in ms; a thread blocked in a call
+    has not run since, so it is a far better lower bound than "when we first looked".
+    """
+    try:
+        with open(f"/proc/{tgid}/task/{tid}/sched") as sched:
+            for line in sched:
+                if line.startswith("se.exec_start"):
+                    return int(float(line.split(":", 1)[1]) * 1_000_000)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def _current_syscall(tgid: int, tid: int) -> int | None:
     """Return the syscall a thread is blocked in (from /proc), or None when it is not."""
     try:
@@ -718,5 +783,7 @@ def blocked_threads(names: SyscallNames, now_ns: int) -> dict[int, InflightCall]
             nr = _current_syscall(tgid, tid)
             if nr is not None:
                 # /proc reports the task's own ABI; a compat task is shown with native names.
-                found[tid] = InflightCall(tid, tgid, nr, now_ns, lower_bound=True)
+                since = _last_ran_ns(tgid, tid)
+                enter_ns = since if since is not None and 0 < since <= now_ns else now_ns
+                found[tid] = InflightCall(tid, tgid, nr, enter_ns, lower_bound=True)
     return found

@@ -95,7 +95,10 @@ def encode_reading(reading: RawReading, identities: dict[int, ProcessIdentity]) 
             for s in reading.samples
         ],
         "cap": {str(slot): list(astuple(c)) for slot, c in reading.captures.items()},
-        "inflight": [[c.tid, c.tgid, c.slot, c.enter_ns, c.lower_bound] for c in reading.inflight],
+        "inflight": [
+            [c.tid, c.tgid, c.slot, c.enter_ns, c.lower_bound, c.thread, c.wchan, c.target]
+            for c in reading.inflight
+        ],
         "exited": sorted(reading.exited),
         "who": {
             str(pid): [i.comm, i.user, i.cmdline, i.seccomp, i.ppid]
@@ -236,7 +239,14 @@ def _decode_reading(record: dict[str, Any]) -> tuple[RawReading, dict[int, Proce
         loss=LossCounters(*map(_uint, loss)),
         samples=tuple(_sample(_list(s, 12)) for s in _list(record["samples"])),
         inflight=tuple(
-            InflightCall(_uint(c[0], U32), _uint(c[1], U32), _slot(c[2]), _uint(c[3]), _flag(c[4]))
+            InflightCall(
+                _uint(c[0], U32),
+                _uint(c[1], U32),
+                _slot(c[2]),
+                _uint(c[3]),
+                _flag(c[4]),
+                *(_text(text, 200) for text in c[5:8]),
+            )
             for c in map(lambda item: _list(item, 5), _list(record["inflight"]))
         ),
         # Recordings made before exits were marked have no "exited": none are then.

@@ -286,8 +286,17 @@ class InflightTable(KeyedTable[InflightRow]):
             ),
             Column("pid", "PID", 7, lambda r: str(r.pid), lambda r: r.pid),
             Column("tid", "TID", 7, lambda r: str(r.tid), lambda r: r.tid),
-            Column("comm", "COMM", 16, lambda r: r.comm, lambda r: r.comm, numeric=False),
-            Column("syscall", "SYSCALL", 18, lambda r: r.label, lambda r: r.label, numeric=False),
+            Column(
+                "comm",
+                "COMM/THREAD",
+                16,
+                lambda r: r.comm if not r.thread or r.thread == r.comm else f"{r.comm}/{r.thread}",
+                lambda r: r.comm,
+                numeric=False,
+            ),
+            Column("syscall", "SYSCALL", 14, lambda r: r.label, lambda r: r.label, numeric=False),
+            Column("target", "ON", 22, lambda r: r.target, lambda r: r.target, numeric=False),
+            Column("wchan", "WCHAN", 18, lambda r: r.wchan, lambda r: r.wchan, numeric=False),
         ]
         super().__init__(columns, row_key=lambda r: str(r.tid), sort_key="elapsed", id=id)
 
