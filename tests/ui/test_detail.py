@@ -57,3 +57,29 @@ def test_a_mean_above_the_p99_is_marked() -> None:
     assert text.endswith("*") and style
     even = LatencySummary(avg_ns=1500, p50_ns=1000, p95_ns=2000, p99_ns=4000, max_ns=5000)
     assert not _avg_cell(even)[0].endswith("*")
+
+
+def test_latency_heatmap_shades_buckets_over_intervals_slowest_on_top() -> None:
+    from tui.widgets.detail import heatmap_lines
+
+    fast = [0] * 32
+    fast[10] = 100
+    slow = [0] * 32
+    slow[10], slow[20] = 10, 100  # a shift to 1 ms in the last interval
+    lines = [line.plain for line in heatmap_lines((tuple(fast), tuple(fast), tuple(slow)))]
+    assert lines[0].strip().startswith("≥1.0ms") and lines[0].endswith("  █")
+    assert lines[-2].strip().startswith("≥1.0us") and lines[-2].endswith("██░")
+    assert len(lines) == 20 - 10 + 1 + 1  # buckets 20..10, then the time axis
+
+
+def test_stream_keeps_each_syscalls_histograms_for_the_heatmap() -> None:
+    from tui.model.snapshot import HEATMAP_INTERVALS, SnapshotStream
+
+    stream = SnapshotStream(NAMES)
+    stream.push(reading(0.0, {(9, "w", FUTEX): (0, 0)}))
+    snapshot = None
+    for tick in range(1, 30):
+        snapshot = stream.push(reading(float(tick), {(9, "w", FUTEX): (10 * tick, 0)}))
+    assert snapshot is not None
+    history = snapshot.hist_history[FUTEX]
+    assert len(history) == HEATMAP_INTERVALS and all(hist[10] == 10 for hist in history)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import astuple, dataclass, field, replace
 
@@ -299,6 +300,8 @@ class Snapshot:
     targets_dropped: int = 0
     groups: tuple[GroupRow, ...] = ()
     group_trends: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    # Each syscall's latency histograms of the last intervals, oldest first (the heatmap).
+    hist_history: dict[int, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
 
     def group(self, key: str) -> GroupRow | None:
         """Return the group row with this key."""
@@ -747,6 +750,19 @@ def _group_rows(
 class SnapshotStream:
     """Turn a sequence of readings into snapshots, keeping the previous reading."""
 
+    def _record_hists(self, snapshot: Snapshot) -> None:
+        """Keep each syscall's histogram per interval; a syscall idle for the whole window goes."""
+        seen = {row.slot for row in snapshot.syscalls if any(row.hist)}
+        for row in snapshot.syscalls:
+            if row.slot in seen:
+                _push_hist(self._hists, row.slot, row.hist)
+        for slot in list(self._hists):
+            if slot not in seen:
+                series = self._hists[slot]
+                series.append((0,) * len(series[-1]))
+                if not any(any(hist) for hist in series):
+                    del self._hists[slot]
+
     def __init__(
         self,
         names: SyscallNames,
@@ -764,6 +780,7 @@ class SnapshotStream:
         self._syscall_history = RateHistory()
         self._process_history = RateHistory()
         self._group_history = RateHistory()
+        self._hists: dict[int, deque[tuple[int, ...]]] = {}
 
     def push(self, reading: RawReading) -> Snapshot | None:
         """Return the interval ending at `reading`; None for the first (baseline) reading."""
@@ -777,6 +794,7 @@ class SnapshotStream:
         self._syscall_history.record({row.slot: row.rate for row in snapshot.syscalls if row.count})
         self._process_history.record({row.pid: row.rate for row in snapshot.processes})
         self._group_history.record({row.key: row.rate for row in snapshot.groups})
+        self._record_hists(snapshot)
         if self.reset_requested:  # asked from another thread; applied here, between intervals
             self.reset_requested = False
             self.detector.reset()
@@ -806,7 +824,16 @@ class SnapshotStream:
             },
             process_trends=process_trends,
             group_trends={row.key: self._group_history.series(row.key) for row in snapshot.groups},
+            hist_history={slot: tuple(hists) for slot, hists in self._hists.items()},
         )
+
+
+HEATMAP_INTERVALS = 24
+
+
+def _push_hist(hists: dict[int, deque[tuple[int, ...]]], slot: int, hist: tuple[int, ...]) -> None:
+    series = hists.setdefault(slot, deque(maxlen=HEATMAP_INTERVALS))
+    series.append(hist)
 
 
 def observations(snapshot: Snapshot) -> list[Observation]:

@@ -22,7 +22,7 @@ from tui.model.view import (
 )
 from tui.screens.actions import SignalScreen
 from tui.screens.base import FrameScreen, ProcessAction
-from tui.widgets.detail import detail_renderable, sample_line, target_lines
+from tui.widgets.detail import detail_renderable, heatmap_lines, sample_line, target_lines
 from tui.widgets.format import compact
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.status import StatusBar
@@ -96,11 +96,17 @@ class SyscallScreen(DrillDownScreen):
         row = snapshot.syscall(self.slot)
         name = self.frame.names.decode(self.slot).name
         description = describe_syscall(name) if row is not None else None
-        self.query_one("#drill-detail", Static).update(
+        detail = (
             detail_renderable(row, snapshot, description, compact_view=False)
             if row is not None
             else Text(f"{name}: no calls recorded yet", style="dim")
         )
+        history = snapshot.hist_history.get(self.slot)
+        if history:
+            heatmap = [Text("\nlatency over the last intervals (heatmap)", style="bold")]
+            heatmap += heatmap_lines(history)
+            detail = Text("\n").join([detail, *heatmap])
+        self.query_one("#drill-detail", Static).update(detail)
         callers = [
             CallerRow(process, call)
             for process, call in visible_callers(snapshot, self.frame.view, self.slot)

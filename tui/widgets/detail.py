@@ -87,6 +87,31 @@ def histogram_lines(row: SyscallRow) -> list[Text]:
     return lines
 
 
+SHADES = " ░▒▓█"
+
+
+def heatmap_lines(history: tuple[tuple[int, ...], ...]) -> list[Text]:
+    """Return latency over time: a row per log2 bucket (slowest on top), a column per
+    interval (newest right), shaded by how many calls landed there."""
+    used = sorted({b for hist in history for b, count in enumerate(hist) if count})
+    if not used:
+        return [Text("no timed calls in the window", style="dim")]
+    largest = max(count for hist in history for count in hist)
+    lines = []
+    for bucket in range(used[-1], used[0] - 1, -1):
+        low, _ = bucket_bounds_ns(bucket)
+        line = Text(f"{'≥' + duration(low):>8} ")
+        cells = ""
+        for hist in history:
+            count = hist[bucket] if bucket < len(hist) else 0
+            level = 0 if not count else 1 + (len(SHADES) - 2) * count // largest
+            cells += SHADES[min(level, len(SHADES) - 1)]
+        line.append(cells, style="cyan")
+        lines.append(line)
+    lines.append(Text(f"{'':>8} {'oldest':<{max(len(history) - 6, 0)}}now", style="dim"))
+    return lines
+
+
 def detail_renderable(
     row: SyscallRow | None, snapshot: Snapshot | None, description: str | None, compact_view: bool
 ) -> Text:
