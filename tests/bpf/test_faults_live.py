@@ -25,7 +25,7 @@ pytestmark = pytest.mark.bpf
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path):
-    """A 64 KiB tmpfs with one free page left."""
+    """A 64 KiB tmpfs with two free pages left (a header and a few readings fit)."""
     mount = tmp_path / "disk"
     mount.mkdir()
     subprocess.run(
@@ -36,7 +36,7 @@ def tiny_disk(tmp_path: Path):
         with filler.open("wb") as out, contextlib.suppress(OSError):
             out.write(b"x" * (64 * 1024))
         size = filler.stat().st_size
-        os.truncate(filler, size - 4096)
+        os.truncate(filler, size - 8192)
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)

@@ -53,11 +53,15 @@ def test_exporter_answers_under_the_units_capabilities_only() -> None:
             lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read(), 30
         )
         assert health == b"ok\n"
+        series = b'syscalltop_syscalls_total{syscall="'
         body = wait_for(
-            lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read(),
+            lambda: (
+                series
+                in urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+            ),
             30,
         )
-        assert b'syscalltop_syscalls_total{syscall="' in body
+        assert body
         # BPF, PERFMON and SYS_RESOURCE only (less any that this machine's sandbox withholds).
         unit_caps = (1 << 39) | (1 << 38) | (1 << 24)
         wanted = unit_caps & capability_mask("/proc/self/status", "CapBnd")

@@ -248,3 +248,12 @@ def test_idle_waits_hide_from_in_flight_but_reads_stay(snapshot: Snapshot) -> No
     state = fold(ViewState(), WaitsToggled())
     assert [row.name for row in visible_inflight(with_threads, state)] == ["read"]
     assert len(visible_inflight(with_threads, fold(state, WaitsToggled()))) == 2
+
+
+def test_own_process_and_its_man_lookups_are_hidden_not_other_children(snapshot: Snapshot) -> None:
+    own = replace(snapshot.processes[0], pid=999, comm="syscalltop")
+    lookup = replace(snapshot.processes[0], pid=1000, ppid=999, comm="man")
+    child = replace(snapshot.processes[0], pid=1001, ppid=999, comm="e2e-workload")
+    crowd = replace(snapshot, processes=(own, lookup, child))
+    assert pids(visible_processes(crowd, ViewState(own_pid=999))) == {1001}
+    assert pids(visible_processes(crowd, ViewState())) == {999, 1000, 1001}

@@ -323,9 +323,14 @@ def visible_syscalls(snapshot: Snapshot, state: ViewState) -> list[SyscallRow]:
     ]
 
 
+OWN_LOOKUPS = frozenset({"man", "whatis"})  # what syscalltop runs to describe a syscall
+
+
 def is_own(state: ViewState, row: ProcessRow) -> bool:
-    """Return True for syscalltop itself and the look-ups it spawns (hidden by default)."""
-    return state.own_pid is not None and state.own_pid in (row.pid, row.ppid)
+    """Return True for syscalltop itself and the man-page look-ups it spawns (hidden)."""
+    if state.own_pid is None:
+        return False
+    return row.pid == state.own_pid or (row.ppid == state.own_pid and row.comm in OWN_LOOKUPS)
 
 
 def visible_callers(
