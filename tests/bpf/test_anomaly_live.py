@@ -60,3 +60,44 @@ def test_rate_jump_and_novel_syscall_are_flagged_and_steady_neighbour_is_not(
     assert novel <= {(jumper.pid, "getuid"), (jumper.pid, "write"), (steady.pid, "write")}
     spikes = [a for _, found in history for a in found if a.kind != "novel"]
     assert not [a for a in spikes if a.pid == steady.pid]
+
+
+def test_ptrace_is_flagged_at_first_sight_whether_it_started_before_or_after_the_tool() -> None:
+    import json
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from tests.bpf.test_cli_live import SYSCALLTOP
+    from tests.conftest import REPO
+
+    name = f"pt{uuid.uuid4().hex[:8]}"
+    # PTRACE_PEEKDATA on pid 1, which it does not trace: ESRCH, no side effect, still ptrace.
+    script = (
+        "import ctypes, time\nlibc = ctypes.CDLL(None)\n"
+        f"libc.prctl(15, b'{name}', 0, 0, 0)\n"
+        "end = time.monotonic() + 6\n"
+        "while time.monotonic() < end:\n    libc.ptrace(2, 1, 0, 0)\n    time.sleep(0.01)\n"
+    )
+    before = subprocess.Popen([sys.executable, "-c", script])
+    time.sleep(0.5)
+    tool = subprocess.Popen(
+        [*SYSCALLTOP, "--json", "-i", "0.4", "-n", "6", "--comm", name],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert tool.stdout is not None
+    first = tool.stdout.readline()
+    after = subprocess.Popen([sys.executable, "-c", script])
+    rest, _ = tool.communicate(timeout=60)
+    for process in (before, after):
+        process.wait(30)
+    flagged = {
+        (a["pid"], a["syscall"], a["kind"], a["severity"])
+        for line in map(json.loads, (first + rest).splitlines())
+        for a in line["anomalies"]
+    }
+    assert (before.pid, "ptrace", "novel", "high") in flagged  # in warm-up, no baseline
+    assert (after.pid, "ptrace", "novel", "high") in flagged

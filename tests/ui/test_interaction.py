@@ -86,12 +86,12 @@ async def test_enter_drills_down_from_in_flight_and_anomaly_rows() -> None:
         assert isinstance(app.screen, ProcessScreen) and app.screen.pid == chosen.pid
         await pilot.press("a")
         assert isinstance(app.screen, AnomalyScreen)
-        entry = table(app, "#anomalies").selected_row
+        incident = table(app, "#anomalies").selected_row
         await pilot.press("enter")
-        if entry.anomaly.pid is not None:
-            assert isinstance(app.screen, ProcessScreen) and app.screen.pid == entry.anomaly.pid
+        if incident.pid is not None:
+            assert isinstance(app.screen, ProcessScreen) and app.screen.pid == incident.pid
         else:
-            assert isinstance(app.screen, SyscallScreen) and app.screen.slot == entry.anomaly.slot
+            assert isinstance(app.screen, SyscallScreen) and app.screen.slot == incident.slot
 
 
 def test_ties_sort_by_number_not_as_text() -> None:
@@ -138,8 +138,8 @@ async def test_status_line_at_80_columns_puts_anomalies_before_what_gets_cut() -
         app.advance(9)
         await pilot.pause()
         first = table(app, "#status").plain.splitlines()[0]
-        assert "anomalous" in first[:80]
-        assert first.index("anomalous") < first.index("sample")
+        assert "incidents" in first[:80]
+        assert first.index("incidents") < first.index("sample")
 
 
 async def test_a_signal_to_the_selected_process_is_sent_only_after_confirmation() -> None:

@@ -85,8 +85,23 @@ def test_novel_syscall_in_a_settled_process_with_security_emphasis() -> None:
         ("novel", "getpid", "normal"),
         ("novel", "ptrace", "high"),
     ]
-    # A process seen for the first time is learning, not novel.
-    assert detector.observe(10.0, [], {8: ("newcomer", [(101, "ptrace")])}) == []
+    # A process seen for the first time is learning, not novel ...
+    assert detector.observe(10.0, [], {8: ("newcomer", [(39, "getpid")])}) == []
+    # ... except for first-sight calls: ptrace, bpf, setuid, mount, unshare, … at once.
+    found = detector.observe(11.0, [], {8: ("newcomer", [(39, "getpid"), (101, "ptrace")])})
+    assert [(a.kind, a.syscall, a.pid, a.severity) for a in found] == [
+        ("novel", "ptrace", 8, "high")
+    ]
+
+
+def test_first_sight_calls_are_flagged_in_warm_up_and_for_short_lived_processes() -> None:
+    detector = AnomalyDetector()
+    assert detector.warming_up
+    found = detector.observe(0.0, [], {9: ("dropper", [(321, "bpf"), (59, "execve")])}, {9})
+    assert [(a.syscall, a.pid) for a in found] == [("bpf", 9)]  # execve is too common
+    again = detector.observe(1.0, [], {10: ("x", [(321, "bpf")])})
+    assert [(a.syscall, a.pid) for a in again] == [("bpf", 10)]
+    assert detector.observe(2.0, [], {10: ("x", [(321, "bpf")])}) == []  # once per process
 
 
 def test_reset_starts_warm_up_again() -> None:
@@ -139,3 +154,24 @@ def test_routine_housekeeping_calls_are_never_novel() -> None:
         detector.observe(float(index), [], {7: ("worker", [(0, "read")])})
     found = detector.observe(9.0, [], {7: ("worker", [(0, "read"), (12, "brk"), (9, "mmap")])})
     assert found == []
+
+
+def test_incidents_are_episodes_with_start_peak_now_and_the_process_behind_them() -> None:
+    from tui.model.names import SyscallNames
+    from tui.model.snapshot import SnapshotStream
+    from tui.sources.fake_source import FakeCall, FakeProcess, FakeSource
+
+    burst = FakeProcess(
+        77, "burst", 0, calls=(FakeCall(110, 100, surge_at_tick=9, surge_factor=100),)
+    )
+    quiet = FakeProcess(78, "quiet", 0, calls=(FakeCall(39, 50),))
+    stream, source = SnapshotStream(SyscallNames("x86_64")), FakeSource(scenario=(burst, quiet))
+    snapshots = [stream.push(source.read()) for _ in range(12)]
+    last = snapshots[-1]
+    assert last is not None
+    rates = [i for i in last.incidents if i.kind == "rate" and i.syscall == "getppid"]
+    assert rates and all(i.pid == 77 and i.comm == "burst" for i in rates)  # who is named
+    episode = rates[0]
+    assert episode.peak >= 50 * episode.baseline and episode.now > 0
+    assert len({(i.kind, i.slot, i.pid) for i in last.incidents}) == len(last.incidents)
+    assert last.active_incidents == sum(1 for i in last.incidents if i.active)

@@ -55,6 +55,17 @@ SECURITY_SYSCALLS = frozenset(
 )
 
 
+# Flagged the first time each process makes them, baseline or not, started before us or
+# not: what a responder needs to hear about at once (execve is too common for that).
+FIRST_SIGHT_SYSCALLS = SECURITY_SYSCALLS - {
+    "execve",
+    "execveat",
+    "perf_event_open",
+    "personality",
+    "seccomp",
+    "name_to_handle_at",
+}
+
 FORGET_AFTER_INTERVALS = 600
 
 
@@ -273,15 +284,21 @@ class AnomalyDetector:
             if (anomaly := self._spike(observation, wall_time)) is not None
         ]
         for pid, (comm, calls) in process_syscalls.items():
-            if pid in exited and pid not in self._processes:
-                continue  # born and gone within one interval: no history to judge it by
-            history = self._processes.setdefault(pid, _ProcessHistory())
+            # Born and gone within one interval: no history to judge it by, but a first-sight
+            # call (ptrace, bpf, …) still counts.
+            short_lived = pid in exited and pid not in self._processes
+            history = (
+                _ProcessHistory()
+                if short_lived
+                else self._processes.setdefault(pid, _ProcessHistory())
+            )
             formed = history.intervals >= self.settings.warmup_intervals and not self.warming_up
             for slot, name in calls:
                 if slot in history.slots:
                     continue
                 history.slots.add(slot)
-                if formed and name not in ROUTINE_SYSCALLS:
+                first_sight = name in FIRST_SIGHT_SYSCALLS
+                if first_sight or (formed and not short_lived and name not in ROUTINE_SYSCALLS):
                     found.append(
                         Anomaly(
                             wall_time=wall_time,

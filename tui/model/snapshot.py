@@ -163,6 +163,42 @@ class ProcessRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Incident:
+    """An anomaly episode: what (kind, syscall), who, when it started, its peak, its value
+    now, and whether it is still going on."""
+
+    sequence: int
+    kind: str
+    syscall: str
+    slot: int
+    pid: int | None
+    comm: str
+    started: float
+    baseline: float
+    peak: float
+    now: float
+    active: bool
+    severity: str
+
+    @property
+    def who(self) -> str:
+        """Return `comm[pid]`, or "" for no one process."""
+        return f"{self.comm}[{self.pid}]" if self.pid is not None else ""
+
+    def describe(self) -> str:
+        """Return the episode in a line: `rate read by nginx[42]: peak 191k/s (x540)`."""
+        who = f" by {self.who}" if self.who else ""
+        if self.kind == "novel":
+            return f"first {self.syscall}{who}"
+        unit = "ns p99" if self.kind == "latency" else "/s"
+        times = f"x{self.peak / self.baseline:,.0f}" if self.baseline > 0 else "from 0"
+        return f"{self.kind} {self.syscall}{who}: peak {self.peak:,.0f}{unit} ({times} baseline)"
+
+
+INCIDENTS_KEPT = 200
+
+
+@dataclass(frozen=True, slots=True)
 class GroupRow:
     """A container, service, session or slice over one interval: its processes together."""
 
@@ -302,6 +338,12 @@ class Snapshot:
     group_trends: dict[str, tuple[float, ...]] = field(default_factory=dict)
     # Each syscall's latency histograms of the last intervals, oldest first (the heatmap).
     hist_history: dict[int, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
+    incidents: tuple[Incident, ...] = ()  # active first, then newest first
+
+    @property
+    def active_incidents(self) -> int:
+        """Return how many incidents are going on."""
+        return sum(1 for incident in self.incidents if incident.active)
 
     def group(self, key: str) -> GroupRow | None:
         """Return the group row with this key."""
@@ -750,6 +792,54 @@ def _group_rows(
 class SnapshotStream:
     """Turn a sequence of readings into snapshots, keeping the previous reading."""
 
+    def _track_incidents(
+        self,
+        snapshot: Snapshot,
+        anomalies: list[Anomaly],
+        flagged_slots: set[int],
+        flagged_pids: set[int],
+    ) -> tuple[Incident, ...]:
+        """Fold this interval's anomalies into episodes; update peaks, values and states."""
+        for anomaly in anomalies:
+            pid, comm = anomaly.pid, anomaly.comm
+            if pid is None:  # a syscall-wide spike: name the process making most of it
+                callers = snapshot.callers(anomaly.slot)
+                if callers:
+                    pid, comm = callers[0][0].pid, callers[0][0].comm
+            key = (anomaly.kind, anomaly.slot, pid)
+            current = self._incidents.get(key)
+            if current is not None and current.active:
+                continue
+            self._incident_sequence += 1
+            self._incidents[key] = Incident(
+                self._incident_sequence,
+                anomaly.kind,
+                anomaly.syscall,
+                anomaly.slot,
+                pid,
+                comm,
+                anomaly.wall_time,
+                anomaly.baseline,
+                anomaly.value,
+                anomaly.value,
+                True,
+                anomaly.severity,
+            )
+        for held, incident in list(self._incidents.items()):
+            now = _incident_value(snapshot, incident)
+            flagged = incident.slot in flagged_slots or (
+                incident.pid is not None and incident.pid in flagged_pids
+            )
+            active = flagged and (incident.kind != "novel" or now > 0)
+            self._incidents[held] = replace(
+                incident, now=now, peak=max(incident.peak, now), active=active
+            )
+        if len(self._incidents) > INCIDENTS_KEPT:  # the oldest ended ones go first
+            ended = sorted((i.sequence, k) for k, i in self._incidents.items() if not i.active)
+            for _, old in ended[: len(self._incidents) - INCIDENTS_KEPT]:
+                del self._incidents[old]
+        return tuple(sorted(self._incidents.values(), key=lambda i: (not i.active, -i.sequence)))
+
     def _record_hists(self, snapshot: Snapshot) -> None:
         """Keep each syscall's histogram per interval; a syscall idle for the whole window goes."""
         seen = {row.slot for row in snapshot.syscalls if any(row.hist)}
@@ -781,6 +871,8 @@ class SnapshotStream:
         self._process_history = RateHistory()
         self._group_history = RateHistory()
         self._hists: dict[int, deque[tuple[int, ...]]] = {}
+        self._incidents: dict[tuple[str, int, int | None], Incident] = {}
+        self._incident_sequence = 0
 
     def push(self, reading: RawReading) -> Snapshot | None:
         """Return the interval ending at `reading`; None for the first (baseline) reading."""
@@ -798,6 +890,7 @@ class SnapshotStream:
         if self.reset_requested:  # asked from another thread; applied here, between intervals
             self.reset_requested = False
             self.detector.reset()
+            self._incidents.clear()
         anomalies = self.detector.observe(
             snapshot.wall_time, observations(snapshot), process_calls(snapshot), reading.exited
         )
@@ -813,8 +906,10 @@ class SnapshotStream:
         flagged_slots |= {anomaly.slot for anomaly in anomalies}
         flagged_pids = {int(key[1]) for key in active if key[0] == "pid"}  # type: ignore[call-overload]
         flagged_pids |= {anomaly.pid for anomaly in anomalies if anomaly.pid is not None}
+        incidents = self._track_incidents(snapshot, anomalies, flagged_slots, flagged_pids)
         return replace(
             snapshot,
+            incidents=incidents,
             anomalies=tuple(anomalies),
             flagged_slots=frozenset(flagged_slots),
             flagged_pids=frozenset(flagged_pids),
@@ -829,6 +924,32 @@ class SnapshotStream:
 
 
 HEATMAP_INTERVALS = 24
+
+
+def _incident_value(snapshot: Snapshot, incident: Incident) -> float:
+    """Return what an incident measures, this interval (0 when it is quiet)."""
+    if incident.pid is not None:
+        process = snapshot.process(incident.pid)
+        call = (
+            next((c for c in process.syscalls if c.slot == incident.slot), None)
+            if process
+            else None
+        )
+        if call is None:
+            return 0.0
+        if incident.kind == "errors":
+            return call.errors / snapshot.interval_s if snapshot.interval_s else 0.0
+        if incident.kind == "latency":
+            return float(call.latency.p99_ns or 0)
+        return call.rate
+    row = snapshot.syscall(incident.slot)
+    if row is None:
+        return 0.0
+    if incident.kind == "errors":
+        return row.error_rate
+    if incident.kind == "latency":
+        return float(row.latency.p99_ns or 0)
+    return row.rate
 
 
 def _push_hist(hists: dict[int, deque[tuple[int, ...]]], slot: int, hist: tuple[int, ...]) -> None:

@@ -21,6 +21,7 @@ from tui.model.view import (
     is_flagged_pid,
     process_trend,
     target_rows,
+    text_matches,
     visible_groups,
     visible_inflight,
 )
@@ -29,9 +30,9 @@ from tui.widgets.format import compact
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.status import StatusBar
 from tui.widgets.tables import (
-    AnomalyLogTable,
     ErrorsTable,
     GroupsTable,
+    IncidentsTable,
     InflightTable,
     ProcessRatesTable,
     TargetsTable,
@@ -76,38 +77,42 @@ class InflightScreen(DrillDownScreen):
 
 
 class AnomalyScreen(DrillDownScreen):
-    """The anomaly log, newest first; b resets the baseline."""
+    """Anomaly incidents: one row per episode, active first; Enter opens its process; b resets."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield Static(id="view-note")
-        yield AnomalyLogTable(id="anomalies")
+        yield IncidentsTable(id="anomalies")
         yield self.filter_input()
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#anomalies", AnomalyLogTable).border_title = "Anomalies"
-        self.query_one("#anomalies", AnomalyLogTable).focus()
+        self.query_one("#anomalies", IncidentsTable).border_title = "Incidents"
+        self.query_one("#anomalies", IncidentsTable).focus()
         super().on_mount()
 
     def redraw(self, snapshot: Snapshot) -> None:
-        note = (
-            "baseline warming up: no alarms yet"
+        view = self.frame.view
+        rows = [i for i in snapshot.incidents if text_matches(view, i.syscall, i.who, i.kind)]
+        active = sum(1 for incident in rows if incident.active)
+        note = f"{active} active, {len(rows) - active} ended; "
+        note += (
+            "baseline warming up: only first-sight calls (ptrace, bpf, setuid, ...) alarm"
             if snapshot.warming_up
-            else ("against a rolling baseline per syscall and per process; b resets it")
+            else "against rolling baselines per syscall and per process; b resets them"
         )
         self.query_one("#view-note", Static).update(note)
-        self.query_one("#anomalies", AnomalyLogTable).show(list(self.frame.anomaly_log))
+        self.query_one("#anomalies", IncidentsTable).show(rows)
 
     @on(KeyedTable.RowSelected, "#anomalies")
-    def _anomaly_chosen(self) -> None:
-        entry = self.query_one("#anomalies", AnomalyLogTable).selected_row
-        if entry is None:
+    def _incident_chosen(self) -> None:
+        incident = self.query_one("#anomalies", IncidentsTable).selected_row
+        if incident is None:
             return
-        if entry.anomaly.pid is not None:
-            self.act(ViewOpened(View(ViewKind.PROCESS, entry.anomaly.pid)))
-        elif entry.anomaly.slot is not None:
-            self.act(ViewOpened(View(ViewKind.SYSCALL, entry.anomaly.slot)))
+        if incident.pid is not None:
+            self.act(ViewOpened(View(ViewKind.PROCESS, incident.pid)))
+        else:
+            self.act(ViewOpened(View(ViewKind.SYSCALL, incident.slot)))
 
 
 class ErrorsScreen(DrillDownScreen):

@@ -31,9 +31,10 @@ class StatusBar(Static):
                 f"{compact(totals.error_rate)} err/s ",
                 style="bold red" if totals.errors else "",
             )
-            if snapshot.flagged_slots or snapshot.flagged_pids:
-                flagged = len(snapshot.flagged_slots) + len(snapshot.flagged_pids)
-                line.append(f"! {flagged} anomalous", style="bold reverse orange4")
+            if snapshot.active_incidents:
+                count = snapshot.active_incidents
+                word = "incident" if count == 1 else "incidents"
+                line.append(f"! {count} {word}", style="bold reverse orange4")
                 line.append(" ")
             lost = totals.loss.lost_samples
             if lost:

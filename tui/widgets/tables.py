@@ -8,6 +8,7 @@ from typing import Any
 
 from tui.model.snapshot import (
     GroupRow,
+    Incident,
     InflightRow,
     ProcessRow,
     ProcessSyscallRow,
@@ -334,6 +335,48 @@ class AnomalyLogTable(KeyedTable[LoggedAnomaly]):
             ),
         ]
         super().__init__(columns, row_key=lambda e: str(e.sequence), sort_key="time", id=id)
+
+
+class IncidentsTable(KeyedTable[Incident]):
+    """Anomaly episodes: one row each, active first: when, what and who, peak and now."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        from datetime import datetime, timezone
+
+        def clock(incident: Incident) -> str:
+            stamp = datetime.fromtimestamp(incident.started, tz=timezone.utc)
+            return stamp.strftime("%H:%M:%S")
+
+        def value(incident: Incident, number: float) -> str:
+            return duration(int(number)) if incident.kind == "latency" else compact(number)
+
+        columns: list[Column[Incident]] = [
+            Column(
+                "state",
+                "STATE",
+                6,
+                lambda i: ("active", FLAG_STYLE) if i.active else ("ended", "dim"),
+                lambda i: (i.active, i.sequence),
+                numeric=False,
+            ),
+            Column("start", "SINCE", 8, clock, lambda i: i.started, numeric=False),
+            Column(
+                "severity",
+                "SEV",
+                6,
+                lambda i: (i.severity, ERROR_STYLE if i.severity == "high" else ""),
+                lambda i: i.severity,
+                numeric=False,
+            ),
+            Column("kind", "KIND", 7, lambda i: i.kind, lambda i: i.kind, numeric=False),
+            Column(
+                "syscall", "SYSCALL", 14, lambda i: i.syscall, lambda i: i.syscall, numeric=False
+            ),
+            Column("who", "PROCESS", 20, lambda i: i.who, lambda i: i.who, numeric=False),
+            Column("peak", "PEAK", 7, lambda i: value(i, i.peak), lambda i: i.peak),
+            Column("now", "NOW", 7, lambda i: value(i, i.now), lambda i: i.now),
+        ]
+        super().__init__(columns, row_key=lambda i: str(i.sequence), sort_key="state", id=id)
 
 
 class ErrorsTable(KeyedTable[ErrorRow]):
