@@ -379,6 +379,10 @@ class SyscallTopApp(App[int]):
             own_cpu_pct=self.own_cpu_pct,
             replay_bar=self.replay.describe() if self.replay is not None else None,
             anomaly_log=tuple(self.anomaly_log),
+            settings=(
+                self.config.sort_key if self.config.sort_key != "rate" else None,
+                self.config.hidden_columns,
+            ),
         )
 
     def _redraw(self) -> None:

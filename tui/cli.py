@@ -12,6 +12,7 @@ from tui.config import MAX_INTERVAL_S, MIN_INTERVAL_S, Config, Filters, Mode
 from tui.errors import EXIT_OK, UsageError
 from tui.flags import build_parser
 from tui.model.names import SyscallNames, errno_known, errno_value
+from tui.settings import load_settings
 from tui.system import CONTAINER_KINDS, UNIT_KINDS, resolve_cgroup, resolve_group, resolve_uid
 
 
@@ -181,6 +182,8 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         seccomp_profile=args.seccomp_profile,
         prometheus_groups=args.prometheus_groups,
         show_self=args.show_self,
+        sort_key=getattr(args, "sort_column", None) or "rate",
+        hidden_columns=getattr(args, "hidden_columns", ()),
         filters=Filters(
             pids=_int_list(args.pid, "pid") if args.pid else (),
             tids=_int_list(args.tid, "tid") if args.tid else (),
@@ -207,7 +210,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run syscalltop; return the exit code."""
     names = SyscallNames()
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        settings = load_settings()  # lasting defaults; the flags override them
+        parser.set_defaults(
+            **{
+                key: value
+                for key, value in (
+                    ("theme", settings.theme),
+                    ("interval", settings.interval),
+                    ("sensitivity", settings.sensitivity),
+                )
+                if value is not None
+            }
+        )
+        args = parser.parse_args(argv)
+        args.sort_column = settings.sort
+        args.hidden_columns = settings.hidden_columns
         if args.list:
             return list_syscalls(names)
         if args.version or args.doctor:

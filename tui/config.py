@@ -73,7 +73,7 @@ class Config:
     top_n: int | None = None
     sample_every: int = DEFAULT_SAMPLE_EVERY
     filters: Filters = field(default_factory=Filters)
-    sort_key: str = "count"
+    sort_key: str = "rate"  # Top syscalls' sort column (config file `sort`)
     theme: str = "dark"
     anomaly_sensitivity: float = 6.0
     record_path: str | None = None
@@ -90,6 +90,7 @@ class Config:
     seccomp_profile: str | None = None
     prometheus_groups: int = 10
     show_self: bool = False  # count syscalltop's own calls (and show the lookups it spawns)
+    hidden_columns: tuple[str, ...] = ()  # from the config file: columns no table shows
 
     @property
     def max_intervals(self) -> int | None:

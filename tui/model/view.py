@@ -493,3 +493,5 @@ class Frame:
     own_cpu_pct: float | None = None
     replay_bar: str | None = None
     anomaly_log: tuple[LoggedAnomaly, ...] = ()
+    # From the config file: Top syscalls' sort column, and the columns no table shows.
+    settings: tuple[str | None, tuple[str, ...]] = (None, ())

@@ -47,6 +47,12 @@ class FrameScreen(Screen[None]):
         super().__init__()
         self.frame = frame
 
+    def on_mount(self) -> None:
+        # The config file's lasting column settings, for every table of every view.
+        for table in self.query(KeyedTable):
+            sort = self.frame.settings[0] if table.id == "syscalls" else None
+            table.configure(sort, self.frame.settings[1])
+
     def show_frame(self, frame: Frame) -> None:
         """Take a new frame and redraw (once mounted)."""
         self.frame = frame

@@ -144,6 +144,17 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
         key = self.selected_key
         return self._rows.get(key) if key is not None else None
 
+    def configure(self, sort_key: str | None, hidden: tuple[str, ...]) -> None:
+        """Apply lasting settings: a sort column (if this table has it), columns left out."""
+        kept = [c for c in self.columns_spec if c.key not in hidden or c.key == self.sort_key]
+        if kept != self.columns_spec:
+            self.columns_spec = kept
+            self._widths = [max(c.width, len(c.label) + 1) for c in self.columns_spec]
+            self._line_width = sum(width + 2 for width in self._widths)
+            self._cells, self._strips = {}, {}
+        if sort_key is not None and any(c.key == sort_key for c in self.columns_spec):
+            self.sort_key = sort_key
+
     def select_key(self, key: str) -> bool:
         """Put the cursor on the row with `key`; return False when there is none."""
         if key not in self._rows:
