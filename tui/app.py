@@ -12,6 +12,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from textual import events
@@ -371,9 +372,16 @@ class SyscallTopApp(App[int]):
 
     def frame(self) -> Frame:
         """Return what the screens draw now."""
+        from tui.manpages import spawned
+
+        view = self.view
+        if view.own_pid is not None:
+            children = spawned()
+            if children != view.own_children:
+                view = replace(view, own_children=children)
         return Frame(
             snapshot=self.shown_snapshot,
-            view=self.view,
+            view=view,
             facts=self.facts,
             names=self.names,
             own_cpu_pct=self.own_cpu_pct,

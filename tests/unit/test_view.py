@@ -252,8 +252,10 @@ def test_idle_waits_hide_from_in_flight_but_reads_stay(snapshot: Snapshot) -> No
 
 def test_own_process_and_its_man_lookups_are_hidden_not_other_children(snapshot: Snapshot) -> None:
     own = replace(snapshot.processes[0], pid=999, comm="syscalltop")
-    lookup = replace(snapshot.processes[0], pid=1000, ppid=999, comm="man")
+    lookup = replace(snapshot.processes[0], pid=1000, ppid=999, comm="python")  # before exec
+    whatis = replace(snapshot.processes[0], pid=1002, ppid=1000, comm="whatis")
     child = replace(snapshot.processes[0], pid=1001, ppid=999, comm="e2e-workload")
-    crowd = replace(snapshot, processes=(own, lookup, child))
-    assert pids(visible_processes(crowd, ViewState(own_pid=999))) == {1001}
-    assert pids(visible_processes(crowd, ViewState())) == {999, 1000, 1001}
+    crowd = replace(snapshot, processes=(own, lookup, whatis, child))
+    mine = ViewState(own_pid=999, own_children=frozenset({1000}))
+    assert pids(visible_processes(crowd, mine)) == {1001}
+    assert pids(visible_processes(crowd, ViewState())) == {999, 1000, 1001, 1002}

@@ -58,6 +58,7 @@ class ViewState:
     # This process: the kernel leaves out its own calls; the look-ups it spawns are hidden.
     own_pid: int | None = None
     hide_waits: bool = False  # in flight: leave out threads idling in epoll_wait, poll, …
+    own_children: frozenset[int] = frozenset()  # the man-page look-ups it started
 
     @property
     def current(self) -> View:
@@ -323,14 +324,13 @@ def visible_syscalls(snapshot: Snapshot, state: ViewState) -> list[SyscallRow]:
     ]
 
 
-OWN_LOOKUPS = frozenset({"man", "whatis"})  # what syscalltop runs to describe a syscall
-
-
 def is_own(state: ViewState, row: ProcessRow) -> bool:
-    """Return True for syscalltop itself and the man-page look-ups it spawns (hidden)."""
+    """Return True for syscalltop itself and the man-page look-ups it started (and what those
+    run in turn): hidden unless --show-self."""
     if state.own_pid is None:
         return False
-    return row.pid == state.own_pid or (row.ppid == state.own_pid and row.comm in OWN_LOOKUPS)
+    spawned = state.own_children
+    return row.pid == state.own_pid or row.pid in spawned or row.ppid in spawned
 
 
 def visible_callers(
