@@ -187,7 +187,11 @@ class SyscallTopApp(App[int]):
         self.facts = facts or default_facts(config, source)
         self.start_collector = start_collector
         live = not isinstance(source, ReplaySource) and not config.show_self
-        self.view = ViewState(interval_s=config.interval_s, own_pid=os.getpid() if live else None)
+        self.view = ViewState(
+            interval_s=config.interval_s,
+            own_pid=os.getpid() if live else None,
+            hidden_columns=frozenset(config.hidden_columns),
+        )
         self.snapshot: Snapshot | None = None
         self.shown_snapshot: Snapshot | None = None
         self.own_cpu_pct: float | None = None
@@ -389,7 +393,7 @@ class SyscallTopApp(App[int]):
             anomaly_log=tuple(self.anomaly_log),
             settings=(
                 self.config.sort_key if self.config.sort_key != "rate" else None,
-                self.config.hidden_columns,
+                tuple(sorted(view.hidden_columns)),
             ),
         )
 

@@ -28,6 +28,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("F", "follow selected row"),
             ("x", "failures only"),
             ("w", "hide idle waits (i)"),
+            ("C", "choose columns"),
         ),
     ),
     (

@@ -228,3 +228,28 @@ async def test_help_fits_one_page_at_80x24() -> None:
         shown = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
         for key, _ in KEYS:
             assert key in shown, key
+
+
+async def test_the_column_chooser_hides_a_column_in_every_table_and_shows_it_again() -> None:
+    app = scene_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        syscalls = table(app, "#syscalls")
+        assert "share" in [column.key for column in syscalls.columns_spec]
+        await pilot.press("C")
+        chooser = app.screen.query_one("#columns")
+        keys = [chooser.get_option_at_index(i).value for i in range(chooser.option_count)]
+        assert syscalls.sort_key not in keys  # the sort column always stays
+        for _ in range(keys.index("share")):
+            await pilot.press("down")
+        await pilot.press("space")
+        await pilot.pause()
+        assert "share" in app.view.hidden_columns
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "share" not in [column.key for column in table(app, "#syscalls").columns_spec]
+        assert "share" in app.frame().settings[1]  # every view opened later leaves it out
+        await pilot.press("escape", "C", *["down"] * keys.index("share"), "space", "escape")
+        await pilot.pause()
+        assert "share" in [column.key for column in table(app, "#syscalls").columns_spec]

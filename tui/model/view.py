@@ -59,6 +59,7 @@ class ViewState:
     own_pid: int | None = None
     hide_waits: bool = False  # in flight: leave out threads idling in epoll_wait, poll, …
     own_children: frozenset[int] = frozenset()  # the man-page look-ups it started
+    hidden_columns: frozenset[str] = frozenset()  # left out of every table (C chooses)
 
     @property
     def current(self) -> View:
@@ -99,6 +100,13 @@ class WaitsToggled:
 
 
 @dataclass(frozen=True, slots=True)
+class ColumnToggled:
+    """The user hid a column, or showed it again (the column chooser)."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class ViewOpened:
     """The user drilled into or switched to a view."""
 
@@ -118,6 +126,7 @@ ViewEvent = (
     | ViewOpened
     | ViewClosed
     | WaitsToggled
+    | ColumnToggled
 )
 
 INTERVAL_STEPS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
@@ -158,6 +167,8 @@ def fold(state: ViewState, event: ViewEvent) -> ViewState:
         return replace(state, hide_waits=not state.hide_waits)
     if isinstance(event, IntervalChanged):
         return replace(state, interval_s=event.interval_s)
+    if isinstance(event, ColumnToggled):
+        return replace(state, hidden_columns=state.hidden_columns ^ {event.key})
     if isinstance(event, ViewOpened):
         if event.view == state.current:
             return state  # pressing a view's key in that view changes nothing

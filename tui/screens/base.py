@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from textual import on
-from textual.binding import Binding
-from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Input
+from collections.abc import Sequence
+from typing import Any
 
-from tui.model.view import FilterChanged, Frame, ViewEvent
-from tui.widgets.keyed_table import KeyedTable
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input, SelectionList, Static
+
+from tui.model.view import ColumnToggled, FilterChanged, Frame, ViewEvent
+from tui.widgets.keyed_table import Column, KeyedTable
 from tui.widgets.status import StatusBar
 
 FILTER_HINT = "filter: text, or comm:/pid:/sys:/path: (Enter keeps, Esc clears)"
@@ -41,7 +47,10 @@ class FrameScreen(Screen[None]):
     Every view has the / filter: typing goes into it, never to the view's keys.
     """
 
-    BINDINGS = [Binding("slash", "start_filter", "Filter")]
+    BINDINGS = [
+        Binding("slash", "start_filter", "Filter"),
+        Binding("C", "choose_columns", "Columns…", show=False),
+    ]
 
     def __init__(self, frame: Frame) -> None:
         super().__init__()
@@ -55,7 +64,11 @@ class FrameScreen(Screen[None]):
 
     def show_frame(self, frame: Frame) -> None:
         """Take a new frame and redraw (once mounted)."""
+        columns_changed = frame.settings[1] != self.frame.settings[1]
         self.frame = frame
+        if columns_changed and self.is_mounted:
+            for table in self.query(KeyedTable):
+                table.configure(None, frame.settings[1])
         if self.is_mounted:
             self.refresh_view()
 
@@ -75,6 +88,13 @@ class FrameScreen(Screen[None]):
         tables = self.query(KeyedTable)
         if tables:
             tables.first().focus()
+
+    def action_choose_columns(self) -> None:
+        """Open the column chooser for the focused table (or the first one)."""
+        tables = [t for t in self.query(KeyedTable) if t.has_focus] or list(self.query(KeyedTable))
+        if tables:
+            hidden = frozenset(self.frame.settings[1])
+            self.app.push_screen(ColumnsScreen(tables[0].all_columns, hidden, tables[0].sort_key))
 
     def filter_has_focus(self) -> bool:
         """Return True while the user types into the / filter."""
@@ -116,3 +136,38 @@ class FrameScreen(Screen[None]):
     def refresh_view(self) -> None:
         """Redraw everything from the frame."""
         raise NotImplementedError
+
+
+class ColumnsScreen(ModalScreen[None]):
+    """The column chooser: space shows or hides a column in every table; Esc closes."""
+
+    BINDINGS = [Binding("escape,q,C", "close", "Close")]
+
+    def __init__(self, columns: Sequence[Column[Any]], hidden: frozenset[str], sort: str) -> None:
+        super().__init__()
+        self.columns = columns
+        self.hidden = hidden
+        self.sort = sort
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="action-box"):
+            yield Static(Text("columns shown", style="bold"), id="action-title")
+            yield SelectionList[str](
+                *(
+                    (column.label or column.key, column.key, column.key not in self.hidden)
+                    for column in self.columns
+                    if column.key != self.sort  # the sort column always stays
+                ),
+                id="columns",
+            )
+            yield Static(
+                "space shows or hides; the sort column stays; Esc closes", id="action-note"
+            )
+
+    @on(SelectionList.SelectionToggled, "#columns")
+    def _toggled(self, event: SelectionList.SelectionToggled[str]) -> None:
+        self.app.post_message(UserActed(ColumnToggled(event.selection.value)))
+
+    def action_close(self) -> None:
+        """Close the chooser."""
+        self.dismiss(None)

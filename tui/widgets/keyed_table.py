@@ -109,6 +109,7 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
     ) -> None:
         super().__init__(id=id)
         self.columns_spec = list(columns)
+        self.all_columns = tuple(columns)  # what the column chooser offers
         self.row_key_of = row_key
         self.sort_key = sort_key
         self.sort_descending = True
@@ -146,7 +147,7 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
 
     def configure(self, sort_key: str | None, hidden: tuple[str, ...]) -> None:
         """Apply lasting settings: a sort column (if this table has it), columns left out."""
-        kept = [c for c in self.columns_spec if c.key not in hidden or c.key == self.sort_key]
+        kept = [c for c in self.all_columns if c.key not in hidden or c.key == self.sort_key]
         if kept != self.columns_spec:
             self.columns_spec = kept
             self._widths = [max(c.width, len(c.label) + 1) for c in self.columns_spec]
