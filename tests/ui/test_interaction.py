@@ -253,3 +253,22 @@ async def test_the_column_chooser_hides_a_column_in_every_table_and_shows_it_aga
         await pilot.press("escape", "C", *["down"] * keys.index("share"), "space", "escape")
         await pilot.pause()
         assert "share" in [column.key for column in table(app, "#syscalls").columns_spec]
+
+
+async def test_a_wide_terminal_gives_paths_and_groups_the_room_a_narrow_one_cuts() -> None:
+    shown = {}
+    for size in ((80, 24), (200, 60)):
+        app = scene_app()
+        async with app.run_test(size=size) as pilot:
+            app.advance(3)
+            await pilot.pause()
+            processes = table(app, "#processes")
+            rows = processes.rows_in_order()
+            longest = max(
+                (r for r in rows if r.group is not None), key=lambda r: len(r.group.label)
+            )
+            line = processes.render_line(1 + rows.index(longest)).text
+            shown[size[0]] = (longest.group.label, line)
+    label, narrow = shown[80]
+    assert label not in narrow  # cut (or beyond the right edge) at 80 columns
+    assert label in shown[200][1]  # the whole unit name at 200 columns

@@ -36,6 +36,7 @@ class Column(Generic[RowT]):
     render: Callable[[RowT], str | Cell]
     sort_value: Callable[[RowT], Any]
     numeric: bool = True
+    grow: int = 0  # how many more cells it takes when the pane has room (paths, names)
 
 
 @lru_cache(maxsize=256)
@@ -122,8 +123,27 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
         # Computing a widget's Rich style walks its CSS; do it once per style change, not per line.
         self._styles: dict[str, Style] = {}
         # Room for the label and the sort arrow, whatever the column asked for.
-        self._widths = [max(column.width, len(column.label) + 1) for column in self.columns_spec]
-        self._line_width = sum(width + 2 for width in self._widths)
+        self._widths: list[int] = []
+        self._line_width = 0
+        self._layout()
+
+    def _layout(self) -> None:
+        """Give each column its width: room for label and sort arrow, and on a wide pane the
+        spare cells to the columns that grow (paths, groups), so wide terminals show more."""
+        widths = [max(column.width, len(column.label) + 1) for column in self.columns_spec]
+        spare = self.size.width - 1 - sum(width + 2 for width in widths)  # 1: the scrollbar
+        for index, column in enumerate(self.columns_spec):
+            extra = max(0, min(column.grow, spare))
+            widths[index] += extra
+            spare -= extra
+        self._widths = widths
+        self._line_width = sum(width + 2 for width in widths)
+        self._strips = {}
+        self.virtual_size = Size(self._line_width, len(self._order) + 1)
+
+    def on_resize(self) -> None:
+        self._layout()
+        self.refresh()
 
     # -- data --------------------------------------------------------------------------------
 
@@ -150,9 +170,8 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
         kept = [c for c in self.all_columns if c.key not in hidden or c.key == self.sort_key]
         if kept != self.columns_spec:
             self.columns_spec = kept
-            self._widths = [max(c.width, len(c.label) + 1) for c in self.columns_spec]
-            self._line_width = sum(width + 2 for width in self._widths)
-            self._cells, self._strips = {}, {}
+            self._layout()
+            self._cells = {}
         if sort_key is not None and any(c.key == sort_key for c in self.columns_spec):
             self.sort_key = sort_key
 

@@ -193,6 +193,7 @@ class ProcessRatesTable(KeyedTable[ProcessRow]):
                 lambda r: r.group.label if r.group is not None else "",
                 lambda r: r.group.label if r.group is not None else "",
                 numeric=False,
+                grow=50,
             ),
         ]
         super().__init__(columns, row_key=lambda r: str(r.pid), sort_key="rate", id=id)
@@ -210,6 +211,7 @@ class GroupsTable(KeyedTable[GroupRow]):
                 lambda r: r.group.label,
                 lambda r: r.group.label,
                 numeric=False,
+                grow=50,
             ),
             Column("rate", "RATE/s", 6, lambda r: compact(r.rate), lambda r: r.rate),
             _errors_column("ERR/s", 5, lambda r: r.errors, lambda r: r.error_rate),
@@ -296,8 +298,8 @@ class InflightTable(KeyedTable[InflightRow]):
                 numeric=False,
             ),
             Column("syscall", "SYSCALL", 14, lambda r: r.label, lambda r: r.label, numeric=False),
-            Column("target", "ON", 22, lambda r: r.target, lambda r: r.target, numeric=False),
-            Column("wchan", "WCHAN", 18, lambda r: r.wchan, lambda r: r.wchan, numeric=False),
+            Column("target", "ON", 22, lambda r: r.target, lambda r: r.target, False, 60),
+            Column("wchan", "WCHAN", 18, lambda r: r.wchan, lambda r: r.wchan, False, 12),
         ]
         super().__init__(columns, row_key=lambda r: str(r.tid), sort_key="elapsed", id=id)
 
@@ -372,7 +374,7 @@ class IncidentsTable(KeyedTable[Incident]):
             Column(
                 "syscall", "SYSCALL", 14, lambda i: i.syscall, lambda i: i.syscall, numeric=False
             ),
-            Column("who", "PROCESS", 20, lambda i: i.who, lambda i: i.who, numeric=False),
+            Column("who", "PROCESS", 20, lambda i: i.who, lambda i: i.who, False, 20),
             Column("peak", "PEAK", 7, lambda i: value(i, i.peak), lambda i: i.peak),
             Column("now", "NOW", 7, lambda i: value(i, i.now), lambda i: i.now),
         ]
@@ -408,6 +410,7 @@ class ErrorsTable(KeyedTable[ErrorRow]):
                 lambda r: r.top_target or "-",
                 lambda r: r.top_target,
                 numeric=False,
+                grow=60,
             ),
             Column(
                 "caller",
@@ -435,7 +438,7 @@ class TargetsTable(KeyedTable[TargetRow]):
 
     def __init__(self, *, id: str | None = None) -> None:
         columns: list[Column[TargetRow]] = [
-            Column("target", "TARGET", 36, lambda r: r.target, lambda r: r.target, numeric=False),
+            Column("target", "TARGET", 36, lambda r: r.target, lambda r: r.target, False, 90),
             Column("count", "COUNT", 6, lambda r: compact(r.count), lambda r: r.count),
             Column("pid", "PID", 7, lambda r: str(r.pid), lambda r: r.pid),
             Column("comm", "COMM", 16, lambda r: r.comm, lambda r: r.comm, numeric=False),
