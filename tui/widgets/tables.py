@@ -298,8 +298,12 @@ class InflightTable(KeyedTable[InflightRow]):
                 numeric=False,
             ),
             Column("syscall", "SYSCALL", 14, lambda r: r.label, lambda r: r.label, numeric=False),
-            Column("target", "ON", 22, lambda r: r.target, lambda r: r.target, False, 60),
-            Column("wchan", "WCHAN", 18, lambda r: r.wchan, lambda r: r.wchan, False, 12),
+            Column(
+                "target", "ON", 22, lambda r: r.target, lambda r: r.target, numeric=False, grow=60
+            ),
+            Column(
+                "wchan", "WCHAN", 18, lambda r: r.wchan, lambda r: r.wchan, numeric=False, grow=12
+            ),
         ]
         super().__init__(columns, row_key=lambda r: str(r.tid), sort_key="elapsed", id=id)
 
@@ -374,7 +378,7 @@ class IncidentsTable(KeyedTable[Incident]):
             Column(
                 "syscall", "SYSCALL", 14, lambda i: i.syscall, lambda i: i.syscall, numeric=False
             ),
-            Column("who", "PROCESS", 20, lambda i: i.who, lambda i: i.who, False, 20),
+            Column("who", "PROCESS", 20, lambda i: i.who, lambda i: i.who, numeric=False, grow=20),
             Column("peak", "PEAK", 7, lambda i: value(i, i.peak), lambda i: i.peak),
             Column("now", "NOW", 7, lambda i: value(i, i.now), lambda i: i.now),
         ]
@@ -438,7 +442,15 @@ class TargetsTable(KeyedTable[TargetRow]):
 
     def __init__(self, *, id: str | None = None) -> None:
         columns: list[Column[TargetRow]] = [
-            Column("target", "TARGET", 36, lambda r: r.target, lambda r: r.target, False, 90),
+            Column(
+                "target",
+                "TARGET",
+                36,
+                lambda r: r.target,
+                lambda r: r.target,
+                numeric=False,
+                grow=90,
+            ),
             Column("count", "COUNT", 6, lambda r: compact(r.count), lambda r: r.count),
             Column("pid", "PID", 7, lambda r: str(r.pid), lambda r: r.pid),
             Column("comm", "COMM", 16, lambda r: r.comm, lambda r: r.comm, numeric=False),
