@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from tui.errors import UsageError
@@ -59,8 +59,18 @@ def load_settings(path: Path | None = None) -> Settings:
     return _settings(path, data)
 
 
+def _number(path: Path, data: dict[str, object], name: str, what: str) -> float | None:
+    """Return a setting that must be a finite number (as its flag would), or None if unset."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if type(value) not in (int, float) or not math.isfinite(value):  # type: ignore[arg-type]
+        raise UsageError(f"{path}: {name} must be {what}")
+    return float(value)  # type: ignore[arg-type]
+
+
 def _settings(path: Path, data: dict[str, object]) -> Settings:
-    known = {"theme", "interval", "sort", "hidden_columns", "sensitivity"}
+    known = {setting.name for setting in fields(Settings)}
     unknown = sorted(set(data) - known)
     if unknown:
         names = ", ".join(sorted(known))
@@ -68,24 +78,16 @@ def _settings(path: Path, data: dict[str, object]) -> Settings:
     theme = data.get("theme")
     if theme is not None and theme not in ("dark", "light"):
         raise UsageError(f"{path}: theme must be 'dark' or 'light'")
-    interval = data.get("interval")
-    if interval is not None and (
-        type(interval) not in (int, float) or not math.isfinite(float(interval))  # type: ignore[arg-type]
-    ):
-        raise UsageError(f"{path}: interval must be a number of seconds")
     sort = data.get("sort")
     if sort is not None and sort not in SORTABLE:
         raise UsageError(f"{path}: sort must be one of {', '.join(SORTABLE)}")
     hidden = data.get("hidden_columns", [])
     if not isinstance(hidden, list) or not all(isinstance(h, str) for h in hidden):
         raise UsageError(f"{path}: hidden_columns must be a list of column names")
-    sensitivity = data.get("sensitivity")
-    if sensitivity is not None and type(sensitivity) not in (int, float):
-        raise UsageError(f"{path}: sensitivity must be a number")
     return Settings(
         theme=theme,
-        interval=float(interval) if interval is not None else None,  # type: ignore[arg-type]
+        interval=_number(path, data, "interval", "a number of seconds"),
         sort=sort,
         hidden_columns=tuple(hidden),
-        sensitivity=float(sensitivity) if sensitivity is not None else None,  # type: ignore[arg-type]
+        sensitivity=_number(path, data, "sensitivity", "a number"),
     )
