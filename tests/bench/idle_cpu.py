@@ -10,11 +10,11 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SESSION = "syscalltop-idle-bench"
 
 
 def cpu_seconds(pid: int) -> float:
@@ -23,14 +23,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
-def find_dashboard_pid(timeout_s: float = 20.0) -> int:
+def wait_for_pid(pid_file: Path, timeout_s: float = 20.0) -> int:
+    """Return the dashboard's pid, written by the shell that becomes it (never found by name)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        result = subprocess.run(
-            ["pgrep", "-f", "-n", "python -m tui --interval"], capture_output=True, text=True
-        )
-        if result.stdout.strip():
-            return int(result.stdout.split()[0])
+        written = pid_file.read_text().strip() if pid_file.exists() else ""
+        if written.isdigit():
+            return int(written)
         time.sleep(0.2)
     raise RuntimeError("dashboard did not start")
 
@@ -43,24 +42,27 @@ def main() -> int:
     parser.add_argument("--interval", default="1")
     args = parser.parse_args()
     width, height = args.size.split("x")
-    subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+    # A session of our own: other runs (and the user's sessions) are never touched.
+    session = f"syscalltop-idle-{os.getpid()}"
+    pid_file = Path(tempfile.mkdtemp()) / "dashboard.pid"
     subprocess.run(
         [
             "tmux",
             "new-session",
             "-d",
             "-s",
-            SESSION,
+            session,
             "-x",
             width,
             "-y",
             height,
-            f"cd {REPO} && {sys.executable} -m tui --interval {args.interval}",
+            f"cd {REPO} && echo $$ > {pid_file} && "
+            f"exec {sys.executable} -m tui --interval {args.interval}",
         ],
         check=True,
     )
     try:
-        pid = find_dashboard_pid()
+        pid = wait_for_pid(pid_file)
         time.sleep(args.warmup)
         start_cpu, start = cpu_seconds(pid), time.monotonic()
         time.sleep(args.window)
@@ -71,7 +73,7 @@ def main() -> int:
             f"{100 * used / elapsed:.2f}% of one CPU over {elapsed:.0f} s"
         )
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     return 0
 
 

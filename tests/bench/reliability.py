@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -217,14 +218,15 @@ def soak() -> list[str]:
                 "-c",
                 f"while :; do {loop} 2000000 >/dev/null; "
                 "for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done; done",
-            ]
+            ],
+            start_new_session=True,  # its own group: the loop and its children end together
         )
         time.sleep(30)
         warm = proc_stats(watcher.pid)
         time.sleep(SOAK_S - 30)
         end = proc_stats(watcher.pid)
-        busy.kill()
-        subprocess.run(["pkill", "-f", str(loop)], capture_output=True)
+        os.killpg(busy.pid, signal.SIGKILL)  # the group we started, by the pid we recorded
+        busy.wait()
         watcher.terminate()
         watcher.wait(10)
     return [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -35,20 +36,19 @@ class Terminal:
         subprocess.run(
             ["tmux", "pipe-pane", "-t", self.name, "-o", f"cat >> {self.raw}"], check=True
         )
+        # The dashboard's pid, written by the shell that becomes it (never looked up by name).
+        self.pid_file = tmp_path / f"{self.name}.pid"
         command = " ".join([sys.executable, "-m", "tui", *args])
-        self.keys(f"cd {REPO} && {command}", "Enter")
-        self.pid = self._wait_for_pid(command)
+        wrapped = shlex.quote(f"echo $$ > {self.pid_file}; exec {command}")
+        self.keys(f"cd {REPO} && sh -c {wrapped}", "Enter")
+        self.pid = self._wait_for_pid()
 
-    def _wait_for_pid(self, command: str) -> int:
+    def _wait_for_pid(self) -> int:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            found = subprocess.run(
-                ["pgrep", "-n", "-f", "--", command.split(" ", 1)[1]],
-                capture_output=True,
-                text=True,
-            ).stdout.split()
-            if found and "syscalltop" in self.screen():
-                return int(found[0])
+            written = self.pid_file.read_text().strip() if self.pid_file.exists() else ""
+            if written.isdigit() and "syscalltop" in self.screen():
+                return int(written)
             time.sleep(0.1)
         raise AssertionError(f"dashboard did not start:\n{self.screen()}")
 
