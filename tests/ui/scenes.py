@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ class Scene:
     intervals: int = 9
     recording: str | None = None
     theme: str = "textual-dark"
+    no_color: bool = False  # run as under NO_COLOR=1
 
 
 SCENES = (
@@ -35,6 +37,12 @@ SCENES = (
     Scene("dashboard-120x40", (120, 40)),
     Scene("dashboard-200x60", (200, 60)),
     Scene("dashboard-80x24-light", (80, 24), theme="textual-light"),
+    Scene("dashboard-120x40-light", (120, 40), theme="textual-light"),
+    Scene("dashboard-200x60-light", (200, 60), theme="textual-light"),
+    Scene("dashboard-80x24-nocolor", (80, 24), no_color=True),
+    Scene("dashboard-120x40-nocolor", (120, 40), no_color=True),
+    Scene("dashboard-200x60-nocolor", (200, 60), no_color=True),
+    Scene("errors-80x24-nocolor", (80, 24), ("e",), no_color=True),
     Scene("errors-120x40-light", (120, 40), ("e",), theme="textual-light"),
     Scene("detail-openat-160x48", (160, 48), ("slash", *"openat", "enter")),
     Scene("syscall-drilldown-120x36", (120, 36), ("down", "enter")),
@@ -71,9 +79,22 @@ def scene_app(recording: str | None = None) -> SyscallTopApp:
 
 async def render_scene(scene: Scene) -> str:
     """Run the app headless for a scene and return its SVG."""
+    before = os.environ.pop("NO_COLOR", None)
+    if scene.no_color:
+        os.environ["NO_COLOR"] = "1"
+    try:
+        return await _render(scene)
+    finally:
+        os.environ.pop("NO_COLOR", None)
+        if before is not None:
+            os.environ["NO_COLOR"] = before
+
+
+async def _render(scene: Scene) -> str:
     app = scene_app(scene.recording)
     async with app.run_test(size=scene.size) as pilot:
-        app.theme = scene.theme
+        if not scene.no_color:
+            app.theme = scene.theme
         app.advance(scene.intervals)
         await pilot.pause()
         for key in scene.keys:

@@ -272,3 +272,77 @@ async def test_a_wide_terminal_gives_paths_and_groups_the_room_a_narrow_one_cuts
     label, narrow = shown[80]
     assert label not in narrow  # cut (or beyond the right edge) at 80 columns
     assert label in shown[200][1]  # the whole unit name at 200 columns
+
+
+def screen_text(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """Return the screen as the terminal shows it, one string per line (scrollbars included)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text().splitlines()
+
+
+BLOCKS = set("▁▂▃▄▅▆▇█")
+
+
+async def test_no_block_glyph_beside_a_table_that_has_more_rows_than_fit() -> None:
+    """A 1-cell scrollbar thumb is drawn with the sparkline's own glyphs (▄ at the edge looked
+    like a stray trend cell): long tables say where they are in their title instead."""
+    app = scene_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.advance(9)
+        await pilot.pause()
+        syscalls = table(app, "#syscalls")
+        region = syscalls.region
+        shown = syscalls.size.height - 1  # below the header line
+        assert syscalls.row_count > shown
+        for key in ("", "end", "home", "s", "s"):
+            if key:
+                await pilot.press(key)
+            await pilot.pause()
+            lines = screen_text(app)
+            right_edge = {lines[y][region.right - 1] for y in range(region.y, region.bottom)}
+            assert not right_edge & BLOCKS, key
+        assert f"1–{shown} of {syscalls.row_count}" in str(syscalls.border_title)
+        await pilot.press("end")
+        last = syscalls.row_count
+        assert f"{last - shown + 1}–{last} of {last}" in str(syscalls.border_title)
+
+
+async def test_trend_shows_a_longer_history_on_a_wide_terminal() -> None:
+    """6 cells at 80 columns; at 200 the trend draws every interval kept (24), newest right."""
+    trends = {}
+    for size in ((80, 24), (200, 60)):
+        app = scene_app()
+        async with app.run_test(size=size) as pilot:
+            app.advance(30)
+            await pilot.pause()
+            syscalls = table(app, "#syscalls")
+            header = syscalls.render_line(0).text
+            line = syscalls.render_line(1).text
+            start = header.index("TREND")
+            trends[size[0]] = line[start:].split()[0]
+    assert len(trends[80]) == 6
+    assert len(trends[200]) == 24
+    assert set(trends[200]) <= BLOCKS
+
+
+async def test_a_column_that_does_not_fit_whole_is_left_out_not_cut() -> None:
+    """At 80 columns SHARE% does not fit: "SHA" over an "8" (of 89.3) read as 8%."""
+    app = scene_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        for selector in ("#syscalls", "#processes"):
+            pane = table(app, selector)
+            assert pane.virtual_size.width > pane.size.width  # some column is beyond the edge
+            header = pane.render_line(0).text.replace("▼", "").rstrip()
+            assert any(header.endswith(column.label) for column in pane.columns_spec), header
+            for y in range(1, pane.row_count + 1):
+                line = pane.render_line(y).text
+                assert len(line) == pane.size.width
+                assert not line[len(header) + 2 :].strip(), line  # nothing past the last whole

@@ -63,8 +63,8 @@ class DashboardScreen(FrameScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#syscalls").border_title = "Top syscalls"
-        self.query_one("#processes").border_title = "Processes"
+        self.query_one("#syscalls", KeyedTable).pane_title = "Top syscalls"
+        self.query_one("#processes", KeyedTable).pane_title = "Processes"
         self.query_one("#detail").border_title = "Detail"
         self.query_one("#syscalls", TopSyscallsTable).focus()
         self._apply_size(self.app.size.width)

@@ -88,7 +88,7 @@ class SyscallScreen(DrillDownScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#callers", CallersTable).border_title = "Callers"
+        self.query_one("#callers", CallersTable).pane_title = "Callers"
         self.query_one("#callers", CallersTable).focus()
         super().on_mount()
 
@@ -144,7 +144,7 @@ class ProcessScreen(DrillDownScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#process-syscalls", ProcessSyscallsTable).border_title = "Syscalls"
+        self.query_one("#process-syscalls", ProcessSyscallsTable).pane_title = "Syscalls"
         self.query_one("#process-syscalls", ProcessSyscallsTable).focus()
         super().on_mount()
 

@@ -56,7 +56,7 @@ class InflightScreen(DrillDownScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#inflight", InflightTable).border_title = "In flight"
+        self.query_one("#inflight", InflightTable).pane_title = "In flight"
         self.query_one("#inflight", InflightTable).focus()
         super().on_mount()
 
@@ -87,7 +87,7 @@ class AnomalyScreen(DrillDownScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#anomalies", IncidentsTable).border_title = "Incidents"
+        self.query_one("#anomalies", IncidentsTable).pane_title = "Incidents"
         self.query_one("#anomalies", IncidentsTable).focus()
         super().on_mount()
 
@@ -125,7 +125,7 @@ class ErrorsScreen(DrillDownScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#errors", ErrorsTable).border_title = "Errors by errno"
+        self.query_one("#errors", ErrorsTable).pane_title = "Errors by errno"
         self.query_one("#errors", ErrorsTable).focus()
         super().on_mount()
 
@@ -157,7 +157,7 @@ class TargetsScreen(DrillDownScreen):
 
     def on_mount(self) -> None:
         name = self.frame.names.decode(self.slot).label
-        self.query_one("#targets", TargetsTable).border_title = f"{name} {self.errno}: targets"
+        self.query_one("#targets", TargetsTable).pane_title = f"{name} {self.errno}: targets"
         self.query_one("#targets", TargetsTable).focus()
         super().on_mount()
 
@@ -201,7 +201,7 @@ class GroupsScreen(DrillDownScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#groups", GroupsTable).border_title = "Containers and services"
+        self.query_one("#groups", GroupsTable).pane_title = "Containers and services"
         self.query_one("#groups", GroupsTable).focus()
         super().on_mount()
 
@@ -239,7 +239,7 @@ class GroupScreen(DrillDownScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#group-processes", ProcessRatesTable).border_title = "Processes"
+        self.query_one("#group-processes", ProcessRatesTable).pane_title = "Processes"
         self.query_one("#group-processes", ProcessRatesTable).focus()
         super().on_mount()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.cells import cell_len, set_cell_size
@@ -37,6 +38,8 @@ class Column(Generic[RowT]):
     sort_value: Callable[[RowT], Any]
     numeric: bool = True
     grow: int = 0  # how many more cells it takes when the pane has room (paths, names)
+    # Drawn for the width it gets (a trend shows more intervals when it grows); else `render`.
+    render_sized: Callable[[RowT, int], Cell] | None = None
 
 
 @lru_cache(maxsize=256)
@@ -125,25 +128,63 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
         # Room for the label and the sort arrow, whatever the column asked for.
         self._widths: list[int] = []
         self._line_width = 0
+        self._edges: list[int] = []
+        self._pane_title = ""
         self._layout()
 
     def _layout(self) -> None:
         """Give each column its width: room for label and sort arrow, and on a wide pane the
         spare cells to the columns that grow (paths, groups), so wide terminals show more."""
         widths = [max(column.width, len(column.label) + 1) for column in self.columns_spec]
-        spare = self.size.width - 1 - sum(width + 2 for width in widths)  # 1: the scrollbar
+        spare = max(0, self.size.width - sum(width + 2 for width in widths))
+        # Shared in proportion to what each asks (so a long COMM leaves the trend its part),
+        # then what rounding left over, in column order.
+        asked = sum(column.grow for column in self.columns_spec)
+        extras = [min(c.grow, spare * c.grow // asked) if asked else 0 for c in self.columns_spec]
+        left = spare - sum(extras)
         for index, column in enumerate(self.columns_spec):
-            extra = max(0, min(column.grow, spare))
-            widths[index] += extra
-            spare -= extra
+            more = max(0, min(column.grow - extras[index], left))
+            extras[index] += more
+            left -= more
+            widths[index] += extras[index]
+        redraw = widths != self._widths
         self._widths = widths
+        if redraw:  # sized cells (trends) are drawn for their width: draw them again
+            self._cells = {key: self._render_cells(self._rows[key]) for key in self._order}
         self._line_width = sum(width + 2 for width in widths)
+        self._edges = list(accumulate(width + 2 for width in widths))  # where each column ends
         self._strips = {}
         self.virtual_size = Size(self._line_width, len(self._order) + 1)
 
     def on_resize(self) -> None:
         self._layout()
+        self._show_position()
         self.refresh()
+
+    @property
+    def pane_title(self) -> str:
+        """Return the pane's name, as its screen set it (without the position)."""
+        return self._pane_title
+
+    @pane_title.setter
+    def pane_title(self, title: str) -> None:
+        self._pane_title = title
+        self._show_position()
+
+    def _show_position(self) -> None:
+        """Say which rows are in view when they do not all fit: the title carries what a
+        scrollbar would (a 1-cell thumb is drawn with the sparkline's glyphs, ▄ at the edge)."""
+        shown = self.size.height - 1  # below the header line
+        total = len(self._order)
+        position = ""
+        if 0 < shown < total:
+            first = min(self.scroll_offset.y, total - shown) + 1
+            position = f" {first}–{first + shown - 1} of {total}"
+        self.border_title = self._pane_title + position
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._show_position()
 
     # -- data --------------------------------------------------------------------------------
 
@@ -188,8 +229,9 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
 
     def _render_cells(self, row: RowT) -> tuple[Cell, ...]:
         cells: list[Cell] = []
-        for column in self.columns_spec:
-            value = column.render(row)
+        for column, width in zip(self.columns_spec, self._widths, strict=True):
+            sized = column.render_sized
+            value = sized(row, width) if sized is not None else column.render(row)
             cells.append(value if isinstance(value, tuple) else (value, ""))
         return tuple(cells)
 
@@ -212,6 +254,7 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
         else:
             cursor = min(self.cursor_row, len(order) - 1)
         self.virtual_size = Size(self._line_width, len(order) + 1)
+        self._show_position()
         if changed or cursor != self.cursor_row:
             self._move_cursor(max(cursor, 0), announce=cursor != self.cursor_row)
             self.refresh()
@@ -275,7 +318,13 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
                 if len(self._strips) > 4096:
                     self._strips.clear()
                 self._strips[cache_key] = strip
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        # A column that does not fit whole is left blank, not cut: "SHA" over "8" of 89.3
+        # reads as a share of 8%.
+        end = scroll_x + width
+        whole = max((edge for edge in self._edges if edge <= end), default=0)
+        return strip.crop_extend(scroll_x, max(whole, scroll_x), base).extend_cell_length(
+            width, base
+        )
 
     def on_focus(self) -> None:
         self._styles.clear()

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tui.model.history import TREND_POINTS
 from tui.model.snapshot import (
     GroupRow,
     Incident,
@@ -34,10 +35,19 @@ def _flagged(text: str, flagged: bool) -> Cell:
 def _trend_column(series: Callable[[Any], Sequence[float]]) -> Column[Any]:
     """Return the TREND column: recent rates as a sparkline, sorted by the current rate."""
 
-    def render(row: Any) -> Cell:
-        return sparkline(series(row), TREND_WIDTH), TREND_STYLE
+    def render(row: Any, width: int = TREND_WIDTH) -> Cell:
+        return sparkline(series(row), width), TREND_STYLE
 
-    return Column("trend", "TREND", TREND_WIDTH, render, lambda r: r.rate, numeric=False)
+    return Column(
+        "trend",
+        "TREND",
+        TREND_WIDTH,
+        render,
+        lambda r: r.rate,
+        numeric=False,
+        grow=TREND_POINTS - TREND_WIDTH,  # wide panes show every interval kept
+        render_sized=render,
+    )
 
 
 def _errors(value: float, text: str) -> Cell:
