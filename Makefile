@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 APPDIR ?= /opt/syscalltop
 export PREFIX APPDIR
 
-.PHONY: setup setup-test run test test-unit test-ui test-bpf bench screenshots lint \
+.PHONY: setup setup-test run test test-unit test-ui test-bpf bench incidents screenshots lint \
 	install uninstall install-service
 
 setup:
@@ -32,6 +32,9 @@ test-bpf: setup-test
 
 bench: setup-test
 	$(PY) -m tests.bench.overhead
+
+incidents: setup-test
+	$(PY) -m tests.bench.incidents
 
 screenshots: setup-test
 	$(PY) -m tests.ui.make_screenshots

@@ -346,3 +346,22 @@ async def test_a_column_that_does_not_fit_whole_is_left_out_not_cut() -> None:
                 line = pane.render_line(y).text
                 assert len(line) == pane.size.width
                 assert not line[len(header) + 2 :].strip(), line  # nothing past the last whole
+
+
+async def test_a_text_column_at_the_edge_is_cut_with_an_ellipsis_so_its_start_still_tells() -> None:
+    app = scene_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.advance(9)
+        await pilot.pause()
+        await pilot.press("i")
+        inflight = table(app, "#inflight")
+        header = inflight.render_line(0).text
+        assert header.rstrip().endswith("ON")
+        start = header.index(" ON") + 1
+        targets = [row.target for row in inflight.rows_in_order() if len(row.target) > 20]
+        assert targets, "the scene has a long fd target"
+        line = inflight.render_line(
+            1 + [r.target for r in inflight.rows_in_order()].index(targets[0])
+        )
+        shown = line.text[start:].rstrip()
+        assert shown.endswith("…") and targets[0].startswith(shown[:-1])

@@ -7,7 +7,13 @@ from dataclasses import replace
 import pytest
 
 from tui.model.names import COMPAT_SLOT_BASE, SyscallNames
-from tui.model.readings import CallCounters, LossCounters, ProcessCallCounters, RawReading
+from tui.model.readings import (
+    CallCounters,
+    LossCounters,
+    ProcessCallCounters,
+    RawReading,
+    SampleEvent,
+)
 from tui.model.snapshot import SnapshotStream, build_snapshot, call_delta
 from tui.sources.fake_source import FakeCall, FakeProcess, FakeSource
 
@@ -200,3 +206,29 @@ def test_lost_samples_per_interval(lost: int) -> None:
     first = reading(0, {}, lost=10)
     second = reading(1, {}, lost=10 + lost)
     assert build_snapshot(first, second, NAMES).totals.lost_samples_interval == lost
+
+
+def call_event(pid: int, slot: int, ret: int, at_ns: int) -> SampleEvent:
+    return SampleEvent(at_ns, 1000, 0, ret, (1, 0, 0, 0, 0, 0), pid, pid, 0, 0, slot, True, "x")
+
+
+def test_a_quiet_process_keeps_its_recent_calls_while_busy_ones_fill_the_global_list() -> None:
+    """The process drill-down shows its own last calls (a ptrace = -1 EPERM five times a
+    second), not only what is left of the system-wide list after busier processes."""
+    stream = SnapshotStream(NAMES)
+    procs = {**entry(7, 1), **entry(8, 1)}
+    stream.push(reading(0, {39: counters(1)}, processes=procs))
+    ptrace = replace(
+        reading(1, {39: counters(2)}, processes=procs), samples=(call_event(7, 101, -1, 1),)
+    )
+    first = stream.push(ptrace)
+    assert first is not None and [c.pid for c in first.calls_of(7)] == [7]
+    busy = tuple(call_event(8, 39, 8, 2 + i) for i in range(200))
+    second = stream.push(replace(reading(2, {39: counters(3)}, processes=procs), samples=busy))
+    assert second is not None
+    assert all(call.pid == 8 for call in second.samples)  # the global list moved on
+    assert [(c.name, c.ret) for c in second.calls_of(7)] == [("ptrace", -1)]
+    assert len(second.calls_of(8)) == 8  # bounded per process
+    gone = replace(reading(3, {39: counters(3)}, processes=procs), exited=frozenset({7}))
+    third = stream.push(gone)
+    assert third is not None and third.calls_of(7) == ()

@@ -34,6 +34,7 @@ from tui.model.readings import (
 )
 
 RECENT_SAMPLES_KEPT = 64
+CALLS_KEPT_PER_PROCESS = 8  # the process drill-down's "recent calls"
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +322,8 @@ class Snapshot:
     syscalls: tuple[SyscallRow, ...]
     processes: tuple[ProcessRow, ...]
     samples: tuple[SampleRow, ...]
+    # Each live process's last calls: a quiet one keeps its own after busy ones fill `samples`.
+    recent_by_pid: Mapping[int, tuple[SampleRow, ...]] = field(default_factory=dict)
     inflight: tuple[InflightRow, ...] = ()
     anomalies: tuple[Anomaly, ...] = ()
     flagged_slots: frozenset[int] = frozenset()
@@ -348,6 +351,10 @@ class Snapshot:
     def group(self, key: str) -> GroupRow | None:
         """Return the group row with this key."""
         return next((row for row in self.groups if row.key == key), None)
+
+    def calls_of(self, pid: int) -> tuple[SampleRow, ...]:
+        """Return a process's last sampled and captured calls, oldest first."""
+        return self.recent_by_pid.get(pid, ())
 
     def targets_of(self, slot: int | None = None, pid: int | None = None) -> list[TargetRow]:
         """Return the failing targets of a syscall and/or a process."""
@@ -537,6 +544,7 @@ def build_snapshot(
     describe: DescribeProcess = kernel_identity,
     prev_samples: tuple[SampleRow, ...] = (),
     prototypes: Mapping[str, Prototype] | None = None,
+    prev_by_pid: Mapping[int, tuple[SampleRow, ...]] | None = None,
 ) -> Snapshot:
     """Return the interval between two readings of the same source."""
     interval_s = max(now.monotonic_ns - prev.monotonic_ns, 0) / 1e9
@@ -595,6 +603,7 @@ def build_snapshot(
     calls = _decode_samples(now.samples, names, prototypes or shipped_prototypes())
     samples = (prev_samples + calls)[-RECENT_SAMPLES_KEPT:]
     targets, targets_dropped = _failing_targets(calls)
+    recent_by_pid = _recent_by_pid(prev_by_pid or {}, calls, now.exited)
     return Snapshot(
         groups=_group_rows(per_cgroup, processes, now.cgroup_paths, calls, interval_s),
         targets=targets,
@@ -608,8 +617,26 @@ def build_snapshot(
         syscalls=tuple(syscall_rows),
         processes=processes,
         samples=samples,
+        recent_by_pid=recent_by_pid,
         exited_pids=now.exited,
     )
+
+
+def _recent_by_pid(
+    prev: Mapping[int, tuple[SampleRow, ...]],
+    calls: Iterable[SampleRow],
+    exited: frozenset[int],
+) -> dict[int, tuple[SampleRow, ...]]:
+    """Return each process's last calls: the earlier ones, this interval's appended, the
+    processes that left forgotten (bounded under pid churn)."""
+    added: dict[int, list[SampleRow]] = {}
+    for call in calls:
+        added.setdefault(call.pid, []).append(call)
+    recent = {pid: kept for pid, kept in prev.items() if pid not in exited}
+    for pid, new in added.items():
+        if pid not in exited:
+            recent[pid] = (recent.get(pid, ()) + tuple(new))[-CALLS_KEPT_PER_PROCESS:]
+    return recent
 
 
 def _capture_delta(now: CaptureCounts | None, prev: CaptureCounts | None) -> CaptureCounts:
@@ -867,6 +894,7 @@ class SnapshotStream:
         self.reset_requested = False
         self.previous: RawReading | None = None
         self._recent_samples: tuple[SampleRow, ...] = ()
+        self._recent_by_pid: Mapping[int, tuple[SampleRow, ...]] = {}
         self._syscall_history = RateHistory()
         self._process_history = RateHistory()
         self._group_history = RateHistory()
@@ -880,9 +908,16 @@ class SnapshotStream:
         if previous is None:
             return None
         snapshot = build_snapshot(
-            previous, reading, self.names, self.describe, self._recent_samples, self.prototypes
+            previous,
+            reading,
+            self.names,
+            self.describe,
+            self._recent_samples,
+            self.prototypes,
+            self._recent_by_pid,
         )
         self._recent_samples = snapshot.samples
+        self._recent_by_pid = snapshot.recent_by_pid
         self._syscall_history.record({row.slot: row.rate for row in snapshot.syscalls if row.count})
         self._process_history.record({row.pid: row.rate for row in snapshot.processes})
         self._group_history.record({row.key: row.rate for row in snapshot.groups})

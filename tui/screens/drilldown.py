@@ -36,7 +36,7 @@ def process_calls_text(snapshot: Snapshot, pid: int) -> Text:
     if targets:
         parts.append(Text("failing targets", style="bold"))
         parts.extend(target_lines(targets, 8))
-    calls = [sample for sample in snapshot.samples if sample.pid == pid][-8:]
+    calls = snapshot.calls_of(pid)
     parts.append(Text("recent calls (sampled and captured)", style="bold"))
     parts.extend(sample_line(call) for call in calls)
     if not calls:

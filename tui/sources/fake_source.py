@@ -229,8 +229,17 @@ class FakeSource:
         inflight = (
             # A postgres backend stuck in fdatasync since tick 3, a backup blocked in read(2)
             # since before collection started (elapsed is a lower bound).
-            InflightCall(1340, 1337, 75, int(3 * self.interval_s * 1e9)),
-            InflightCall(2025, 2024, 0, 0, lower_bound=True),
+            InflightCall(
+                1340,
+                1337,
+                75,
+                int(3 * self.interval_s * 1e9),
+                wchan="jbd2_log_wait_commit",
+                target="7</var/lib/postgresql/15/main/pg_wal/000000010000000000000042>",
+            ),
+            InflightCall(
+                2025, 2024, 0, 0, lower_bound=True, wchan="anon_pipe_read", target="0<pipe:[48213]>"
+            ),
         )
         return RawReading(
             monotonic_ns=int(self.tick * self.interval_s * 1e9),

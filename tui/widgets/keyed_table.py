@@ -60,6 +60,9 @@ def _fit(text: str, width: int, right: bool) -> str:
     return padding + text if right else text + padding
 
 
+MIN_CUT_WIDTH = 8  # a text column narrower than this, cut, would tell nothing
+
+
 class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
     """Rows identified by a key, sorted by a chosen column, with a cursor that follows its key."""
 
@@ -147,6 +150,16 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
             extras[index] += more
             left -= more
             widths[index] += extras[index]
+        # A text column (a path, a name) that crosses the edge is cut to fit, with "…": its
+        # first cells still tell. Numbers are never cut: a column of them left blank instead.
+        edge = 0
+        for index, column in enumerate(self.columns_spec):
+            room = self.size.width - edge - 2
+            if edge + widths[index] + 2 > self.size.width:
+                if not column.numeric and room >= MIN_CUT_WIDTH:
+                    widths[index] = room
+                break
+            edge += widths[index] + 2
         redraw = widths != self._widths
         self._widths = widths
         if redraw:  # sized cells (trends) are drawn for their width: draw them again

@@ -306,6 +306,7 @@ class InflightTable(KeyedTable[InflightRow]):
                 lambda r: r.comm if not r.thread or r.thread == r.comm else f"{r.comm}/{r.thread}",
                 lambda r: r.comm,
                 numeric=False,
+                grow=16,  # comm/thread: two 15-byte names
             ),
             Column("syscall", "SYSCALL", 14, lambda r: r.label, lambda r: r.label, numeric=False),
             Column(
