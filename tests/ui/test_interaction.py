@@ -287,6 +287,7 @@ def screen_text(app) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 BLOCKS = set("▁▂▃▄▅▆▇█")
+SCROLLBAR_ENDS = set("▏▎▍▌▋▊▉▐")
 
 
 async def test_no_block_glyph_beside_a_table_that_has_more_rows_than_fit() -> None:
@@ -311,6 +312,12 @@ async def test_no_block_glyph_beside_a_table_that_has_more_rows_than_fit() -> No
         await pilot.press("end")
         last = syscalls.row_count
         assert f"{last - shown + 1}–{last} of {last}" in str(syscalls.border_title)
+        # Nor a horizontal one (its thumb ends in ▋): in every view, nothing draws a scrollbar.
+        for key in ("home", "e", "i", "a", "c", "escape"):
+            await pilot.press(key)
+            await pilot.pause()
+            above_footer = "".join(screen_text(app)[:-1])
+            assert not set(above_footer) & SCROLLBAR_ENDS, key
 
 
 async def test_trend_shows_a_longer_history_on_a_wide_terminal() -> None:
