@@ -32,6 +32,7 @@ test-bpf: setup-test
 
 bench: setup-test
 	$(PY) -m tests.bench.overhead
+	$(PY) -m tests.bench.precision
 
 incidents: setup-test
 	$(PY) -m tests.bench.incidents

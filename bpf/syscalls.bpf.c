@@ -40,6 +40,13 @@ BPF_F_TABLE("hash", struct proc_key, struct proc_stats, proc_stats, PROC_MAP_ENT
 BPF_HASH(errno_counts, struct errno_key, u64, ERRNO_MAP_ENTRIES);
 BPF_PERCPU_ARRAY(cpu_states, struct cpu_state, 1);
 BPF_HASH(inflight, u32, struct enter_state, INFLIGHT_ENTRIES);
+/* Advanced by user space at each read: the epoch of the interval maxima. */
+BPF_ARRAY(read_epoch, u64, 1);
+BPF_PERCPU_ARRAY(fine_hists, struct fine_hist, HIST_ROWS);
+/* Row + 1 of each syscall's fine histogram (0: none yet), handed out at its first timed call
+ * from the hist_rows_used counter (64-bit: the atomics that return a value need it). */
+BPF_ARRAY(hist_row_of, u64, SLOT_COUNT);
+BPF_ARRAY(hist_rows_used, u64, 1);
 /* Never written: the all-zero value a new per-process entry starts from (too big for the stack). */
 BPF_ARRAY(zero_proc_stats, struct proc_stats, 1);
 #ifndef SLOW_NS
@@ -140,7 +147,8 @@ static __always_inline int passes_filter(u64 pid_tgid, u32 slot)
     return 1;
 }
 
-static __always_inline u32 log2_bucket(u64 value)
+/* floor(log2(value)), 0 for 0 and 1. */
+static __always_inline u32 log2_of(u64 value)
 {
     u32 bucket = 0;
     if (value >> 32) { value >>= 32; bucket += 32; }
@@ -149,7 +157,55 @@ static __always_inline u32 log2_bucket(u64 value)
     if (value >> 4) { value >>= 4; bucket += 4; }
     if (value >> 2) { value >>= 2; bucket += 2; }
     if (value >> 1) { bucket += 1; }
-    return bucket < HIST_BUCKETS ? bucket : HIST_BUCKETS - 1;
+    return bucket;
+}
+
+/* The fine bucket of a duration (tui/model/histogram.py fine_index says the same). */
+static __always_inline u32 fine_bucket(u64 value, u32 log2)
+{
+    if (value < (1 << FINE_SUB_BITS))
+        return (u32)value;
+    u32 sub;
+    if (log2 > FINE_LOG2_TOP) {
+        log2 = FINE_LOG2_TOP;
+        sub = (1 << FINE_SUB_BITS) - 1;
+    } else {
+        sub = (value >> (log2 - FINE_SUB_BITS)) & ((1 << FINE_SUB_BITS) - 1);
+    }
+    u32 index = ((log2 - FINE_SUB_BITS + 1) << FINE_SUB_BITS) + sub;
+    return index < FINE_BUCKETS ? index : FINE_BUCKETS - 1;
+}
+
+static __always_inline u64 current_epoch(void)
+{
+    u32 zero = 0;
+    u64 *epoch = read_epoch.lookup(&zero);
+    return epoch ? *epoch : 0;
+}
+
+static __always_inline void count_fine(u32 slot, u32 index)
+{
+    u64 *row_of = hist_row_of.lookup(&slot);
+    if (!row_of)
+        return;
+    u64 row_plus_one = *row_of;
+    if (!row_plus_one) {
+        u32 zero = 0;
+        u64 *used = hist_rows_used.lookup(&zero);
+        if (!used || *used >= HIST_ROWS)
+            return; /* every row taken: this syscall has counts, no latency histogram */
+        u64 claimed = __sync_fetch_and_add(used, 1);
+        if (claimed >= HIST_ROWS)
+            return;
+        /* Two CPUs may claim for one syscall at once: the first installed wins, the other
+         * row stays unused (rows are few, the race rare). */
+        u64 installed = __sync_val_compare_and_swap(row_of, 0, claimed + 1);
+        row_plus_one = installed ? installed : claimed + 1;
+    }
+    u32 row = (u32)(row_plus_one - 1);
+    struct fine_hist *hist = fine_hists.lookup(&row);
+    if (hist && index < FINE_BUCKETS)
+        hist->buckets[index]++;
 }
 
 static __always_inline int never_errs(u32 slot)
@@ -192,7 +248,7 @@ static __always_inline void count_errno(u32 slot, u32 errno_value)
 
 /* Returns 1 when this call made the (process, syscall) pair's entry: its first call. */
 static __always_inline int count_process(u32 tgid, u32 slot, int failed, int timed,
-                                         u64 duration_ns, u32 bucket)
+                                         u64 duration_ns, u32 bucket, u64 epoch)
 {
     struct proc_key key = {.tgid = tgid, .slot = slot};
     struct proc_stats *stats = proc_stats.lookup(&key);
@@ -221,6 +277,13 @@ static __always_inline int count_process(u32 tgid, u32 slot, int failed, int tim
         __sync_fetch_and_add(&stats->latency_hist[bucket], 1);
         if (duration_ns > stats->latency_max_ns)
             stats->latency_max_ns = duration_ns;
+        /* Shared by the process's CPUs: a race may lose a max to a concurrent reset. */
+        if (stats->max_epoch != epoch) {
+            stats->max_epoch = epoch;
+            stats->interval_max_ns = 0;
+        }
+        if (duration_ns > stats->interval_max_ns)
+            stats->interval_max_ns = duration_ns;
     }
     return new_pair;
 }
@@ -403,7 +466,9 @@ static __always_inline void account(struct bpf_raw_tracepoint_args *ctx, u32 tgi
     if (!failed || -ret != FILTER_ERRNO)
         return;
 #endif
-    u32 bucket = timed ? log2_bucket(duration_ns) : 0;
+    u32 log2 = timed ? log2_of(duration_ns) : 0;
+    u32 bucket = log2 < HIST_BUCKETS ? log2 : HIST_BUCKETS - 1;
+    u64 epoch = timed ? current_epoch() : 0;
     struct syscall_stats *stats = syscall_stats.lookup(&slot);
     if (!stats)
         return;
@@ -412,13 +477,19 @@ static __always_inline void account(struct bpf_raw_tracepoint_args *ctx, u32 tgi
         stats->errors++;
     if (timed) {
         stats->latency_sum_ns += duration_ns;
-        stats->latency_hist[bucket]++;
         if (duration_ns > stats->latency_max_ns)
             stats->latency_max_ns = duration_ns;
+        if (stats->max_epoch != epoch) {
+            stats->max_epoch = epoch;
+            stats->interval_max_ns = 0;
+        }
+        if (duration_ns > stats->interval_max_ns)
+            stats->interval_max_ns = duration_ns;
+        count_fine(slot, fine_bucket(duration_ns, log2));
     }
     if (failed)
         count_errno(slot, (u32)(-ret));
-    int new_pair = count_process(tgid, slot, failed, timed, duration_ns, bucket);
+    int new_pair = count_process(tgid, slot, failed, timed, duration_ns, bucket, epoch);
 #ifdef SEND_EVENTS
     u32 reasons = 0;
 #if SAMPLE_EVERY > 0

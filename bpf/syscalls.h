@@ -15,6 +15,16 @@
 
 /* log2 latency buckets in ns: bucket b holds [2^b, 2^(b+1)), the last one is open-ended. */
 #define HIST_BUCKETS 32
+/* Log-linear ("fine") buckets, per syscall: below 8 ns one per ns, then each log2 range cut
+ * in 2^FINE_SUB_BITS equal parts, up to the range starting at 2^FINE_LOG2_TOP (open-ended). */
+#define FINE_SUB_BITS 3
+#define FINE_LOG2_TOP 35
+#define FINE_BUCKETS 272
+/* Fine histograms are rows of a per-CPU array that user space hands to syscalls as they are
+ * first seen (--hist-rows; the program text may define it first). */
+#ifndef HIST_ROWS
+#define HIST_ROWS 128
+#endif
 
 /* Default sizes; the program text may define them first (--proc-map-size). */
 #ifndef PROC_MAP_ENTRIES
@@ -55,7 +65,17 @@ struct syscall_stats {
     /* Calls of this syscall on this CPU since its last sample: sampling is 1-in-N per
      * syscall, so rare calls are sampled too, and the counter shares the hot cache line. */
     u64 since_sample;
-    u64 latency_hist[HIST_BUCKETS];
+    /* The largest duration of the read epoch max_epoch: user space advances the epoch at
+     * each read, so this is the interval's own max, not the max since start. */
+    u64 interval_max_ns;
+    u64 max_epoch;
+    /* One cache line a syscall a CPU: the histogram is the fine row (user space folds it
+     * into log2 buckets where those are wanted). */
+    u64 reserved;
+};
+
+struct fine_hist {
+    u64 buckets[FINE_BUCKETS];
 };
 
 struct proc_key {
@@ -73,6 +93,8 @@ struct proc_stats {
     char comm[COMM_LEN];
     /* The cgroup v2 the process was in when it made this pair's first call. */
     u64 cgroup_id;
+    u64 interval_max_ns; /* as in syscall_stats */
+    u64 max_epoch;
     u64 latency_hist[HIST_BUCKETS];
 };
 

@@ -11,7 +11,7 @@ from typing import NoReturn
 from tui.config import MAX_INTERVAL_S, MIN_INTERVAL_S, Config, Filters, Mode
 from tui.errors import EXIT_OK, UsageError
 from tui.flags import build_parser
-from tui.model.names import SyscallNames, errno_known, errno_value
+from tui.model.names import SLOT_COUNT, SyscallNames, errno_known, errno_value
 from tui.settings import load_settings
 from tui.system import CONTAINER_KINDS, UNIT_KINDS, resolve_cgroup, resolve_group, resolve_uid
 
@@ -65,6 +65,8 @@ def _check_ranges(args: argparse.Namespace) -> None:
         raise UsageError(f"bad --perf-pages {pages}: use a power of 2 from 1 to {MAX_PERF_PAGES}")
     if not 16 <= args.proc_map_size <= 1 << 20:
         raise UsageError(f"bad --proc-map-size {args.proc_map_size}: use 16 to 1048576")
+    if not 16 <= args.hist_rows <= SLOT_COUNT:
+        raise UsageError(f"bad --hist-rows {args.hist_rows}: use 16 to {SLOT_COUNT}")
     if args.record and args.replay:
         raise UsageError("--record and --replay do not go together")
     if not 0 <= args.slow <= 3_600_000:
@@ -174,6 +176,7 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         snapshot_dir=args.snapshot_dir,
         perf_pages=args.perf_pages,
         proc_map_entries=args.proc_map_size,
+        hist_rows=args.hist_rows,
         replay_path=args.replay,
         force=args.force,
         keep_running=args.keep_running,

@@ -82,6 +82,7 @@ class Config:
     snapshot_dir: str = "."
     perf_pages: int = 64
     proc_map_entries: int = 65536
+    hist_rows: int = 128  # syscalls with a fine (log-linear) latency histogram
     replay_path: str | None = None
     force: bool = False
     keep_running: bool = False

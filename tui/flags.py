@@ -188,6 +188,14 @@ exit codes: 0 ok, 1 failure, 2 bad input or missing kernel headers, 3 not privil
         metavar="N",
         help="(process, syscall) pairs kept in the kernel (default 65536)",
     )
+    tune.add_argument(
+        "--hist-rows",
+        type=whole,
+        default=128,
+        metavar="N",
+        help="syscalls given a latency histogram, 2 KiB per CPU each, handed out as they are "
+        "first seen (16 to 1025, default 128); later ones have counts and errors only",
+    )
     look = parser.add_argument_group("display")
     look.add_argument("--theme", choices=("dark", "light"), default="dark", help="colour theme")
     look.add_argument(

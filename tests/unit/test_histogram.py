@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -79,3 +81,61 @@ def test_summary_agrees_with_percentiles_of_the_same_histogram(
         estimate = percentile_ns(hist, fraction)
         assert estimate is not None and value == min(estimate, cap)
     assert summary.max_ns == cap
+
+
+# -- log-linear ("fine") histograms: log2 buckets cut in 8 linear sub-buckets ---------------
+
+from tui.model.histogram import (  # noqa: E402
+    FINE_BUCKETS,
+    fine_bounds_ns,
+    fine_index,
+    fine_percentile_ns,
+    fine_to_log2,
+)
+
+
+def test_fine_buckets_tile_the_line_and_nest_in_log2_buckets() -> None:
+    high = 0
+    for index in range(FINE_BUCKETS - 1):
+        low, next_high = fine_bounds_ns(index)
+        assert low == high  # no gap, no overlap
+        assert fine_index(low) == index and fine_index(next_high - 1) == index
+        assert bucket_of(low, 32) == bucket_of(next_high - 1, 32)  # inside one log2 bucket
+        high = next_high
+    assert fine_index(1 << 50) == FINE_BUCKETS - 1  # the last one is open-ended
+
+
+@given(st.integers(min_value=8, max_value=(1 << 35) - 1))
+def test_a_fine_bucket_is_at_most_an_eighth_of_its_low_bound_wide(value: int) -> None:
+    low, high = fine_bounds_ns(fine_index(value))
+    assert low <= value < high
+    assert (high - low) * 8 <= low
+
+
+def test_percentiles_of_the_sleep_workload_are_within_ten_percent() -> None:
+    """600 calls near 0.585 ms and 300 near 10.1 ms: log2 bounds said 1.048 and 10.36 ms."""
+    durations = [585_000 + 37 * i for i in range(600)] + [10_100_000 + 900 * i for i in range(300)]
+    fine = [0] * FINE_BUCKETS
+    for duration in durations:
+        fine[fine_index(duration)] += 1
+    ordered = sorted(durations)
+    for fraction in (0.50, 0.95, 0.99):
+        truth = ordered[math.ceil(len(ordered) * fraction) - 1]
+        estimate = fine_percentile_ns(fine, fraction)
+        assert estimate is not None and abs(estimate - truth) <= truth // 10, fraction
+    summary = LatencySummary.from_hist(
+        fine_to_log2(fine, 32), sum(durations), max(durations), fine_hist=tuple(fine)
+    )
+    assert abs(summary.p50_ns - 585_000 - 37 * 449) <= 60_000
+    assert summary.p99_ns <= summary.max_ns == max(durations)
+
+
+def test_fine_to_log2_keeps_every_count_in_its_log2_bucket() -> None:
+    fine = [0] * FINE_BUCKETS
+    for value in (0, 1, 5, 8, 1000, 2_000_000, 1 << 34):
+        fine[fine_index(value)] += 1
+    coarse = fine_to_log2(fine, 32)
+    expected = [0] * 32
+    for value in (0, 1, 5, 8, 1000, 2_000_000, 1 << 34):
+        expected[bucket_of(value, 32)] += 1
+    assert list(coarse) == expected

@@ -139,3 +139,26 @@ def test_captured_calls_round_trip_with_their_strings_addresses_and_budget() -> 
     )
     again, _ = decode_reading(encode_reading(reading, {}))
     assert again == reading
+
+
+def test_interval_maxima_and_fine_histograms_round_trip() -> None:
+    """Replay shows the precision the live run had: fine percentiles and interval maxima."""
+    from tui.model.histogram import FINE_BUCKETS, fine_index
+
+    reading = FakeSource().read()
+    fine = [0] * FINE_BUCKETS
+    fine[fine_index(585_000)] = 600
+    fine[fine_index(10_100_000)] = 300
+    slot, counters = next(iter(reading.syscalls.items()))
+    syscalls = dict(reading.syscalls)
+    syscalls[slot] = replace(counters, interval_max_ns=10_280_000, fine_hist=tuple(fine))
+    pair, entry = next(iter(reading.processes.items()))
+    processes = dict(reading.processes)
+    processes[pair] = replace(entry, counters=replace(entry.counters, interval_max_ns=777))
+    precise = replace(reading, syscalls=syscalls, processes=processes)
+    again, _ = decode_reading(encode_reading(precise, {}))
+    assert again == precise
+    record = json.loads(encode_reading(precise, {}))
+    record["sys"][str(slot)][6] = {str(FINE_BUCKETS): 1}
+    with pytest.raises(ValueError, match="out of range"):
+        decode_reading(json.dumps(record))

@@ -14,8 +14,14 @@ class CallCounters:
     count: int = 0
     errors: int = 0
     latency_sum_ns: int = 0
-    latency_max_ns: int = 0
+    latency_max_ns: int = 0  # since start
     latency_hist: tuple[int, ...] = (0,) * HIST_BUCKETS
+    # The largest duration of the interval that ends at this reading, where the source knows
+    # it (the kernel keeps it per read epoch); None: derive it from the max since start.
+    interval_max_ns: int | None = None
+    # Cumulative log-linear histogram (tui/model/histogram.py) where the source keeps one;
+    # it may have started later than latency_hist (a syscall gets its row once seen).
+    fine_hist: tuple[int, ...] = ()
 
     @property
     def timed(self) -> int:

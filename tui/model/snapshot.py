@@ -67,11 +67,14 @@ class CallDelta:
     hist: tuple[int, ...]
     latency_sum_ns: int
     latency_max_ns: int | None  # this interval's (exact, or capped by a bucket bound)
+    fine_hist: tuple[int, ...] = ()  # this interval's, when it holds every timed call
 
     @property
     def latency(self) -> LatencySummary:
         """Return the interval's latency summary (computed on demand: most are never shown)."""
-        return LatencySummary.from_hist(self.hist, self.latency_sum_ns, self.latency_max_ns)
+        return LatencySummary.from_hist(
+            self.hist, self.latency_sum_ns, self.latency_max_ns, self.fine_hist
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,11 +405,19 @@ def call_delta(now: CallCounters, prev: CallCounters | None) -> CallDelta:
     else:
         hist = tuple(map(operator.sub, now.latency_hist, prev.latency_hist))
     sum_ns = now.latency_sum_ns - prev.latency_sum_ns
-    # The kernel keeps only the all-time max: it is this interval's when it grew now.
-    interval_max = now.latency_max_ns if now.latency_max_ns != prev.latency_max_ns else None
-    if interval_max is None:
-        bound = highest_bound_ns(hist)
-        interval_max = min(bound, now.latency_max_ns) if bound is not None else None
+    timed = any(hist)
+    if now.interval_max_ns is not None:
+        # Kept per read epoch in the kernel: exact (and nothing when no call was timed).
+        interval_max = now.interval_max_ns if timed and now.interval_max_ns else None
+        if interval_max is not None:
+            # A call that ended as the epoch turned is in this histogram but the next max.
+            interval_max = max(interval_max, _highest_low_bound(hist))
+    else:
+        # Only the max since start is known: it is this interval's when it grew now.
+        interval_max = now.latency_max_ns if now.latency_max_ns != prev.latency_max_ns else None
+        if interval_max is None:
+            bound = highest_bound_ns(hist)
+            interval_max = min(bound, now.latency_max_ns) if bound is not None else None
     return CallDelta(
         count=now.count - prev.count,
         total=now.count,
@@ -415,7 +426,27 @@ def call_delta(now: CallCounters, prev: CallCounters | None) -> CallDelta:
         hist=hist,
         latency_sum_ns=sum_ns,
         latency_max_ns=interval_max,
+        fine_hist=_fine_delta(now.fine_hist, prev.fine_hist, hist) if timed else (),
     )
+
+
+def _highest_low_bound(hist: tuple[int, ...]) -> int:
+    """Return the low bound of the highest non-empty log2 bucket (0 when empty)."""
+    for bucket in range(len(hist) - 1, 0, -1):
+        if hist[bucket]:
+            return 1 << bucket
+    return 0
+
+
+def _fine_delta(
+    now: tuple[int, ...], prev: tuple[int, ...], hist: tuple[int, ...]
+) -> tuple[int, ...]:
+    """Return the interval's fine histogram, or () unless it holds every timed call (a
+    syscall's row starts after its first calls, and rows run out)."""
+    if not now:
+        return ()
+    fine = tuple(map(operator.sub, now, prev)) if prev else now
+    return fine if sum(fine) == sum(hist) else ()
 
 
 def _idle_delta(counters: CallCounters) -> CallDelta:

@@ -13,10 +13,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from tui.cgroupfs import CgroupNames, cgroup_root
 from tui.config import Config
+from tui.model.histogram import fine_to_log2
 from tui.model.names import COMPAT_SLOT_BASE, SyscallNames
 from tui.model.prototypes import ArgKind, Prototype
 from tui.model.readings import (
@@ -38,8 +40,11 @@ from tui.sources.tracefs import kernel_prototypes
 _C = header_constants()
 _HIST = _C["HIST_BUCKETS"]
 _SLOT_COUNT = _C["SLOT_COUNT"]
-_STATS_WORDS = 5 + _HIST  # struct syscall_stats
-_PROC_FORMAT = f"<QQQQII{_C['COMM_LEN']}sQ{_HIST}Q"  # struct proc_stats
+_STATS_WORDS = 8  # struct syscall_stats
+_STATS_INTERVAL_MAX, _STATS_MAX_EPOCH = 5, 6
+_NO_HIST = (0,) * _HIST
+_FINE = _C["FINE_BUCKETS"]
+_PROC_FORMAT = f"<QQQQII{_C['COMM_LEN']}sQQQ{_HIST}Q"  # struct proc_stats
 _PROC_SIZE = struct.calcsize(_PROC_FORMAT)
 _SAMPLE_FORMAT = f"<QQQq{_C['SYSCALL_ARGS']}QIIIIII{_C['COMM_LEN']}s"  # struct sample_event
 _SAMPLE_SIZE = struct.calcsize(_SAMPLE_FORMAT)
@@ -212,6 +217,13 @@ class BccSource:
         self._blocked_at_start: dict[int, InflightCall] = {}
         self._prev_stats_raw: list[bytes] = []
         self._prev_stats: dict[int, CallCounters] = {}
+        # The read epoch the kernel files interval maxima under; advanced at each read.
+        self._epoch = 0
+        self._epoch_table: Any = None
+        # Fine histograms: the row each syscall was handed, and each row's last raw value.
+        self._fine_reader: _BatchReader | None = None
+        self._row_reader: _BatchReader | None = None
+        self._fine_cache: dict[int, tuple[bytes, tuple[int, ...]]] = {}
         self._proc_cache: dict[tuple[int, int], tuple[bytes, ProcessCallCounters]] = {}
         # Entries of gone processes taken out between reads, handed over at the next read.
         self._departed: dict[tuple[int, int], ProcessCallCounters] = {}
@@ -266,6 +278,12 @@ class BccSource:
             bpf[b"proc_stats"], 8, _PROC_SIZE, self.config.proc_map_entries
         )
         self._errno_reader = _BatchReader(bpf[b"errno_counts"], 8, 8, _C["ERRNO_MAP_ENTRIES"])
+        self._epoch_table = bpf[b"read_epoch"]
+        if self.config.hist_rows > 0:
+            self._fine_reader = _BatchReader(
+                bpf[b"fine_hists"], 4, 8 * _FINE * self._cpus, self.config.hist_rows
+            )
+            self._row_reader = _BatchReader(bpf[b"hist_row_of"], 4, 8, _SLOT_COUNT)
         self._loss_reader = _BatchReader(bpf[b"loss_counts"], 4, 8 * self._cpus, _C["LOSS_SLOTS"])
         self._inflight_reader = _BatchReader(
             bpf[b"inflight"], 4, _INFLIGHT_SIZE, _C["INFLIGHT_ENTRIES"]
@@ -411,9 +429,10 @@ class BccSource:
         assert self._loss_reader
         monotonic_ns = time.monotonic_ns()
         wall_time = time.time()
-        syscalls = self._read_syscalls()
+        closed = self._advance_epoch()
+        syscalls = self._with_fine_hists(self._read_syscalls(closed))
         errnos = self._read_errnos()
-        processes, exited = self._read_processes()
+        processes, exited = self._read_processes(closed)
         cgroup_paths = self._cgroups.paths_of({entry.cgroup_id for entry in processes.values()})
         loss = self._read_loss()
         if self._events_on:
@@ -467,7 +486,44 @@ class BccSource:
                 found[slot] = CaptureCounts(*sums)
         return found
 
-    def _read_syscalls(self) -> dict[int, CallCounters]:
+    def _advance_epoch(self) -> int:
+        """Start the next read epoch; return the one that closes (the interval's maxima are
+        filed under it, and under the new one for calls that ended since the turn)."""
+        closed = self._epoch
+        self._epoch += 1
+        table = self._epoch_table
+        table[table.Key(0)] = table.Leaf(self._epoch)
+        return closed
+
+    def _with_fine_hists(self, syscalls: dict[int, CallCounters]) -> dict[int, CallCounters]:
+        """Add each syscall's fine histogram, summed over CPUs (the kernel hands a syscall
+        its row at its first timed call)."""
+        if self._fine_reader is None or self._row_reader is None:
+            return syscalls
+        keys, values, count = self._row_reader.read()
+        rows = {
+            int.from_bytes(keys[4 * i : 4 * i + 4], "little"): row - 1
+            for i, row in enumerate(memoryview(values[: 8 * count]).cast("Q"))
+            if row
+        }
+        found = dict(syscalls)
+        for slot, counters in syscalls.items():
+            row = rows.get(slot)
+            raw = self._fine_reader.lookup(row.to_bytes(4, "little")) if row is not None else None
+            if raw is None:
+                continue
+            cached = self._fine_cache.get(row)  # type: ignore[arg-type]
+            if cached is not None and cached[0] == raw:
+                fine = cached[1]
+            else:
+                words = memoryview(raw).cast("Q")
+                per_cpu = [words[cpu * _FINE : (cpu + 1) * _FINE] for cpu in range(self._cpus)]
+                fine = tuple(map(sum, zip(*per_cpu, strict=True)))
+                self._fine_cache[row] = (raw, fine)  # type: ignore[index]
+            found[slot] = replace(counters, latency_hist=_log2_of_fine(fine), fine_hist=fine)
+        return found
+
+    def _read_syscalls(self, closed: int) -> dict[int, CallCounters]:
         assert self._stats_reader is not None
         keys, values, count = self._stats_reader.read()
         slot_bytes = 8 * _STATS_WORDS * self._cpus
@@ -495,8 +551,10 @@ class BccSource:
                 errors=sum(cpu[1] for cpu in per_cpu),
                 latency_sum_ns=sum(cpu[2] for cpu in per_cpu),
                 latency_max_ns=max(cpu[3] for cpu in per_cpu),
-                latency_hist=tuple(
-                    sum(cpu[5 + bucket] for cpu in per_cpu) for bucket in range(_HIST)
+                latency_hist=_NO_HIST,  # from the fine row (_with_fine_hists), where it has one
+                interval_max_ns=max(
+                    cpu[_STATS_INTERVAL_MAX] if cpu[_STATS_MAX_EPOCH] >= closed else 0
+                    for cpu in per_cpu
                 ),
             )
         self._prev_stats_raw = raw_by_slot
@@ -513,7 +571,7 @@ class BccSource:
         return found
 
     def _read_processes(
-        self,
+        self, closed: int
     ) -> tuple[dict[tuple[int, int], ProcessCallCounters], frozenset[int]]:
         """Return every (tgid, slot) entry, and the tgids found gone (taken out of the map)."""
         assert self._proc_reader is not None
@@ -521,7 +579,7 @@ class BccSource:
         self._proc_map_busy = count >= self.config.proc_map_entries // EARLY_TAKE_FRACTION
         shared = _SharedParts()
         pairs = list(struct.iter_unpack("<II", keys))  # (tgid, slot) of each entry, in order
-        gone = self._take_gone(pairs, shared) | self._departed_tgids
+        gone = self._take_gone(pairs, shared, closed=closed) | self._departed_tgids
         # Taken out of the map now or between reads: final counts, first in the reading.
         found, self._departed, self._departed_tgids = self._departed, {}, set()
         cache: dict[tuple[int, int], tuple[bytes, ProcessCallCounters]] = {}
@@ -536,13 +594,17 @@ class BccSource:
                 found[pair] = cached[1]
                 continue
             raw = values[start : start + _PROC_SIZE]
-            entry = found[pair] = _decode_process(pair, raw, shared)
+            entry = found[pair] = _decode_process(pair, raw, shared, closed)
             cache[pair] = (raw, entry)
         self._proc_cache = cache
         return found, frozenset(gone)
 
     def _take_gone(
-        self, pairs: list[tuple[int, int]], shared: _SharedParts, budget: int | None = None
+        self,
+        pairs: list[tuple[int, int]],
+        shared: _SharedParts,
+        budget: int | None = None,
+        closed: int | None = None,
     ) -> set[int]:
         """Take the entries of processes gone from /proc out of the map into `_departed`.
 
@@ -563,7 +625,10 @@ class BccSource:
             if budget is not None and len(taken) >= budget:
                 break
             start = index * _PROC_SIZE
-            self._departed[pair] = _decode_process(pair, values[start : start + _PROC_SIZE], shared)
+            raw = values[start : start + _PROC_SIZE]
+            # Between reads, the epoch running now is the one the next read closes.
+            epoch = self._epoch if closed is None else closed
+            self._departed[pair] = _decode_process(pair, raw, shared, epoch)
             self._proc_cache.pop(pair, None)
             taken.append(keys[8 * index : 8 * index + 8])
         self._proc_reader.delete(b"".join(taken))
@@ -679,6 +744,12 @@ class BccSource:
         return not self._filter_slots or slot in self._filter_slots
 
 
+@lru_cache(maxsize=2048)
+def _log2_of_fine(fine: tuple[int, ...]) -> tuple[int, ...]:
+    """Return the log2 histogram a fine one folds into (memoised: most rows do not move)."""
+    return fine_to_log2(fine, _HIST)
+
+
 class _SharedParts:
     """Equal histograms and comms decoded in one read, shared rather than copied.
 
@@ -691,11 +762,14 @@ class _SharedParts:
         self.comms: dict[bytes, str] = {}
 
 
-def _decode_process(key: tuple[int, int], raw: bytes, shared: _SharedParts) -> ProcessCallCounters:
-    """Decode one proc_stats entry: its (tgid, slot) key and struct proc_stats value."""
+def _decode_process(
+    key: tuple[int, int], raw: bytes, shared: _SharedParts, closed: int
+) -> ProcessCallCounters:
+    """Decode one proc_stats entry: its (tgid, slot) key and struct proc_stats value; its
+    interval max counts when filed under the epoch `closed` or a later one."""
     tgid, slot = key
     fields = struct.unpack(_PROC_FORMAT, raw)
-    hist = fields[8:]
+    hist = fields[10:]
     comm = shared.comms.get(fields[6])
     if comm is None:
         comm = shared.comms[fields[6]] = comm_text(fields[6])
@@ -711,6 +785,7 @@ def _decode_process(key: tuple[int, int], raw: bytes, shared: _SharedParts) -> P
             latency_sum_ns=fields[2],
             latency_max_ns=fields[3],
             latency_hist=shared.hists.setdefault(hist, hist),
+            interval_max_ns=fields[8] if fields[9] >= closed else 0,
         ),
     )
 

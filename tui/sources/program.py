@@ -72,6 +72,7 @@ def build_program(config: Config, names: SyscallNames) -> ProgramSource:
     defines: list[tuple[str, str]] = [
         ("SAMPLE_EVERY", str(max(config.sample_every, 0))),
         ("PROC_MAP_ENTRIES", str(config.proc_map_entries)),
+        ("HIST_ROWS", str(config.hist_rows)),
     ]
     if config.capture_rate > 0:
         ns_per_token = 1_000_000_000 // config.capture_rate

@@ -9,11 +9,12 @@ import os
 import stat
 import time
 from collections.abc import Iterator
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from tui.config import MAX_INTERVAL_S, MIN_INTERVAL_S
+from tui.model.histogram import FINE_BUCKETS
 from tui.model.names import INVALID_SLOT
 from tui.model.readings import (
     HIST_BUCKETS,
@@ -48,16 +49,26 @@ def _counters(c: CallCounters) -> list[Any]:
     return [c.count, c.errors, c.latency_sum_ns, c.latency_max_ns, _hist(c.latency_hist)]
 
 
+def _syscall_counters(c: CallCounters) -> list[Any]:
+    """The five counters, then (where the source knew them) the interval max and the fine
+    histogram: recordings made before them have five."""
+    if c.interval_max_ns is None and not c.fine_hist:
+        return _counters(c)
+    fine = _hist(c.fine_hist) if c.fine_hist else None
+    return [*_counters(c), c.interval_max_ns, fine]
+
+
 def encode_reading(reading: RawReading, identities: dict[int, ProcessIdentity]) -> str:
     """Return one reading (and the identities shown with it) as a JSON line."""
     loss = reading.loss
     record = {
         "t": reading.monotonic_ns,
         "wall": reading.wall_time,
-        "sys": {str(slot): _counters(c) for slot, c in reading.syscalls.items()},
+        "sys": {str(slot): _syscall_counters(c) for slot, c in reading.syscalls.items()},
         "errno": [[slot, value, count] for (slot, value), count in reading.errnos.items()],
         "proc": [
             [e.tgid, e.slot, e.uid, e.comm, *_counters(e.counters), e.cgroup_id]
+            + ([] if e.counters.interval_max_ns is None else [e.counters.interval_max_ns])
             for e in reading.processes.values()
         ],
         "loss": [
@@ -183,18 +194,33 @@ def _json(line: str) -> Any:
     return json.loads(line, parse_float=finite, parse_int=bounded_int, parse_constant=no_constant)
 
 
-def _hist_of(value: Any) -> tuple[int, ...]:
-    values = [0] * HIST_BUCKETS
+def _hist_of(value: Any, buckets: int = HIST_BUCKETS) -> tuple[int, ...]:
+    values = [0] * buckets
     for bucket, count in _dict(value).items():
-        if not bucket.isdigit() or int(bucket) >= HIST_BUCKETS:
+        if not bucket.isdigit() or int(bucket) >= buckets:
             raise ValueError(f"histogram bucket {_short(bucket)} out of range")
         values[int(bucket)] = _uint(count)
     return tuple(values)
 
 
-def _counters_of(value: Any) -> CallCounters:
+def _counters_of(value: Any, interval_max: Any = None) -> CallCounters:
     v = _list(value, 5)
-    return CallCounters(_uint(v[0]), _uint(v[1]), _uint(v[2]), _uint(v[3]), _hist_of(v[4]))
+    return CallCounters(
+        _uint(v[0]),
+        _uint(v[1]),
+        _uint(v[2]),
+        _uint(v[3]),
+        _hist_of(v[4]),
+        interval_max_ns=None if interval_max is None else _uint(interval_max),
+    )
+
+
+def _syscall_counters_of(value: Any) -> CallCounters:
+    v = _list(value, 5)
+    counters = _counters_of(v[:5], v[5] if len(v) > 5 else None)
+    if len(v) > 6 and v[6] is not None:
+        counters = replace(counters, fine_hist=_hist_of(v[6], FINE_BUCKETS))
+    return counters
 
 
 def decode_reading(line: str) -> tuple[RawReading, dict[int, ProcessIdentity]]:
@@ -215,8 +241,9 @@ def _decode_reading(record: dict[str, Any]) -> tuple[RawReading, dict[int, Proce
         comm = _text(entry[3], 64)
         # Recordings made before attribution have no cgroup id (0: unknown).
         cgroup_id = _uint(entry[9]) if len(entry) > 9 else 0
+        interval_max = entry[10] if len(entry) > 10 else None
         processes[(tgid, slot)] = ProcessCallCounters(
-            tgid, slot, uid, comm, _counters_of(entry[4:9]), cgroup_id
+            tgid, slot, uid, comm, _counters_of(entry[4:9], interval_max), cgroup_id
         )
     loss = _list(record["loss"])
     if len(loss) > len(fields(LossCounters)):
@@ -228,7 +255,7 @@ def _decode_reading(record: dict[str, Any]) -> tuple[RawReading, dict[int, Proce
         monotonic_ns=_uint(record["t"], 1 << 63),
         wall_time=float(wall),
         syscalls={
-            _slot(int(slot) if slot.isdigit() else -1): _counters_of(v)
+            _slot(int(slot) if slot.isdigit() else -1): _syscall_counters_of(v)
             for slot, v in _dict(record["sys"]).items()
         },
         errnos={

@@ -168,7 +168,12 @@ def detail_renderable(
         )
     )
     if not compact_view:
-        parts.append(Text("percentiles are log2-bucket bounds", style="dim"))
+        precision = (
+            "percentiles within 6.25% (log-linear buckets)"
+            if latency.fine
+            else "percentiles are log2-bucket bounds (within x2)"
+        )
+        parts.append(Text(precision, style="dim"))
         parts.append(Text("\nlatency (this interval)", style="bold"))
         parts.extend(histogram_lines(row))
         parts.append(Text("\ntop callers", style="bold"))
