@@ -42,11 +42,13 @@ BPF_PERCPU_ARRAY(cpu_states, struct cpu_state, 1);
 BPF_HASH(inflight, u32, struct enter_state, INFLIGHT_ENTRIES);
 /* Advanced by user space at each read: the epoch of the interval maxima. */
 BPF_ARRAY(read_epoch, u64, 1);
+#ifndef COUNTS_ONLY
 BPF_PERCPU_ARRAY(fine_hists, struct fine_hist, HIST_ROWS);
 /* Row + 1 of each syscall's fine histogram (0: none yet), handed out at its first timed call
  * from the hist_rows_used counter (64-bit: the atomics that return a value need it). */
 BPF_ARRAY(hist_row_of, u64, SLOT_COUNT);
 BPF_ARRAY(hist_rows_used, u64, 1);
+#endif
 /* Never written: the all-zero value a new per-process entry starts from (too big for the stack). */
 BPF_ARRAY(zero_proc_stats, struct proc_stats, 1);
 #ifndef SLOW_NS
@@ -185,6 +187,7 @@ static __always_inline u64 current_epoch(void)
 
 static __always_inline void count_fine(u32 slot, u32 index)
 {
+#ifndef COUNTS_ONLY
     u64 *row_of = hist_row_of.lookup(&slot);
     if (!row_of)
         return;
@@ -206,6 +209,7 @@ static __always_inline void count_fine(u32 slot, u32 index)
     struct fine_hist *hist = fine_hists.lookup(&row);
     if (hist && index < FINE_BUCKETS)
         hist->buckets[index]++;
+#endif
 }
 
 static __always_inline int never_errs(u32 slot)
@@ -514,6 +518,33 @@ static __always_inline void account(struct bpf_raw_tracepoint_args *ctx, u32 tgi
 #endif
 }
 
+#ifdef COUNTS_ONLY
+/* The counts tier: one program, at exit, with no clock read. Exact counts, errors and errnos
+ * per syscall and per process; no latency, no in-flight list, no events. exit and
+ * exit_group never reach sys_exit, so they are not counted (as with syscount). */
+RAW_TRACEPOINT_PROBE(sys_exit)
+{
+    u32 zero = 0;
+    struct cpu_state *cpu = cpu_states.lookup(&zero);
+    if (!cpu)
+        return 0;
+    u64 pid_tgid = bpf_get_current_pid_tgid();
+    u32 tid = (u32)pid_tgid;
+    if (cpu->abi_tid != tid || !cpu->abi_flags) {
+        cpu->abi_tid = tid;
+        cpu->abi_flags = STATE_ABI_KNOWN | (is_compat_task(ctx->args[0]) ? STATE_COMPAT : 0);
+    }
+    s64 nr = -1;
+    bpf_probe_read_kernel(&nr, sizeof(nr), (void *)(ctx->args[0] + REG_ORIG_AX * 8));
+    u32 slot = slot_of(nr, cpu->abi_flags & STATE_COMPAT);
+    if (is_exec(slot))
+        cpu->abi_flags = 0; /* exec may switch the ABI: read it afresh next time */
+    if (!passes_filter(pid_tgid, slot))
+        return 0;
+    account(ctx, pid_tgid >> 32, slot, (s64)ctx->args[1], 0, 0, 0);
+    return 0;
+}
+#else
 RAW_TRACEPOINT_PROBE(sys_enter)
 {
     u32 zero = 0;
@@ -615,3 +646,4 @@ RAW_TRACEPOINT_PROBE(sys_exit)
     account(ctx, pid_tgid >> 32, slot, ret, 0, now_ns, 0);
     return 0;
 }
+#endif

@@ -127,6 +127,9 @@ def screen_for(view: View, frame: Frame) -> FrameScreen:
     return DashboardScreen(frame)
 
 
+LATENCY_COLUMNS = frozenset({"avg", "p99", "max"})
+
+
 class SyscallTopApp(App[int]):
     """Live syscall dashboard."""
 
@@ -190,7 +193,9 @@ class SyscallTopApp(App[int]):
         self.view = ViewState(
             interval_s=config.interval_s,
             own_pid=os.getpid() if live else None,
-            hidden_columns=frozenset(config.hidden_columns),
+            # The counts tier measures no latency: its columns would only show dashes.
+            hidden_columns=frozenset(config.hidden_columns)
+            | (frozenset() if config.timed else LATENCY_COLUMNS),
         )
         self.snapshot: Snapshot | None = None
         self.shown_snapshot: Snapshot | None = None

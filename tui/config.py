@@ -83,6 +83,7 @@ class Config:
     perf_pages: int = 64
     proc_map_entries: int = 65536
     hist_rows: int = 128  # syscalls with a fine (log-linear) latency histogram
+    level: str = "full"  # "counts": one exit-side program, no clock reads, no latency
     replay_path: str | None = None
     force: bool = False
     keep_running: bool = False
@@ -92,6 +93,11 @@ class Config:
     prometheus_groups: int = 10
     show_self: bool = False  # count syscalltop's own calls (and show the lookups it spawns)
     hidden_columns: tuple[str, ...] = ()  # from the config file: columns no table shows
+
+    @property
+    def timed(self) -> bool:
+        """Return whether latency is measured (every tier but counts)."""
+        return self.level != "counts"
 
     @property
     def max_intervals(self) -> int | None:

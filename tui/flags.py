@@ -96,6 +96,14 @@ exit codes: 0 ok, 1 failure, 2 bad input or missing kernel headers, 3 not privil
         metavar="N",
         help=f"sample 1 in N calls with arguments (0 off, default {DEFAULT_SAMPLE_EVERY})",
     )
+    timing.add_argument(
+        "--level",
+        choices=("full", "counts"),
+        default="full",
+        help="full: counts, errors, latency, in-flight threads and captured calls (default); "
+        "counts: one exit-side program with no clock read, exact counts, errors and errnos "
+        "only (the cheapest; no latency, no in-flight list, no events, exit calls not seen)",
+    )
     explain = parser.add_argument_group("explaining calls (paths, addresses, slow calls)")
     explain.add_argument(
         "--slow",

@@ -58,7 +58,7 @@ def run_batch(session: Session, stop: StopRequest) -> int:
             if config.quiet:
                 pass
             elif config.mode is Mode.BATCH_JSON:
-                sys.stdout.write(json_line(snapshot, config.top_n) + "\n")
+                sys.stdout.write(json_line(snapshot, config.top_n, config.level) + "\n")
             else:
                 sys.stdout.write(text_table(snapshot, config.top_n) + "\n")
             sys.stdout.flush()

@@ -181,6 +181,7 @@ def default_facts(config: Config, source: Source) -> StatusFacts:
         sample_every=config.sample_every,
         filters=config.filters.describe(),
         headers=headers.describe() if headers is not None else None,
+        tier=config.level,
     )
 
 

@@ -27,7 +27,7 @@ def main() -> int:
         from bcc import BPF
 
         keep = BPF(text=EMPTY_PROGRAM)
-    elif variant in ("ours", "ours, no captures"):
+    elif variant in ("ours", "ours, no captures", "ours, counts tier"):
         from tui.collector import Collector
         from tui.config import Config
         from tui.model.names import SyscallNames
@@ -36,7 +36,11 @@ def main() -> int:
         from tui.sources.bcc_source import BccSource
 
         names = SyscallNames()
-        config = Config(capture_rate=0) if variant == "ours, no captures" else Config()
+        config = {
+            "ours": Config(),
+            "ours, no captures": Config(capture_rate=0),
+            "ours, counts tier": Config(level="counts", sample_every=0, capture_rate=0, slow_ms=0),
+        }[variant]
         source = BccSource(config, names)
         source.start()
         stream = SnapshotStream(names, ProcessInfo().describe)

@@ -3,10 +3,10 @@
 Two loops are timed: getppid (the hot path, nothing to explain) and openat of a missing path
 (every call fails, so every call is a capture candidate and the budget decides). Each runs
 with nothing attached, with two empty raw_tp programs, with syscalltop's default program
-(captures on, collector running), with captures off, and with bcc's syscount and
-syscount -L. Variants alternate round by round so drift and noise hit them all alike; the
-table reports medians and ratios of overhead (ns/call above the bare loop) to the
-empty-program floor.
+(captures on, collector running), with captures off, with the counts tier (--level counts),
+and with bcc's syscount and syscount -L. Variants alternate round by round so drift and
+noise hit them all alike; the table reports medians and ratios of overhead (ns/call above
+the bare loop) to the empty-program floor.
 """
 
 from __future__ import annotations
@@ -25,7 +25,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 RESULTS = HERE / "results" / "overhead.md"
-VARIANTS = ("baseline", "empty", "ours", "ours, no captures", "syscount", "syscount -L")
+VARIANTS = (
+    "baseline",
+    "empty",
+    "ours",
+    "ours, no captures",
+    "ours, counts tier",
+    "syscount",
+    "syscount -L",
+)
 LOOPS = {"getppid": "getppid_loop.c", "failing openat": "openat_fail_loop.c"}
 SYSCOUNT = "/usr/sbin/syscount-bpfcc"
 

@@ -96,6 +96,46 @@ def test_exact_counts_under_pid_filter(live, workload_factory) -> None:
     assert {row.pid for row in snapshot.processes} == {workload.pid}
 
 
+@pytest.mark.parametrize("filtered", [True, False])
+def test_counts_tier_is_exact_with_no_latency_and_one_program(
+    live, workload_factory, filtered: bool
+) -> None:
+    """--level counts: one exit-side program, no clock; counts, errors and errnos exact."""
+    workload = workload_factory(*WORKLOAD_FLAGS)
+    filters = Filters(pids=(workload.pid,)) if filtered else Filters()
+    source = live(Config(filters=filters, level="counts", sample_every=0, capture_rate=0))
+    bpf = source._bpf  # type: ignore[attr-defined]
+    assert list(bpf.raw_tracepoint_fds) == [b"sys_exit"]
+    assert BPF_FUNC_KTIME_GET_NS not in helpers_called(bpf.dump_func(b"raw_tracepoint__sys_exit"))
+    snapshot = run_and_measure(source, workload)
+    process = snapshot.process(workload.pid)
+    assert process is not None
+    mix = {call.label: call for call in process.syscalls}
+    assert mix["getppid"].count == N_GETPPID
+    assert (mix["openat"].count, mix["openat"].errors) == (M_ENOENT, M_ENOENT)
+    assert mix["clock_nanosleep"].count == K_SLEEPS
+    assert all(call.latency.avg_ns is None for call in process.syscalls)
+    if filtered:
+        openat = next(row for row in snapshot.syscalls if row.name == "openat")
+        assert (openat.count, dict(openat.errnos)) == (M_ENOENT, {"ENOENT": M_ENOENT})
+        assert counts(snapshot).get("getppid") == N_GETPPID
+        assert all(row.latency.p50_ns is None for row in snapshot.syscalls)
+    assert snapshot.inflight == ()
+
+
+BPF_FUNC_KTIME_GET_NS = 5  # include/uapi/linux/bpf.h
+
+
+def helpers_called(bytecode: bytes) -> set[int]:
+    """Return the BPF helper ids a program calls (BPF_JMP|BPF_CALL with src_reg 0)."""
+    found = set()
+    for offset in range(0, len(bytecode), 8):
+        opcode, registers = bytecode[offset], bytecode[offset + 1]
+        if opcode == 0x85 and registers >> 4 == 0:
+            found.add(int.from_bytes(bytecode[offset + 4 : offset + 8], "little", signed=True))
+    return found
+
+
 def test_unfiltered_per_process_counts_are_exact(live, workload_factory) -> None:
     workload = workload_factory(*WORKLOAD_FLAGS)
     source = live(Config())

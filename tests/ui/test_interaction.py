@@ -372,3 +372,37 @@ async def test_a_text_column_at_the_edge_is_cut_with_an_ellipsis_so_its_start_st
         )
         shown = line.text[start:].rstrip()
         assert shown.endswith("…") and targets[0].startswith(shown[:-1])
+
+
+def counts_tier_app():  # type: ignore[no-untyped-def]
+    """The app as `--level counts` starts it (on the fake source, its latency ignored)."""
+    from dataclasses import replace
+
+    from tests.ui.scenes import FACTS
+    from tui.sources.fake_source import FakeSource
+
+    config = Config(level="counts", sample_every=0, capture_rate=0)
+    return make_app(
+        config, FakeSource(), facts=replace(FACTS, tier="counts"), start_collector=False
+    )
+
+
+async def test_the_counts_tier_says_so_and_its_latency_keys_explain_instead_of_showing_zeros() -> (
+    None
+):
+    app = counts_tier_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        status = table(app, "#status").plain
+        assert "counts tier" in status and "sample" not in status
+        syscalls = table(app, "#syscalls")
+        labels = [column.label for column in syscalls.columns_spec]
+        assert "AVG" not in labels and "P99" not in labels and "MAX" not in labels
+        detail = str(app.screen.query_one("#detail").render())
+        assert "no latency in the counts tier" in detail
+        await pilot.press("i")
+        assert isinstance(app.screen, InflightScreen)
+        note = str(app.screen.query_one("#view-note").render())
+        assert "counts tier" in note and "--level full" in note
+        assert table(app, "#inflight").row_count == 0

@@ -55,14 +55,18 @@ def iso_time(wall_time: float) -> str:
     return datetime.fromtimestamp(wall_time, tz=timezone.utc).isoformat(timespec="milliseconds")
 
 
-def snapshot_json(snapshot: Snapshot, top_n: int | None = None) -> dict[str, Any]:
-    """Return the JSON object of one interval (every string already safe)."""
+def snapshot_json(
+    snapshot: Snapshot, top_n: int | None = None, level: str = "full"
+) -> dict[str, Any]:
+    """Return the JSON object of one interval (every string already safe); `level` says
+    whether latency was measured ("counts": every latency figure is null)."""
     syscalls = snapshot.syscalls[:top_n] if top_n else snapshot.syscalls
     processes = snapshot.processes[:top_n] if top_n else snapshot.processes
     totals = snapshot.totals
     return {
         "time": iso_time(snapshot.wall_time),
         "interval_s": round(snapshot.interval_s, 6),
+        "level": level,
         "totals": {
             "count": totals.count,
             "total": totals.total,
@@ -163,9 +167,10 @@ def snapshot_json(snapshot: Snapshot, top_n: int | None = None) -> dict[str, Any
     }
 
 
-def json_line(snapshot: Snapshot, top_n: int | None = None) -> str:
+def json_line(snapshot: Snapshot, top_n: int | None = None, level: str = "full") -> str:
     """Return one interval as a single JSON line (valid UTF-8, no raw control bytes)."""
-    return json.dumps(snapshot_json(snapshot, top_n), ensure_ascii=False, separators=(",", ":"))
+    record = snapshot_json(snapshot, top_n, level)
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 def _ns(value: int | None) -> str:

@@ -483,6 +483,7 @@ class StatusFacts:
     sample_every: int
     filters: str
     headers: str | None = None
+    tier: str = "full"  # "counts": no latency, no in-flight list, no captured calls
 
 
 @dataclass(frozen=True, slots=True)

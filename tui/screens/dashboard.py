@@ -110,7 +110,10 @@ class DashboardScreen(FrameScreen):
             self._look_up_description(row.name)
         description = self._descriptions.get(row.name) if row is not None else None
         compact_view = self.has_class("-narrow")
-        self.query_one("#detail", SyscallDetail).show(row, snapshot, description, compact_view)
+        timed = self.frame.facts.tier != "counts"
+        self.query_one("#detail", SyscallDetail).show(
+            row, snapshot, description, compact_view, timed
+        )
 
     @work(thread=True, exclusive=False)
     def _look_up_description(self, name: str) -> None:

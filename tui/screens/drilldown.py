@@ -97,7 +97,13 @@ class SyscallScreen(DrillDownScreen):
         name = self.frame.names.decode(self.slot).name
         description = describe_syscall(name) if row is not None else None
         detail = (
-            detail_renderable(row, snapshot, description, compact_view=False)
+            detail_renderable(
+                row,
+                snapshot,
+                description,
+                compact_view=False,
+                timed=self.frame.facts.tier != "counts",
+            )
             if row is not None
             else Text(f"{name}: no calls recorded yet", style="dim")
         )

@@ -63,6 +63,13 @@ class InflightScreen(DrillDownScreen):
     def redraw(self, snapshot: Snapshot) -> None:
         rows = visible_inflight(snapshot, self.frame.view)
         hidden = " (idle waits hidden: w shows them)" if self.frame.view.hide_waits else ""
+        if self.frame.facts.tier == "counts":
+            self.query_one("#view-note", Static).update(
+                "the counts tier watches no syscall entries, so nothing is known to be in "
+                "flight: run with --level full to list the threads inside a syscall"
+            )
+            self.query_one("#inflight", InflightTable).show([])
+            return
         self.query_one("#view-note", Static).update(
             f"{len(rows)} threads inside a syscall{hidden}; ≥ = blocked since before "
             "syscalltop started (from when it last ran: a lower bound)"

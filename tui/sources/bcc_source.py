@@ -279,7 +279,7 @@ class BccSource:
         )
         self._errno_reader = _BatchReader(bpf[b"errno_counts"], 8, 8, _C["ERRNO_MAP_ENTRIES"])
         self._epoch_table = bpf[b"read_epoch"]
-        if self.config.hist_rows > 0:
+        if self.config.timed:
             self._fine_reader = _BatchReader(
                 bpf[b"fine_hists"], 4, 8 * _FINE * self._cpus, self.config.hist_rows
             )
@@ -288,7 +288,9 @@ class BccSource:
         self._inflight_reader = _BatchReader(
             bpf[b"inflight"], 4, _INFLIGHT_SIZE, _C["INFLIGHT_ENTRIES"]
         )
-        self._blocked_at_start = blocked_threads(self.names, time.monotonic_ns())
+        self._blocked_at_start = (
+            blocked_threads(self.names, time.monotonic_ns()) if self.config.timed else {}
+        )
         if self._events_on:
             self._fill_arg_layout()
         if self.config.capture_rate > 0:
@@ -676,6 +678,8 @@ class BccSource:
     def _read_inflight(self) -> tuple[InflightCall, ...]:
         """Return the threads inside a syscall now: parked by BPF, or blocked since start."""
         assert self._inflight_reader is not None
+        if not self.config.timed:
+            return ()  # the counts tier watches no entries: nothing is known to be in flight
         keys, values, count = self._inflight_reader.read()
         calls: list[InflightCall] = []
         gone: list[int] = []

@@ -70,11 +70,13 @@ def build_program(config: Config, names: SyscallNames) -> ProgramSource:
     """Return the program for `config`: option defines, the header, then the program body."""
     filters = config.filters
     defines: list[tuple[str, str]] = [
-        ("SAMPLE_EVERY", str(max(config.sample_every, 0))),
+        ("SAMPLE_EVERY", str(max(config.sample_every, 0) if config.timed else 0)),
         ("PROC_MAP_ENTRIES", str(config.proc_map_entries)),
         ("HIST_ROWS", str(config.hist_rows)),
     ]
-    if config.capture_rate > 0:
+    if not config.timed:
+        defines.append(("COUNTS_ONLY", "1"))
+    if config.capture_rate > 0 and config.timed:
         ns_per_token = 1_000_000_000 // config.capture_rate
         defines.append(("CAPTURE_NS_PER_TOKEN", f"{ns_per_token}ULL"))
         defines.append(("CAPTURE_BURST_NS", f"{ns_per_token * config.capture_rate}ULL"))

@@ -113,7 +113,11 @@ def heatmap_lines(history: tuple[tuple[int, ...], ...]) -> list[Text]:
 
 
 def detail_renderable(
-    row: SyscallRow | None, snapshot: Snapshot | None, description: str | None, compact_view: bool
+    row: SyscallRow | None,
+    snapshot: Snapshot | None,
+    description: str | None,
+    compact_view: bool,
+    timed: bool = True,
 ) -> Text:
     """Return the pane's content for a syscall row (or a hint when nothing is selected)."""
     if row is None or snapshot is None:
@@ -160,22 +164,26 @@ def detail_renderable(
             )
         )
     latency = row.latency
-    parts.append(
-        Text(
-            f"avg {duration(latency.avg_ns)} p50 {duration(latency.p50_ns)} "
-            f"p95 {duration(latency.p95_ns)} p99 {duration(latency.p99_ns)} "
-            f"max {duration(latency.max_ns)}"
+    if not timed:
+        parts.append(Text("no latency in the counts tier (--level full measures it)", style="dim"))
+    else:
+        parts.append(
+            Text(
+                f"avg {duration(latency.avg_ns)} p50 {duration(latency.p50_ns)} "
+                f"p95 {duration(latency.p95_ns)} p99 {duration(latency.p99_ns)} "
+                f"max {duration(latency.max_ns)}"
+            )
         )
-    )
     if not compact_view:
-        precision = (
-            "percentiles within 6.25% (log-linear buckets)"
-            if latency.fine
-            else "percentiles are log2-bucket bounds (within x2)"
-        )
-        parts.append(Text(precision, style="dim"))
-        parts.append(Text("\nlatency (this interval)", style="bold"))
-        parts.extend(histogram_lines(row))
+        if timed:
+            precision = (
+                "percentiles within 6.25% (log-linear buckets)"
+                if latency.fine
+                else "percentiles are log2-bucket bounds (within x2)"
+            )
+            parts.append(Text(precision, style="dim"))
+            parts.append(Text("\nlatency (this interval)", style="bold"))
+            parts.extend(histogram_lines(row))
         parts.append(Text("\ntop callers", style="bold"))
         callers = snapshot.callers(row.slot)[:5]
         for process, call in callers:
@@ -213,9 +221,10 @@ class SyscallDetail(Static, can_focus=True):
         snapshot: Snapshot | None,
         description: str | None,
         compact_view: bool,
+        timed: bool = True,
     ) -> None:
         """Display the given syscall (redrawing only when the text changed)."""
-        content = detail_renderable(row, snapshot, description, compact_view)
+        content = detail_renderable(row, snapshot, description, compact_view, timed)
         if content != self._shown:
             self._shown = content
             self.update(content)

@@ -45,8 +45,11 @@ class StatusBar(Static):
                 line.append(f"dropped {compact(dropped)}", style="bold reverse red")
                 line.append(" ")
         line.append(f"| {facts.source} every {interval_s:g}s ", style="dim")
-        sample = f"1/{facts.sample_every}" if facts.sample_every > 0 else "off"
-        line.append(f"sample {sample} ", style="dim")
+        if facts.tier == "counts":
+            line.append("counts tier (no latency) ", style="dim")
+        else:
+            sample = f"1/{facts.sample_every}" if facts.sample_every > 0 else "off"
+            line.append(f"sample {sample} ", style="dim")
         if snapshot is not None and not snapshot.totals.loss.lost_samples:
             line.append("lost 0 ", style="dim")
         if own_cpu_pct is not None:
