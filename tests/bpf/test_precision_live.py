@@ -79,3 +79,25 @@ def test_each_interval_has_its_own_max(sleeper) -> None:
         source.close()
     assert [found for found, _ in maxima] == [truth for _, truth in maxima]
     assert maxima[2][0] < 150_000_000  # the slow call stays in its own interval
+
+
+def test_the_kernel_files_each_call_in_the_fine_bucket_the_model_computes(sleeper) -> None:
+    """bpf/syscalls.bpf.c fine_bucket and tui/model/histogram.py fine_index agree, call by
+    call: the interval's fine histogram is exactly the events' durations, bucketed."""
+    from collections import Counter
+
+    from tui.model.histogram import fine_index
+
+    source = open_source(sleeper)
+    try:
+        seconds = [0.000001, 0.00002, 0.0001, 0.0005, 0.002, 0.005] * 20
+        before = source.read()
+        row, took, after = sleep_row(source, before, sleeper, seconds)
+    finally:
+        source.close()
+    assert row.count == len(took) == len(seconds)
+    now = after.syscalls[row.slot].fine_hist
+    earlier = before.syscalls[row.slot].fine_hist if row.slot in before.syscalls else ()
+    counts = [a - b for a, b in zip(now, earlier or (0,) * len(now), strict=True)]
+    fine = Counter({index: count for index, count in enumerate(counts) if count})
+    assert fine == Counter(fine_index(duration) for duration in took)

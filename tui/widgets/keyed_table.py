@@ -193,7 +193,9 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
         if 0 < shown < total:
             first = min(self.scroll_offset.y, total - shown) + 1
             position = f" {first}–{first + shown - 1} of {total}"
-        self.border_title = self._pane_title + position
+        title = self._pane_title + position
+        if title != self.border_title:  # each set repaints the border: only on a change
+            self.border_title = title
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
