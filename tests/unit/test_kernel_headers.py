@@ -116,3 +116,23 @@ def test_bcc_kernel_source_writable_by_others_is_refused(tmp_path: Path, monkeyp
         locate_headers("6.18.0", tmp_path / "modules", tmp_path / "src", tmp_path / "cache")
     os.chmod(tree / "include", 0o755)
     assert locate_headers("6.18.0", tmp_path / "modules", tmp_path / "src").path == tree
+
+
+def test_a_merged_cache_given_as_bcc_kernel_source_checks_the_trees_its_marker_names(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The cache's file links are not stat()ed one by one (0.6 s at every start): the trees
+    they point into are walked instead, as the cache's marker names them."""
+    monkeypatch.delenv("BCC_KERNEL_SOURCE", raising=False)
+    common, _arch = make_split_tree(tmp_path / "src", "6.1.0-9")
+    found = locate_headers("6.18.0", tmp_path / "modules", tmp_path / "src", tmp_path / "cache")
+    monkeypatch.setenv("BCC_KERNEL_SOURCE", str(found.path))
+    assert locate_headers("6.18.0", tmp_path / "modules", tmp_path / "src").path == found.path
+    os.chmod(common / "arch" / "x86" / "include", 0o777)
+    with pytest.raises(HeadersUntrusted, match="writable by everyone"):
+        locate_headers("6.18.0", tmp_path / "modules", tmp_path / "src")
+    os.chmod(common / "arch" / "x86" / "include", 0o755)
+    marker = found.path / ".syscalltop-complete"
+    os.chmod(marker, 0o666)  # a marker anyone could point elsewhere is refused
+    with pytest.raises(HeadersUntrusted, match="syscalltop-complete is writable by everyone"):
+        locate_headers("6.18.0", tmp_path / "modules", tmp_path / "src")

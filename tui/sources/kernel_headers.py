@@ -44,8 +44,21 @@ def check_trusted(tree: Path, what: str) -> None:
 
     Directories are what matter: a file can only be swapped through a directory that lets
     its writer in. Symlinked directories are followed (once each), so the Debian trees a
-    merged cache points into are checked too.
+    merged cache points into are checked too; a merged cache names those trees in its
+    marker, so they are walked once each and its ~50,000 file links are not stat()ed.
     """
+    marker = tree / _COMPLETE_MARKER
+    if marker.is_file() and not marker.is_symlink():
+        _raise_if_unsafe(marker, tree, what)  # it names what else to check: root's alone
+        sources = [Path(line) for line in marker.read_text().splitlines() if line]
+        _walk_trusted(tree, what, follow_links=False)
+        for source in sources:
+            _walk_trusted(source, "the Debian header tree", follow_links=True)
+        return
+    _walk_trusted(tree, what, follow_links=True)
+
+
+def _walk_trusted(tree: Path, what: str, follow_links: bool) -> None:
     seen: set[Path] = set()
     pending = [tree.resolve()]
     for ancestor in tree.resolve().parents:
@@ -60,7 +73,7 @@ def check_trusted(tree: Path, what: str) -> None:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(Path(entry.path))
-                elif entry.is_symlink() and entry.is_dir():
+                elif follow_links and entry.is_symlink() and entry.is_dir():
                     target = Path(entry.path).resolve()
                     pending.append(target)
                     for ancestor in target.parents:
@@ -190,8 +203,6 @@ def locate_headers(
     split = find_split_debian_headers(src_root)
     if split is not None:
         merged = merge_headers(*split, cache_dir=cache_dir)
-        check_trusted(merged, "the header cache")
-        for source in split:  # the cache's files are links into these
-            check_trusted(source, "the Debian header tree")
+        check_trusted(merged, "the header cache")  # and the trees its marker names
         return HeaderTree(merged, f"merged {split[1].name} (not {release})")
     raise HeadersMissing(f"no kernel headers for {release}: run `{install_hint()}` as root")
