@@ -409,9 +409,11 @@ def call_delta(now: CallCounters, prev: CallCounters | None) -> CallDelta:
     if now.interval_max_ns is not None:
         # Kept per read epoch in the kernel: exact (and nothing when no call was timed).
         interval_max = now.interval_max_ns if timed and now.interval_max_ns else None
-        if interval_max is not None:
-            # A call that ended as the epoch turned is in this histogram but the next max.
-            interval_max = max(interval_max, _highest_low_bound(hist))
+        if interval_max is not None and any(hist[interval_max.bit_length() :]):
+            # A call that ended as the epoch turned is in this histogram but the next max:
+            # the max is at least the low bound of the highest bucket.
+            top = max(bucket for bucket, count in enumerate(hist) if count)
+            interval_max = max(interval_max, 1 << top)
     else:
         # Only the max since start is known: it is this interval's when it grew now.
         interval_max = now.latency_max_ns if now.latency_max_ns != prev.latency_max_ns else None
@@ -428,14 +430,6 @@ def call_delta(now: CallCounters, prev: CallCounters | None) -> CallDelta:
         latency_max_ns=interval_max,
         fine_hist=_fine_delta(now.fine_hist, prev.fine_hist, hist) if timed else (),
     )
-
-
-def _highest_low_bound(hist: tuple[int, ...]) -> int:
-    """Return the low bound of the highest non-empty log2 bucket (0 when empty)."""
-    for bucket in range(len(hist) - 1, 0, -1):
-        if hist[bucket]:
-            return 1 << bucket
-    return 0
 
 
 def _fine_delta(
@@ -725,25 +719,24 @@ def _process_rows(
     """Return the process rows, and per cgroup id its (pid, count, errors, syscall) deltas."""
     per_cgroup: dict[int, list[tuple[int, int, int, str]]] = {}
     by_pid: dict[int, list[tuple[ProcessCallCounters, CallDelta]]] = {}
+    totals: dict[int, int] = {}  # each process's calls since start, idle entries included
+    exited = prev.exited
     for key, entry in now.processes.items():
+        pid = key[0]
+        totals[pid] = totals.get(pid, 0) + entry.counters.count
         # A process that had exited left the map: the same pid now is a new process.
-        before = prev.processes.get(key) if key[0] not in prev.exited else None
+        before = prev.processes.get(key) if pid not in exited else None
         if before is not None and before.counters is entry.counters:
-            # Sources hand back the same object for an unchanged entry: nothing happened.
-            by_pid.setdefault(entry.tgid, []).append((entry, _idle_delta(entry.counters)))
-            continue
+            continue  # sources hand back the same object for an unchanged entry: idle
         delta = call_delta(entry.counters, before.counters if before else None)
-        by_pid.setdefault(entry.tgid, []).append((entry, delta))
+        if delta.count:
+            by_pid.setdefault(pid, []).append((entry, delta))
 
     rows: list[ProcessRow] = []
     for pid, entries in by_pid.items():
         count = sum(delta.count for _, delta in entries)
-        if count == 0:
-            continue
         calls: list[ProcessSyscallRow] = []
         for entry, delta in entries:
-            if delta.count == 0:
-                continue
             decoded = names.decode(entry.slot)
             calls.append(
                 ProcessSyscallRow(
@@ -762,12 +755,11 @@ def _process_rows(
         calls.sort(key=lambda c: (-c.count, c.slot))
         by_cgroup: dict[int, int] = {}
         for entry, delta in entries:
-            if delta.count:
-                by_cgroup[entry.cgroup_id] = by_cgroup.get(entry.cgroup_id, 0) + delta.count
-                label = names.decode(entry.slot).label
-                per_cgroup.setdefault(entry.cgroup_id, []).append(
-                    (pid, delta.count, delta.errors, label)
-                )
+            by_cgroup[entry.cgroup_id] = by_cgroup.get(entry.cgroup_id, 0) + delta.count
+            label = names.decode(entry.slot).label
+            per_cgroup.setdefault(entry.cgroup_id, []).append(
+                (pid, delta.count, delta.errors, label)
+            )
         cgroup_id = max(by_cgroup, key=lambda c: (by_cgroup[c], c)) if by_cgroup else 0
         path = now.cgroup_paths.get(cgroup_id)
         # The entry created last carries the newest comm the kernel saw (after a rename).
@@ -782,7 +774,7 @@ def _process_rows(
                 uid=newest.uid,
                 cmdline=identity.cmdline,
                 count=count,
-                total=sum(delta.total for _, delta in entries),
+                total=totals[pid],
                 rate=_rate(count, interval_s),
                 errors=errors,
                 error_rate=_rate(errors, interval_s),
