@@ -128,6 +128,8 @@ def screen_for(view: View, frame: Frame) -> FrameScreen:
 
 
 LATENCY_COLUMNS = frozenset({"avg", "p99", "max"})
+# The first live frame needs two readings: the first interval is this short, not a whole one.
+FIRST_FRAME_S = 0.25
 
 
 class SyscallTopApp(App[int]):
@@ -237,7 +239,11 @@ class SyscallTopApp(App[int]):
             return
         if self.start_collector:
             self.collector = Collector(
-                self.source, self.interval_s, self._reading_arrived, self._collector_failed
+                self.source,
+                self.interval_s,
+                self._reading_arrived,
+                self._collector_failed,
+                first_interval_s=FIRST_FRAME_S,
             )
             self.collector.start()
 

@@ -19,20 +19,24 @@ def paced_readings(
     source: Source,
     interval_s: Callable[[], float],
     stopping: threading.Event,
+    first_interval_s: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[RawReading]:
-    """Yield a baseline reading, then one per interval, sleeping `interval - elapsed`."""
+    """Yield a baseline reading, then one per interval, sleeping `interval - elapsed`; the
+    first interval may be shorter (a first frame soon after start, rates per second)."""
     yield source.read()
-    deadline = time.monotonic() + interval_s()
+    first = interval_s() if first_interval_s is None else min(first_interval_s, interval_s())
+    deadline = clock() + first
     while not stopping.is_set():
-        remaining = deadline - time.monotonic()
+        remaining = deadline - clock()
         while remaining > 0 and not stopping.is_set():
             # Poll in slices: the perf buffer drains meanwhile, and stopping stays prompt.
             source.poll(min(remaining, POLL_SLICE_S))
-            remaining = deadline - time.monotonic()
+            remaining = deadline - clock()
         if stopping.is_set() or getattr(source, "finished", False):
             return  # a replay that reached its end stops, rather than repeating its last frame
         yield source.read()
-        now = time.monotonic()
+        now = clock()
         deadline += interval_s()
         if deadline < now:  # fell behind (suspended, overloaded): never overlap ticks
             deadline = now + interval_s()
@@ -47,8 +51,10 @@ class Collector:
         interval_s: float,
         on_reading: Callable[[RawReading], None],
         on_failure: Callable[[BaseException], None],
+        first_interval_s: float | None = None,
     ) -> None:
         self.source = source
+        self._first_interval_s = first_interval_s
         self._interval_s = interval_s
         self._on_reading = on_reading
         self._on_failure = on_failure
@@ -76,7 +82,10 @@ class Collector:
 
     def _run(self) -> None:
         try:
-            for reading in paced_readings(self.source, lambda: self._interval_s, self._stopping):
+            readings = paced_readings(
+                self.source, lambda: self._interval_s, self._stopping, self._first_interval_s
+            )
+            for reading in readings:
                 self._on_reading(reading)
         except BaseException as error:  # reported to the UI, which restores the terminal
             self._on_failure(error)

@@ -1,7 +1,9 @@
 """Measure the dashboard's own CPU while the machine is idle: `python -m tests.bench.idle_cpu`.
 
-Starts `syscalltop` in a tmux window (a real terminal), waits for warm-up, then reads the
-process's utime+stime from /proc over a window and prints the share of one CPU.
+Starts `syscalltop` in a tmux window (a real terminal), times its first live frame (the
+status line shows a rate: two readings made, compile and attach included), waits for
+warm-up, then reads the process's utime+stime from /proc over a window and prints the share
+of one CPU and its peak RSS.
 """
 
 from __future__ import annotations
@@ -21,6 +23,25 @@ def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def first_frame_s(session: str, started: float, timeout_s: float = 30.0) -> float:
+    """Return seconds from `started` until the screen shows a live rate ("calls/s")."""
+    while time.monotonic() - started < timeout_s:
+        screen = subprocess.run(
+            ["tmux", "capture-pane", "-t", session, "-p"], capture_output=True, text=True
+        ).stdout
+        if "calls/s" in screen:
+            return time.monotonic() - started
+        time.sleep(0.02)
+    raise RuntimeError("no live frame")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def wait_for_pid(pid_file: Path, timeout_s: float = 20.0) -> int:
@@ -45,6 +66,7 @@ def main() -> int:
     # A session of our own: other runs (and the user's sessions) are never touched.
     session = f"syscalltop-idle-{os.getpid()}"
     pid_file = Path(tempfile.mkdtemp()) / "dashboard.pid"
+    started = time.monotonic()
     subprocess.run(
         [
             "tmux",
@@ -63,6 +85,7 @@ def main() -> int:
     )
     try:
         pid = wait_for_pid(pid_file)
+        first = first_frame_s(session, started)
         time.sleep(args.warmup)
         start_cpu, start = cpu_seconds(pid), time.monotonic()
         time.sleep(args.window)
@@ -70,7 +93,8 @@ def main() -> int:
         elapsed = time.monotonic() - start
         print(
             f"dashboard idle at {args.interval} s interval, {args.size}: "
-            f"{100 * used / elapsed:.2f}% of one CPU over {elapsed:.0f} s"
+            f"{100 * used / elapsed:.2f}% of one CPU over {elapsed:.0f} s; first live frame "
+            f"{first:.2f} s after the command; peak RSS {peak_rss_mb(pid):.0f} MB"
         )
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
