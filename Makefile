@@ -30,9 +30,11 @@ test-ui: setup-test
 test-bpf: setup-test
 	$(PY) -m pytest -ra tests/bpf
 
-bench: setup-test
+bench:
+	@bash scripts/setup.sh --bench
 	$(PY) -m tests.bench.overhead
 	$(PY) -m tests.bench.precision
+	$(PY) -m tests.bench.redis
 
 incidents: setup-test
 	$(PY) -m tests.bench.incidents

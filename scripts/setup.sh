@@ -6,6 +6,8 @@
 #   scripts/setup.sh --test      also what the tests need: prometheus, tmux, python3-seccomp
 #                                (applies generated profiles), runc (a real container), bcc's tools (the
 #                                bench compares against syscount), the test extras
+#   scripts/setup.sh --bench     what --test installs, and redis-server (make bench measures a
+#                                real server's throughput; the bench starts its own on a free port)
 #   scripts/setup.sh --packages  only the distro packages for running (make install uses it)
 # Nothing here stops, kills or reconfigures a service the user runs.
 # bcc's Python bindings are the distro's python3-bpfcc, built for /usr/bin/python3, so the
@@ -14,8 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 purpose="${1:-run}"
-case "$purpose" in run | --test | --packages) ;; *)
-  echo "usage: scripts/setup.sh [--test|--packages]" >&2
+case "$purpose" in run | --test | --bench | --packages) ;; *)
+  echo "usage: scripts/setup.sh [--test|--bench|--packages]" >&2
   exit 2
   ;;
 esac
@@ -65,9 +67,11 @@ if [ ! -d "/lib/modules/$release/build/include" ] && ! ls -d /usr/src/linux-head
 fi
 [ "$purpose" = "--packages" ] && exit 0
 
-if [ "$purpose" = "--test" ]; then
+if [ "$purpose" = "--test" ] || [ "$purpose" = "--bench" ]; then
   testing=()
-  for pkg in prometheus tmux bpfcc-tools python3-seccomp runc; do
+  wanted=(prometheus tmux bpfcc-tools python3-seccomp runc)
+  [ "$purpose" = "--bench" ] && wanted+=(redis-server redis-tools)
+  for pkg in "${wanted[@]}"; do
     have_pkg "$pkg" || testing+=("$pkg")
   done
   if [ "${#testing[@]}" -gt 0 ]; then
@@ -81,9 +85,11 @@ if [ "$purpose" = "--test" ]; then
       trap '$SUDO rm -f "$policy"' EXIT
     fi
     apt_install "${testing[@]}"
-    if printf '%s\n' "${testing[@]}" | grep -qx prometheus && [ -d /run/systemd/system ]; then
-      $SUDO systemctl disable --quiet prometheus.service 2>/dev/null || true
-    fi
+    for service in prometheus redis-server; do
+      if printf '%s\n' "${testing[@]}" | grep -qx "$service" && [ -d /run/systemd/system ]; then
+        $SUDO systemctl disable --quiet "$service.service" 2>/dev/null || true
+      fi
+    done
   fi
 fi
 
@@ -93,7 +99,7 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import bcc' 2>/dev/null; 
 fi
 extras="docs"
 stamp=.venv/.syscalltop-run
-if [ "$purpose" = "--test" ]; then
+if [ "$purpose" = "--test" ] || [ "$purpose" = "--bench" ]; then
   extras="docs,test"
   stamp=.venv/.syscalltop-test
 fi
