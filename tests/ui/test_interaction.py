@@ -406,3 +406,21 @@ async def test_the_counts_tier_says_so_and_its_latency_keys_explain_instead_of_s
         note = str(app.screen.query_one("#view-note").render())
         assert "counts tier" in note and "--level full" in note
         assert table(app, "#inflight").row_count == 0
+
+
+async def test_a_p99_from_log2_buckets_is_marked_as_a_bound_and_a_fine_one_is_not() -> None:
+    """Per syscall the percentiles are within 6.25%; per process they are log2 bounds
+    (within x2): the process views say so with ≤ rather than look as precise."""
+    app = scene_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.advance(3)
+        await pilot.pause()
+        syscalls = table(app, "#syscalls")
+        p99 = next(c for c in syscalls.columns_spec if c.key == "p99")
+        top = syscalls.rows_in_order()[0]
+        assert top.latency.fine and not p99.render(top).startswith("≤")
+        await pilot.press("tab", "enter")  # the busiest process's syscalls
+        calls = table(app, "#process-syscalls")
+        column = next(c for c in calls.columns_spec if c.key == "p99")
+        first = calls.rows_in_order()[0]
+        assert not first.latency.fine and column.render(first).startswith("≤")

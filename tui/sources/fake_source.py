@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
+from tui.model.histogram import FINE_BUCKETS, fine_index
 from tui.model.names import COMPAT_SLOT_BASE, INVALID_SLOT
 from tui.model.readings import (
     HIST_BUCKETS,
@@ -244,7 +245,7 @@ class FakeSource:
         return RawReading(
             monotonic_ns=int(self.tick * self.interval_s * 1e9),
             wall_time=FAKE_EPOCH + self.tick * self.interval_s,
-            syscalls={slot: _counters(values) for slot, values in syscalls.items()},
+            syscalls={slot: _syscall_counters(values) for slot, values in syscalls.items()},
             errnos=errnos,
             processes=processes,
             loss=LossCounters(lost_samples=self._lost_samples),
@@ -321,6 +322,17 @@ def _merge(total: list[int], counters: list[int]) -> None:
     """Add one process's counters into a total (the max is a max)."""
     for index, value in enumerate(counters):
         total[index] = max(total[index], value) if index == 3 else total[index] + value
+
+
+def _syscall_counters(values: list[int]) -> CallCounters:
+    """Per syscall, as the kernel keeps them: with a fine histogram, each log2 bucket's
+    calls at its middle (so the log2 one folds back exactly)."""
+    counters = _counters(values)
+    fine = [0] * FINE_BUCKETS
+    for bucket, count in enumerate(counters.latency_hist):
+        if count:
+            fine[fine_index(3 << bucket >> 1)] += count
+    return replace(counters, fine_hist=tuple(fine))
 
 
 def _counters(values: list[int]) -> CallCounters:

@@ -102,6 +102,12 @@ def _avg_cell(latency: Any) -> Cell:
     return (text + "*", FLAG_STYLE) if outliers else (text, "")
 
 
+def _p99_cell(latency: Any) -> str:
+    """Return P99; from log2 buckets (per process) it is a bound, within x2: marked ≤."""
+    text = duration(latency.p99_ns)
+    return f"≤{text}" if latency.p99_ns is not None and not latency.fine else text
+
+
 def _latency_columns(latency_of: Callable[[Any], Any], width: int) -> list[Column[Any]]:
     return [
         Column(
@@ -115,7 +121,7 @@ def _latency_columns(latency_of: Callable[[Any], Any], width: int) -> list[Colum
             "p99",
             "P99",
             width,
-            lambda r: duration(latency_of(r).p99_ns),
+            lambda r: _p99_cell(latency_of(r)),
             lambda r: latency_of(r).p99_ns or 0,
         ),
     ]
