@@ -518,6 +518,17 @@ static __always_inline void account(struct bpf_raw_tracepoint_args *ctx, u32 tgi
 #endif
 }
 
+/* Whether the thread runs 32-bit code: read from its register frame once, then cached per CPU
+ * for as long as the same thread keeps making calls there. */
+static __always_inline u32 task_abi_compat(struct cpu_state *cpu, u32 tid, u64 regs_addr)
+{
+    if (cpu->abi_tid != tid || !cpu->abi_flags) {
+        cpu->abi_tid = tid;
+        cpu->abi_flags = STATE_ABI_KNOWN | (is_compat_task(regs_addr) ? STATE_COMPAT : 0);
+    }
+    return cpu->abi_flags & STATE_COMPAT;
+}
+
 #ifdef COUNTS_ONLY
 /* The counts tier: one program, at exit, with no clock read. Exact counts, errors and errnos
  * per syscall and per process; no latency, no in-flight list, no events. exit and
@@ -530,13 +541,10 @@ RAW_TRACEPOINT_PROBE(sys_exit)
         return 0;
     u64 pid_tgid = bpf_get_current_pid_tgid();
     u32 tid = (u32)pid_tgid;
-    if (cpu->abi_tid != tid || !cpu->abi_flags) {
-        cpu->abi_tid = tid;
-        cpu->abi_flags = STATE_ABI_KNOWN | (is_compat_task(ctx->args[0]) ? STATE_COMPAT : 0);
-    }
+    u32 compat = task_abi_compat(cpu, tid, ctx->args[0]);
     s64 nr = -1;
     bpf_probe_read_kernel(&nr, sizeof(nr), (void *)(ctx->args[0] + REG_ORIG_AX * 8));
-    u32 slot = slot_of(nr, cpu->abi_flags & STATE_COMPAT);
+    u32 slot = slot_of(nr, compat);
     if (is_exec(slot))
         cpu->abi_flags = 0; /* exec may switch the ABI: read it afresh next time */
     if (!passes_filter(pid_tgid, slot))
@@ -553,11 +561,8 @@ RAW_TRACEPOINT_PROBE(sys_enter)
         return 0;
     u64 pid_tgid = bpf_get_current_pid_tgid();
     u32 tid = (u32)pid_tgid;
-    if (cpu->abi_tid != tid || !cpu->abi_flags) {
-        cpu->abi_tid = tid;
-        cpu->abi_flags = STATE_ABI_KNOWN | (is_compat_task(ctx->args[0]) ? STATE_COMPAT : 0);
-    }
-    u32 slot = slot_of((s64)ctx->args[1], cpu->abi_flags & STATE_COMPAT);
+    u32 compat = task_abi_compat(cpu, tid, ctx->args[0]);
+    u32 slot = slot_of((s64)ctx->args[1], compat);
     cpu->tid = tid;
     cpu->tgid = pid_tgid >> 32;
     cpu->slot = slot;
