@@ -37,9 +37,10 @@ def first_frame_s(session: str, started: float, timeout_s: float = 30.0) -> floa
     raise RuntimeError("no live frame")
 
 
-def peak_rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Return a process's RSS now (VmRSS) or at its peak (VmHWM), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -94,7 +95,8 @@ def main() -> int:
         print(
             f"dashboard idle at {args.interval} s interval, {args.size}: "
             f"{100 * used / elapsed:.2f}% of one CPU over {elapsed:.0f} s; first live frame "
-            f"{first:.2f} s after the command; peak RSS {peak_rss_mb(pid):.0f} MB"
+            f"{first:.2f} s after the command; RSS {rss_mb(pid):.0f} MB "
+            f"(peak {rss_mb(pid, 'VmHWM'):.0f} MB)"
         )
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
