@@ -35,6 +35,9 @@ bench:
 	$(PY) -m tests.bench.overhead
 	$(PY) -m tests.bench.precision
 	$(PY) -m tests.bench.redis
+	$(PY) -m tests.bench.idle_cpu --size 80x24
+	$(PY) -m tests.bench.idle_cpu --size 120x40
+	$(PY) -m tests.bench.reliability churn
 
 incidents: setup-test
 	$(PY) -m tests.bench.incidents
