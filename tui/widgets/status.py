@@ -50,8 +50,12 @@ class StatusBar(Static):
         else:
             sample = f"1/{facts.sample_every}" if facts.sample_every > 0 else "off"
             line.append(f"sample {sample} ", style="dim")
-        if snapshot is not None and not snapshot.totals.loss.lost_samples:
-            line.append("lost 0 ", style="dim")
+        if (
+            snapshot is not None
+            and not snapshot.totals.loss.lost_samples
+            and facts.tier != "counts"
+        ):
+            line.append("lost 0 ", style="dim")  # the counts tier sends no events to lose
         if own_cpu_pct is not None:
             line.append(f"self {own_cpu_pct:.1f}% cpu ", style="dim")
         second = Text(no_wrap=True, overflow="ellipsis", style="dim")
