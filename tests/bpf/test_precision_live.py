@@ -101,3 +101,23 @@ def test_the_kernel_files_each_call_in_the_fine_bucket_the_model_computes(sleepe
     counts = [a - b for a, b in zip(now, earlier or (0,) * len(now), strict=True)]
     fine = Counter({index: count for index, count in enumerate(counts) if count})
     assert fine == Counter(fine_index(duration) for duration in took)
+
+
+def test_syscalls_beyond_the_histogram_rows_are_named_as_such(workload_factory) -> None:
+    """With 16 rows, a workload's start-up alone makes more distinct timed syscalls: each
+    one timed has a fine histogram or is named in `unhistogrammed` (the detail says why)."""
+    from tui.sources.bcc_source import BccSource
+
+    source = BccSource(Config(hist_rows=16), NAMES)
+    source.start()
+    try:
+        source.read()
+        workload = workload_factory("--getppid=10", "--enoent=3", "--sleeps=2")
+        workload.go()
+        after = source.read()
+    finally:
+        source.close()
+    timed = {slot for slot, c in after.syscalls.items() if c.latency_sum_ns}
+    with_rows = {slot for slot, c in after.syscalls.items() if c.fine_hist}
+    assert len(with_rows) <= 16 < len(timed)
+    assert after.unhistogrammed == timed - with_rows

@@ -83,3 +83,16 @@ def test_stream_keeps_each_syscalls_histograms_for_the_heatmap() -> None:
     assert snapshot is not None
     history = snapshot.hist_history[FUTEX]
     assert len(history) == HEATMAP_INTERVALS and all(hist[10] == 10 for hist in history)
+
+
+def test_a_syscall_left_without_a_histogram_row_says_why_it_has_no_latency() -> None:
+    from dataclasses import replace
+
+    first = reading(0.0, {(9, "w", FUTEX): (0, 0)})
+    second = replace(reading(1.0, {(9, "w", FUTEX): (10, 0)}), unhistogrammed=frozenset({FUTEX}))
+    snapshot = build_snapshot(first, second, NAMES)
+    row = snapshot.syscall(FUTEX)
+    assert row is not None
+    text = detail_renderable(row, snapshot, None, compact_view=False).plain
+    assert "no latency: every --hist-rows row was taken before its first call" in text
+    assert "percentiles" not in text

@@ -135,3 +135,5 @@ class RawReading:
     captures: dict[int, CaptureCounts] = field(default_factory=dict)
     # cgroup id → its path under the cgroup2 mount, for the ids of this reading's entries.
     cgroup_paths: dict[int, str] = field(default_factory=dict)
+    # Syscalls timed but given no latency histogram: every --hist-rows row was taken first.
+    unhistogrammed: frozenset[int] = frozenset()

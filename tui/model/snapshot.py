@@ -332,6 +332,7 @@ class Snapshot:
     flagged_slots: frozenset[int] = frozenset()
     flagged_pids: frozenset[int] = frozenset()
     exited_pids: frozenset[int] = frozenset()
+    unhistogrammed: frozenset[int] = frozenset()  # timed, but no histogram row was left
     warming_up: bool = False
     syscall_trends: dict[int, tuple[float, ...]] = field(default_factory=dict)
     process_trends: dict[int, tuple[float, ...]] = field(default_factory=dict)
@@ -644,6 +645,7 @@ def build_snapshot(
         samples=samples,
         recent_by_pid=recent_by_pid,
         exited_pids=now.exited,
+        unhistogrammed=now.unhistogrammed,
     )
 
 

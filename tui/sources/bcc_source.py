@@ -434,6 +434,11 @@ class BccSource:
         wall_time = time.time()
         closed = self._advance_epoch()
         syscalls = self._with_fine_hists(self._read_syscalls(closed))
+        unhistogrammed = frozenset(
+            slot
+            for slot, counters in syscalls.items()
+            if self.config.timed and counters.latency_sum_ns and not counters.fine_hist
+        )
         errnos = self._read_errnos()
         processes, exited = self._read_processes(closed)
         cgroup_paths = self._cgroups.paths_of({entry.cgroup_id for entry in processes.values()})
@@ -456,6 +461,7 @@ class BccSource:
             exited=exited,
             captures=captures,
             cgroup_paths=cgroup_paths,
+            unhistogrammed=unhistogrammed,
         )
 
     def _take_events(self) -> list[bytes]:

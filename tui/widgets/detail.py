@@ -166,6 +166,14 @@ def detail_renderable(
     latency = row.latency
     if not timed:
         parts.append(Text("no latency in the counts tier (--level full measures it)", style="dim"))
+    elif row.slot in snapshot.unhistogrammed:
+        parts.append(
+            Text(
+                "no latency: every --hist-rows row was taken before its first call "
+                "(a larger --hist-rows gives it one)",
+                style="dim",
+            )
+        )
     else:
         parts.append(
             Text(
@@ -175,7 +183,7 @@ def detail_renderable(
             )
         )
     if not compact_view:
-        if timed:
+        if timed and row.slot not in snapshot.unhistogrammed:
             precision = (
                 "percentiles within 6.25% (log-linear buckets)"
                 if latency.fine
