@@ -13,7 +13,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from functools import lru_cache
 from typing import Any
 
 from tui.cgroupfs import CgroupNames, cgroup_root
@@ -220,10 +219,12 @@ class BccSource:
         # The read epoch the kernel files interval maxima under; advanced at each read.
         self._epoch = 0
         self._epoch_table: Any = None
-        # Fine histograms: the row each syscall was handed, and each row's last raw value.
+        # Fine histograms: the row the kernel handed each syscall (rows never move), and per
+        # slot the counters read last with the fine histogram added to them.
         self._fine_reader: _BatchReader | None = None
         self._row_reader: _BatchReader | None = None
-        self._fine_cache: dict[int, tuple[bytes, tuple[int, ...]]] = {}
+        self._row_of: dict[int, int] = {}
+        self._with_fine: dict[int, tuple[CallCounters, CallCounters]] = {}
         self._proc_cache: dict[tuple[int, int], tuple[bytes, ProcessCallCounters]] = {}
         # Entries of gone processes taken out between reads, handed over at the next read.
         self._departed: dict[tuple[int, int], ProcessCallCounters] = {}
@@ -506,30 +507,32 @@ class BccSource:
 
     def _with_fine_hists(self, syscalls: dict[int, CallCounters]) -> dict[int, CallCounters]:
         """Add each syscall's fine histogram, summed over CPUs (the kernel hands a syscall
-        its row at its first timed call)."""
+        its row at its first timed call). A syscall whose counters did not change since the
+        last read gets the same enriched object back: no lookup, and the model sees it idle."""
         if self._fine_reader is None or self._row_reader is None:
             return syscalls
-        keys, values, count = self._row_reader.read()
-        rows = {
-            int.from_bytes(keys[4 * i : 4 * i + 4], "little"): row - 1
-            for i, row in enumerate(memoryview(values[: 8 * count]).cast("Q"))
-            if row
-        }
+        rowless = [s for s, c in syscalls.items() if c.latency_sum_ns and s not in self._row_of]
+        if rowless and len(self._row_of) < self.config.hist_rows:
+            keys, values, count = self._row_reader.read()
+            for index, plus_one in enumerate(memoryview(values[: 8 * count]).cast("Q")):
+                if plus_one:
+                    slot_of_row = int.from_bytes(keys[4 * index : 4 * index + 4], "little")
+                    self._row_of[slot_of_row] = plus_one - 1
         found = dict(syscalls)
         for slot, counters in syscalls.items():
-            row = rows.get(slot)
+            known = self._with_fine.get(slot)
+            if known is not None and known[0] is counters:
+                found[slot] = known[1]  # unchanged since the last read (bcc_source reuses it)
+                continue
+            row = self._row_of.get(slot)
             raw = self._fine_reader.lookup(row.to_bytes(4, "little")) if row is not None else None
             if raw is None:
                 continue
-            cached = self._fine_cache.get(row)  # type: ignore[arg-type]
-            if cached is not None and cached[0] == raw:
-                fine = cached[1]
-            else:
-                words = memoryview(raw).cast("Q")
-                per_cpu = [words[cpu * _FINE : (cpu + 1) * _FINE] for cpu in range(self._cpus)]
-                fine = tuple(map(sum, zip(*per_cpu, strict=True)))
-                self._fine_cache[row] = (raw, fine)  # type: ignore[index]
-            found[slot] = replace(counters, latency_hist=_log2_of_fine(fine), fine_hist=fine)
+            words = memoryview(raw).cast("Q")
+            per_cpu = [words[cpu * _FINE : (cpu + 1) * _FINE] for cpu in range(self._cpus)]
+            fine = tuple(map(sum, zip(*per_cpu, strict=True)))
+            found[slot] = replace(counters, latency_hist=fine_to_log2(fine, _HIST), fine_hist=fine)
+            self._with_fine[slot] = (counters, found[slot])
         return found
 
     def _read_syscalls(self, closed: int) -> dict[int, CallCounters]:
@@ -753,12 +756,6 @@ class BccSource:
         if filters.tids and tid not in filters.tids:
             return False
         return not self._filter_slots or slot in self._filter_slots
-
-
-@lru_cache(maxsize=2048)
-def _log2_of_fine(fine: tuple[int, ...]) -> tuple[int, ...]:
-    """Return the log2 histogram a fine one folds into (memoised: most rows do not move)."""
-    return fine_to_log2(fine, _HIST)
 
 
 class _SharedParts:
