@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from textual.pilot import Pilot
 
 from tui.app import SyscallTopApp, make_app
 from tui.config import Config
@@ -75,6 +79,18 @@ def scene_app(recording: str | None = None) -> SyscallTopApp:
         filters=str(replay.recording.header["filters"]),
     )
     return make_app(Config(), replay, describe=replay.describe, facts=facts, start_collector=False)
+
+
+@asynccontextmanager
+async def running(
+    size: tuple[int, int], intervals: int = 3, app: SyscallTopApp | None = None
+) -> AsyncIterator[tuple[SyscallTopApp, Pilot]]:
+    """Run the app (on the fake source unless given) headless at `size`, `intervals` in."""
+    app = app if app is not None else scene_app()
+    async with app.run_test(size=size) as pilot:
+        app.advance(intervals)
+        await pilot.pause()
+        yield app, pilot
 
 
 async def render_scene(scene: Scene) -> str:

@@ -3,7 +3,7 @@ everywhere, Enter drills down everywhere, q in a sub-view goes back, the time ba
 
 from __future__ import annotations
 
-from tests.ui.scenes import scene_app
+from tests.ui.scenes import running, scene_app
 from tui.app import make_app
 from tui.config import Config
 from tui.screens.dashboard import DashboardScreen
@@ -16,10 +16,7 @@ def table(app, selector: str):  # type: ignore[no-untyped-def]
 
 
 async def test_a_resort_shows_the_top_rows_with_the_cursor_on_the_first() -> None:
-    app = scene_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((80, 24), 3) as (app, pilot):
         syscalls = table(app, "#syscalls")
         await pilot.press("end")  # scrolled to the bottom
         assert syscalls.scroll_offset.y > 0
@@ -37,10 +34,7 @@ async def test_a_resort_shows_the_top_rows_with_the_cursor_on_the_first() -> Non
 
 
 async def test_view_keys_switch_views_and_one_escape_goes_home() -> None:
-    app = scene_app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((100, 30), 3) as (app, pilot):
         await pilot.press("i", "i", "a", "e")
         assert isinstance(app.screen, ErrorsScreen)
         assert [view.kind.value for view in app.view.views] == ["dashboard", "errors"]
@@ -50,10 +44,7 @@ async def test_view_keys_switch_views_and_one_escape_goes_home() -> None:
 
 
 async def test_q_in_a_sub_view_goes_back_and_quits_only_at_home() -> None:
-    app = scene_app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((100, 30), 3) as (app, pilot):
         await pilot.press("e", "q")
         assert isinstance(app.screen, DashboardScreen) and app.is_running
         await pilot.press("q")
@@ -61,10 +52,7 @@ async def test_q_in_a_sub_view_goes_back_and_quits_only_at_home() -> None:
 
 
 async def test_slash_in_a_sub_view_filters_and_its_letters_are_not_commands() -> None:
-    app = scene_app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((100, 30), 3) as (app, pilot):
         await pilot.press("e", "slash", *"eacces", "enter")
         assert isinstance(app.screen, ErrorsScreen)  # "e", "a", "c" went into the filter
         assert app.view.filter_text == "eacces"
@@ -75,10 +63,7 @@ async def test_slash_in_a_sub_view_filters_and_its_letters_are_not_commands() ->
 
 
 async def test_enter_drills_down_from_in_flight_and_anomaly_rows() -> None:
-    app = scene_app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        app.advance(9)
-        await pilot.pause()
+    async with running((100, 30), 9) as (app, pilot):
         await pilot.press("i")
         assert isinstance(app.screen, InflightScreen)
         chosen = table(app, "#inflight").selected_row
@@ -133,10 +118,7 @@ async def test_replay_time_bar_is_on_screen() -> None:
 
 
 async def test_status_line_at_80_columns_puts_anomalies_before_what_gets_cut() -> None:
-    app = scene_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        app.advance(9)
-        await pilot.pause()
+    async with running((80, 24), 9) as (app, _pilot):
         first = table(app, "#status").plain.splitlines()[0]
         assert "incidents" in first[:80]
         assert first.index("incidents") < first.index("sample")
@@ -231,10 +213,7 @@ async def test_help_fits_one_page_at_80x24() -> None:
 
 
 async def test_the_column_chooser_hides_a_column_in_every_table_and_shows_it_again() -> None:
-    app = scene_app()
-    async with app.run_test(size=(120, 36)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((120, 36), 3) as (app, pilot):
         syscalls = table(app, "#syscalls")
         assert "share" in [column.key for column in syscalls.columns_spec]
         await pilot.press("C")
@@ -258,10 +237,7 @@ async def test_the_column_chooser_hides_a_column_in_every_table_and_shows_it_aga
 async def test_a_wide_terminal_gives_paths_and_groups_the_room_a_narrow_one_cuts() -> None:
     shown = {}
     for size in ((80, 24), (200, 60)):
-        app = scene_app()
-        async with app.run_test(size=size) as pilot:
-            app.advance(3)
-            await pilot.pause()
+        async with running(size, 3) as (app, _pilot):
             processes = table(app, "#processes")
             rows = processes.rows_in_order()
             longest = max(
@@ -293,10 +269,7 @@ SCROLLBAR_ENDS = set("▏▎▍▌▋▊▉▐")
 async def test_no_block_glyph_beside_a_table_that_has_more_rows_than_fit() -> None:
     """A 1-cell scrollbar thumb is drawn with the sparkline's own glyphs (▄ at the edge looked
     like a stray trend cell): long tables say where they are in their title instead."""
-    app = scene_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        app.advance(9)
-        await pilot.pause()
+    async with running((80, 24), 9) as (app, pilot):
         syscalls = table(app, "#syscalls")
         region = syscalls.region
         shown = syscalls.size.height - 1  # below the header line
@@ -324,10 +297,7 @@ async def test_trend_shows_a_longer_history_on_a_wide_terminal() -> None:
     """6 cells at 80 columns; at 200 the trend draws every interval kept (24), newest right."""
     trends = {}
     for size in ((80, 24), (200, 60)):
-        app = scene_app()
-        async with app.run_test(size=size) as pilot:
-            app.advance(30)
-            await pilot.pause()
+        async with running(size, 30) as (app, _pilot):
             syscalls = table(app, "#syscalls")
             header = syscalls.render_line(0).text
             line = syscalls.render_line(1).text
@@ -340,10 +310,7 @@ async def test_trend_shows_a_longer_history_on_a_wide_terminal() -> None:
 
 async def test_a_column_that_does_not_fit_whole_is_left_out_not_cut() -> None:
     """At 80 columns SHARE% does not fit: "SHA" over an "8" (of 89.3) read as 8%."""
-    app = scene_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((80, 24), 3) as (app, _pilot):
         for selector in ("#syscalls", "#processes"):
             pane = table(app, selector)
             assert pane.virtual_size.width > pane.size.width  # some column is beyond the edge
@@ -356,10 +323,7 @@ async def test_a_column_that_does_not_fit_whole_is_left_out_not_cut() -> None:
 
 
 async def test_a_text_column_at_the_edge_is_cut_with_an_ellipsis_so_its_start_still_tells() -> None:
-    app = scene_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        app.advance(9)
-        await pilot.pause()
+    async with running((80, 24), 9) as (app, pilot):
         await pilot.press("i")
         inflight = table(app, "#inflight")
         header = inflight.render_line(0).text
@@ -390,10 +354,7 @@ def counts_tier_app():  # type: ignore[no-untyped-def]
 async def test_the_counts_tier_says_so_and_its_latency_keys_explain_instead_of_showing_zeros() -> (
     None
 ):
-    app = counts_tier_app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((100, 30), 3, app=counts_tier_app()) as (app, pilot):
         status = table(app, "#status").plain
         assert "counts tier" in status and "sample" not in status and "lost" not in status
         syscalls = table(app, "#syscalls")
@@ -411,10 +372,7 @@ async def test_the_counts_tier_says_so_and_its_latency_keys_explain_instead_of_s
 async def test_a_p99_from_log2_buckets_is_marked_as_a_bound_and_a_fine_one_is_not() -> None:
     """Per syscall the percentiles are within 6.25%; per process they are log2 bounds
     (within x2): the process views say so with ≤ rather than look as precise."""
-    app = scene_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((120, 40), 3) as (app, pilot):
         syscalls = table(app, "#syscalls")
         p99 = next(c for c in syscalls.columns_spec if c.key == "p99")
         top = syscalls.rows_in_order()[0]

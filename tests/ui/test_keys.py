@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.scenes import FACTS, scene_app
+from tests.ui.scenes import FACTS, running, scene_app
 from tui.app import SyscallTopApp, make_app
 from tui.config import Config
 from tui.model.view import view_note
@@ -56,10 +56,7 @@ async def test_help_opens_with_question_mark_and_f1_and_closes_with_escape() -> 
 
 
 async def test_cursor_keys_move_and_cursor_stays_on_the_same_syscall() -> None:
-    app = scene_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((120, 40), 3) as (app, pilot):
         assert syscalls(app).selected_row.name == "epoll_wait"
         await pilot.press("j", "down")
         assert syscalls(app).selected_row.name == "write"
@@ -93,10 +90,7 @@ async def test_tab_moves_between_panes() -> None:
 
 
 async def test_enter_on_syscall_shows_its_callers_and_escape_returns() -> None:
-    app = scene_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((120, 40), 3) as (app, pilot):
         await pilot.press("down", "enter")
         assert isinstance(app.screen, SyscallScreen)
         assert app.names.decode(app.screen.slot).name == "read"
@@ -113,10 +107,7 @@ async def test_enter_on_syscall_shows_its_callers_and_escape_returns() -> None:
 
 
 async def test_enter_on_process_shows_its_syscalls() -> None:
-    app = scene_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((120, 40), 3) as (app, pilot):
         await pilot.press("tab", "down", "enter")
         assert isinstance(app.screen, ProcessScreen)
         assert app.screen.pid == 1337
@@ -135,10 +126,7 @@ async def test_enter_on_process_shows_its_syscalls() -> None:
 
 
 async def test_slash_filters_as_you_type_and_escape_clears() -> None:
-    app = scene_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((80, 24), 3) as (app, pilot):
         await pilot.press("slash", "o", "p", "e", "n")
         assert names_shown(app) == ["openat"]
         assert [row.comm for row in processes(app)._rows.values()] == ["nginx"]
@@ -156,10 +144,7 @@ async def test_slash_filters_as_you_type_and_escape_clears() -> None:
 
 
 async def test_sort_keys_and_reverse() -> None:
-    app = scene_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((120, 40), 3) as (app, pilot):
         table = syscalls(app)
         assert table.sort_key == "rate"
         await pilot.press("s")
@@ -178,10 +163,7 @@ async def test_sort_keys_and_reverse() -> None:
 
 
 async def test_header_click_sorts() -> None:
-    app = scene_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((120, 40), 3) as (app, pilot):
         table = syscalls(app)
         # The P99 header starts after SYSCALL, NR, RATE/s, ERR/s, TOP ERRNO, AVG (+2 each).
         x = sum(width + 2 for width in table._widths[:6]) + 2
@@ -192,10 +174,7 @@ async def test_header_click_sorts() -> None:
 
 
 async def test_x_shows_failures_only() -> None:
-    app = scene_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((120, 40), 3) as (app, pilot):
         await pilot.press("x")
         assert set(names_shown(app)) == {
             "read",
@@ -211,10 +190,7 @@ async def test_x_shows_failures_only() -> None:
 
 
 async def test_p_pauses_the_screen_but_not_collection() -> None:
-    app = scene_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        app.advance(3)
-        await pilot.pause()
+    async with running((120, 40), 3) as (app, pilot):
         await pilot.press("p")
         frozen = app.shown_snapshot
         app.advance(2)
@@ -256,10 +232,7 @@ async def test_command_palette_offers_actions_and_no_file_writing_screenshot() -
 
 
 async def test_hostile_comm_is_shown_literally() -> None:
-    app = scene_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        app.advance(4)
-        await pilot.pause()
+    async with running((120, 40), 4) as (app, _pilot):
         comms = [row.comm for row in processes(app).rows_in_order()]
         assert "[evil]\\x1b[31m" in comms
         svg = app.export_screenshot()
@@ -291,10 +264,7 @@ async def test_a_process_that_exited_shows_dimmed_once_then_goes() -> None:
 
 async def test_tiny_terminals_do_not_crash() -> None:
     for size in ((40, 12), (20, 5), (80, 24)):
-        app = scene_app()
-        async with app.run_test(size=size) as pilot:
-            app.advance(3)
-            await pilot.pause()
+        async with running(size, 3) as (_app, pilot):
             await pilot.press("tab", "enter", "escape", "question_mark", "escape")
             await pilot.resize_terminal(30, 8)
             await pilot.pause()
@@ -305,10 +275,7 @@ async def test_tiny_terminals_do_not_crash() -> None:
 async def test_i_shows_threads_in_flight_longest_first() -> None:
     from tui.screens.views import InflightScreen
 
-    app = scene_app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        app.advance(9)
-        await pilot.pause()
+    async with running((100, 30), 9) as (app, pilot):
         await pilot.press("i")
         assert isinstance(app.screen, InflightScreen)
         rows = app.screen.query_one("#inflight").rows_in_order()
@@ -324,10 +291,7 @@ async def test_i_shows_threads_in_flight_longest_first() -> None:
 async def test_anomalies_are_marked_logged_and_reset_with_b() -> None:
     from tui.screens.views import AnomalyScreen
 
-    app = scene_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        app.advance(7)
-        await pilot.pause()
+    async with running((120, 40), 7) as (app, pilot):
         # Steady scenario, warm-up over: only the first-sight ptrace of the hostile-named
         # process (it starts at tick 2) was flagged, baseline or not.
         assert [(e.anomaly.syscall, e.anomaly.pid) for e in app.anomaly_log] == [("ptrace", 5151)]
@@ -359,10 +323,7 @@ async def test_anomalies_are_marked_logged_and_reset_with_b() -> None:
 async def test_e_shows_errors_by_errno_and_enter_opens_that_errnos_targets() -> None:
     from tui.screens.views import ErrorsScreen, TargetsScreen
 
-    app = scene_app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        app.advance(5)
-        await pilot.pause()
+    async with running((100, 30), 5) as (app, pilot):
         await pilot.press("e")
         assert isinstance(app.screen, ErrorsScreen)
         rows = app.screen.query_one("#errors").rows_in_order()
@@ -531,20 +492,14 @@ async def test_an_exception_in_the_ui_exits_non_zero() -> None:
 
 async def test_lost_samples_are_shown_without_any_load() -> None:
     """FakeSource loses a sample every fifth interval: the UI path, with no real overflow."""
-    app = scene_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        app.advance(6)
-        await pilot.pause()
+    async with running((80, 24), 6) as (app, _pilot):
         assert "lost 1" in app.screen.query_one("#status").plain
 
 
 async def test_c_groups_processes_by_container_and_service_and_enter_opens_one() -> None:
     from tui.screens.views import GroupScreen, GroupsScreen
 
-    app = scene_app()
-    async with app.run_test(size=(120, 36)) as pilot:
-        app.advance(4)
-        await pilot.pause()
+    async with running((120, 36), 4) as (app, pilot):
         await pilot.press("c")
         assert isinstance(app.screen, GroupsScreen)
         rows = app.screen.query_one("#groups").rows_in_order()
