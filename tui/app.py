@@ -13,7 +13,6 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import replace
-from pathlib import Path
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -45,6 +44,7 @@ from tui.model.view import (
     ViewState,
     fold,
     longer_interval,
+    profile_target,
     shorter_interval,
 )
 from tui.paths import resource_dir
@@ -436,35 +436,23 @@ class SyscallTopApp(App[int]):
 
     def on_process_action(self, message: ProcessAction) -> None:
         """Do what the user asked for a process; replays are not live, so never there."""
-        from tui.procinfo import open_files, same_process
+        from tui.procinfo import open_files, same_process, send_signal, strace_command
 
         if self.replay is not None or isinstance(self.source, ReplaySource):
             self.notify("a replay shows recorded processes: nothing to act on", timeout=4)
             return
         pid, comm = message.pid, message.comm
         if message.kind == "strace":
-            command = f"strace -f -p {pid}" + (
-                f" -e trace={message.detail}" if message.detail else ""
-            )
+            command = strace_command(pid, message.detail)
             self.copy_to_clipboard(command)
             self.notify(f"copied: {command}", timeout=8)
-            return
-        if not same_process(pid, comm):
+        elif not same_process(pid, comm):
             self.notify(f"{comm}[{pid}] is gone (or its pid is another process now)", timeout=5)
-            return
-        if message.kind == "open_files":
+        elif message.kind == "open_files":
             self.push_screen(TextScreen(f"open files of {comm}[{pid}]", open_files(pid)))
         elif message.kind == "signal":
-            if pid in (1, os.getpid()):
-                self.notify(f"not signalling pid {pid}", severity="error", timeout=5)
-                return
-            name = signal.Signals(message.signum).name
-            try:
-                os.kill(pid, message.signum)
-            except OSError as error:
-                self.notify(f"{name} to {comm}[{pid}]: {error.strerror}", severity="error")
-                return
-            self.notify(f"sent {name} to {comm}[{pid}]", timeout=5)
+            line, sent = send_signal(pid, comm, message.signum)
+            self.notify(line, timeout=5, severity="information" if sent else "error")
 
     def on_user_acted(self, message: UserActed) -> None:
         self.act(message.event)
@@ -540,35 +528,21 @@ class SyscallTopApp(App[int]):
 
     def action_seccomp_profile(self) -> None:
         """Write a seccomp profile of the process or group on screen (what it called so far)."""
-        from tui.export.seccomp import observed_in, started_after, write_profile
+        from tui.export.seccomp import save_observed_profile
 
-        view, snapshot = self.view.current, self.shown_snapshot
+        target = profile_target(self.view.current, self.shown_snapshot)
         first, last = self.first_reading or self.stream.previous, self.stream.previous
-        pids: frozenset[int] = frozenset()
-        if view.kind is ViewKind.PROCESS and view.key is not None:
-            pids, target = frozenset({view.key}), f"pid {view.key}"
-        elif view.kind is ViewKind.GROUP and view.detail and snapshot is not None:
-            group = snapshot.group(view.detail)
-            pids = frozenset(group.pids) if group else frozenset()
-            target = group.group.label if group else view.detail
-        if not pids or first is None or last is None:
+        if target is None or first is None or last is None:
             self.notify("open a process (Enter) or a group (c) first, then P", timeout=4)
             return
-        from_start = all(started_after(pid) for pid in pids)
-        observed = observed_in(first, last, self.names, target, pids, from_start)
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-        name = "".join(ch if ch.isalnum() else "-" for ch in target)[:60]
-        path = Path(self.config.snapshot_dir) / f"seccomp-{name}-{stamp}.json"
         try:
-            write_profile(path, observed, self.names, self.config.force)
+            line = save_observed_profile(
+                self.config.snapshot_dir, first, last, self.names, target, self.config.force
+            )
         except SafeFileError as error:
             self.notify(str(error), severity="error", timeout=6)
             return
-        allowed = len(observed.native | observed.compat)
-        note = "" if from_start else "; started before syscalltop: start-up calls may be missing"
-        self.notify(
-            f"wrote {path}: {allowed} syscalls in {observed.watched_s:.0f} s{note}", timeout=8
-        )
+        self.notify(line, timeout=8)
 
     def action_reset_baseline(self) -> None:
         """Forget the anomaly baselines (the collector applies it before the next interval)."""

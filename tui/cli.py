@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from tui import flag_values
 from tui.config import MAX_INTERVAL_S, MIN_INTERVAL_S, Config, Filters, Mode
 from tui.errors import EXIT_OK, UsageError
 from tui.flags import build_parser
-from tui.model.names import SLOT_COUNT, SyscallNames, errno_known, errno_value
+from tui.model.names import SLOT_COUNT, SyscallNames
 from tui.settings import load_settings
-from tui.system import CONTAINER_KINDS, UNIT_KINDS, resolve_cgroup, resolve_group, resolve_uid
+from tui.system import CONTAINER_KINDS, UNIT_KINDS, resolve_cgroup, resolve_group
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -39,7 +39,6 @@ TEXT_OPTIONS = {
     "replay": "--replay",
     "snapshot_dir": "--snapshot-dir",
 }
-MAX_UID = (1 << 32) - 2  # (uid_t)-1 means "no uid"
 MAX_SAMPLE_EVERY = 1 << 30
 MAX_CAPTURE_RATE = 100_000
 MAX_PERF_PAGES = 1 << 16  # 256 MiB per CPU; libbcc's page arithmetic is a C int
@@ -79,52 +78,6 @@ def _check_ranges(args: argparse.Namespace) -> None:
         raise UsageError(f"bad --prometheus-groups {args.prometheus_groups}: use 0 to 1000")
     if args.sample > MAX_SAMPLE_EVERY:
         raise UsageError(f"bad --sample {args.sample}: use 0 (off) to {MAX_SAMPLE_EVERY}")
-
-
-def _int_list(text: str, what: str) -> tuple[int, ...]:
-    values: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part.isascii() or not part.isdigit() or not 0 < int(part) < 1 << 32:
-            raise UsageError(f"bad {what} {part!r}: expected positive numbers separated by commas")
-        values.append(int(part))
-    for value in values:
-        if not os.path.exists(f"/proc/{value}"):
-            raise UsageError(f"no {'process' if what == 'pid' else 'thread'} with {what} {value}")
-    return tuple(values)
-
-
-def _syscall_names(text: str, names: SyscallNames) -> tuple[str, ...]:
-    chosen = tuple(name.strip() for name in text.split(","))
-    for name in chosen:
-        if not name:
-            raise UsageError(f"empty name in --syscall {text!r}")
-        if not names.known(name):
-            raise UsageError(f"unknown syscall {name!r} for {names.arch} (see syscalltop --list)")
-    return chosen
-
-
-def _errno(text: str) -> int:
-    try:
-        value = int(text) if text.isascii() and text.isdigit() else errno_value(text)
-    except KeyError:
-        raise UsageError(f"unknown errno {text!r} (e.g. ENOENT, EAGAIN)") from None
-    if not errno_known(value):
-        raise UsageError(f"bad errno {value}: no errno has that number (e.g. 2 for ENOENT)")
-    return value
-
-
-def _uid(text: str) -> int:
-    uid = resolve_uid(text.strip())
-    if not 0 <= uid <= MAX_UID:
-        raise UsageError(f"bad uid {uid}: use 0 to {MAX_UID}")
-    return uid
-
-
-def _comm(text: str) -> str:
-    # The kernel keeps 15 bytes of a task name, as bytes: match what it can hold, and keep
-    # bytes that are not UTF-8 (they arrive here as surrogate escapes) as the bytes they were.
-    return os.fsdecode(os.fsencode(text)[:15])
 
 
 def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
@@ -190,16 +143,16 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         sort_key=getattr(args, "sort_column", None) or "rate",
         hidden_columns=getattr(args, "hidden_columns", ()),
         filters=Filters(
-            pids=_int_list(args.pid, "pid") if args.pid else (),
-            tids=_int_list(args.tid, "tid") if args.tid else (),
-            comm=_comm(args.comm) if args.comm is not None else None,
-            uid=_uid(args.uid) if args.uid else None,
+            pids=flag_values.int_list(args.pid, "pid") if args.pid else (),
+            tids=flag_values.int_list(args.tid, "tid") if args.tid else (),
+            comm=flag_values.comm(args.comm) if args.comm is not None else None,
+            uid=flag_values.uid(args.uid) if args.uid else None,
             cgroup_id=cgroup_id,
             cgroup_level=cgroup_level,
             cgroup_label=cgroup_label,
-            syscall_names=_syscall_names(args.syscall, names) if args.syscall else (),
+            syscall_names=flag_values.syscall_names(args.syscall, names) if args.syscall else (),
             failures_only=args.failures,
-            errno_value=_errno(args.errno.strip()) if args.errno else None,
+            errno_value=flag_values.errno(args.errno.strip()) if args.errno else None,
         ),
     )
 

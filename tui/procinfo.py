@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import signal
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -79,6 +80,23 @@ def same_process(pid: int, comm: str) -> bool:
             return safe_text(comm_file.read().rstrip(b"\n"), 64) == comm
     except OSError:
         return False
+
+
+def strace_command(pid: int, syscall: str = "") -> str:
+    """Return the strace command line that follows `pid` (and only `syscall`, when given)."""
+    return f"strace -f -p {pid}" + (f" -e trace={syscall}" if syscall else "")
+
+
+def send_signal(pid: int, comm: str, signum: int) -> tuple[str, bool]:
+    """Signal `pid` unless it is init or this tool; return the line to show and success."""
+    if pid in (1, os.getpid()):
+        return f"not signalling pid {pid}", False
+    name = signal.Signals(signum).name
+    try:
+        os.kill(pid, signum)
+    except OSError as error:
+        return f"{name} to {comm}[{pid}]: {error.strerror}", False
+    return f"sent {name} to {comm}[{pid}]", True
 
 
 CACHE_LIMIT = 4096

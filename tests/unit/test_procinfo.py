@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
-from tui.procinfo import ProcessInfo
+from tui.procinfo import ProcessInfo, send_signal, strace_command
 
 
 class FakeProcess:
@@ -75,3 +76,21 @@ def test_cache_is_bounded() -> None:
     for pid in (os.getpid(), os.getppid(), 1):
         info.describe(pid, 0, "x")
     assert len(info._by_pid) == 2
+
+
+def test_strace_command_follows_the_process_and_the_chosen_syscall() -> None:
+    assert strace_command(4242) == "strace -f -p 4242"
+    assert strace_command(4242, "openat") == "strace -f -p 4242 -e trace=openat"
+
+
+def test_signals_go_to_the_process_but_never_to_init_or_the_tool_itself() -> None:
+    assert send_signal(1, "init", signal.SIGTERM) == ("not signalling pid 1", False)
+    assert send_signal(os.getpid(), "me", signal.SIGKILL)[1] is False
+    child = subprocess.Popen(["sleep", "60"])
+    try:
+        line, sent = send_signal(child.pid, "sleep", signal.SIGTERM)
+        assert (line, sent) == (f"sent SIGTERM to sleep[{child.pid}]", True)
+        assert child.wait(timeout=10) == -signal.SIGTERM
+    finally:
+        child.kill()
+        child.wait()

@@ -25,6 +25,7 @@ from tui.model.view import (
     is_flagged_pid,
     is_flagged_slot,
     longer_interval,
+    profile_target,
     shorter_interval,
     text_matches,
     view_note,
@@ -259,3 +260,39 @@ def test_own_process_and_its_man_lookups_are_hidden_not_other_children(snapshot:
     mine = ViewState(own_pid=999, own_children=frozenset({1000}))
     assert pids(visible_processes(crowd, mine)) == {1001}
     assert pids(visible_processes(crowd, ViewState())) == {999, 1000, 1001, 1002}
+
+
+def test_a_seccomp_profile_covers_the_process_or_group_on_screen(snapshot: Snapshot) -> None:
+    assert profile_target(View(ViewKind.PROCESS, key=200), snapshot) == (
+        frozenset({200}),
+        "pid 200",
+    )
+    assert profile_target(HOME, snapshot) is None
+    assert profile_target(View(ViewKind.SYSCALL, key=OPENAT), snapshot) is None
+    assert profile_target(View(ViewKind.GROUP, detail="no-such-group"), snapshot) is None
+
+
+def test_a_groups_profile_covers_every_process_in_it() -> None:
+    calls = {
+        (400, "web", READ): (5, 0),
+        (401, "worker", OPENAT): (3, 1),
+        (402, "host", READ): (2, 0),
+    }
+    cgroups = {400: 77, 401: 77, 402: 0}
+
+    def with_cgroups(at_s: float, counts: dict) -> RawReading:
+        base = reading(at_s, counts)
+        processes = {
+            key: replace(entry, cgroup_id=cgroups[entry.tgid])
+            for key, entry in base.processes.items()
+        }
+        path = "/system.slice/web.service"
+        return replace(base, processes=processes, cgroup_paths={77: path})
+
+    first = with_cgroups(0.0, {key: (0, 0) for key in calls})
+    shot = build_snapshot(first, with_cgroups(1.0, calls), NAMES)
+    (group,) = shot.groups  # the host process (cgroup 0) is in none
+    assert profile_target(View(ViewKind.GROUP, detail=group.key), shot) == (
+        frozenset({400, 401}),
+        group.group.label,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from tui.model.names import INVALID_SLOT, SyscallNames
@@ -45,3 +46,24 @@ def started_after(pid: int, boot_ticks_now: int | None = None) -> bool:
     except (OSError, ValueError, IndexError):
         return False
     return theirs > ours
+
+
+def save_observed_profile(
+    directory: str,
+    first: RawReading,
+    last: RawReading,
+    names: SyscallNames,
+    target: tuple[frozenset[int], str],
+    force: bool,
+) -> str:
+    """Write the profile of what `target` called into `directory`; return the line to show."""
+    pids, label = target
+    from_start = all(started_after(pid) for pid in pids)
+    observed = observed_in(first, last, names, label, pids, from_start)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    name = "".join(ch if ch.isalnum() else "-" for ch in label)[:60]
+    path = Path(directory) / f"seccomp-{name}-{stamp}.json"
+    write_profile(path, observed, names, force)
+    allowed = len(observed.native | observed.compat)
+    note = "" if from_start else "; started before syscalltop: start-up calls may be missing"
+    return f"wrote {path}: {allowed} syscalls in {observed.watched_s:.0f} s{note}"

@@ -449,6 +449,17 @@ def target_rows(snapshot: Snapshot, state: ViewState, slot: int, errno: str) -> 
     ]
 
 
+def profile_target(view: View, snapshot: Snapshot | None) -> tuple[frozenset[int], str] | None:
+    """Return the pids and the name a seccomp profile (P) of this view covers, or None."""
+    if view.kind is ViewKind.PROCESS and view.key is not None:
+        return frozenset({view.key}), f"pid {view.key}"
+    if view.kind is ViewKind.GROUP and view.detail and snapshot is not None:
+        group = snapshot.group(view.detail)
+        if group is not None and group.pids:
+            return frozenset(group.pids), group.group.label
+    return None
+
+
 def syscall_trend(snapshot: Snapshot | None, slot: int) -> Sequence[float]:
     """Return recent rates of a syscall for its sparkline."""
     return snapshot.syscall_trends.get(slot, ()) if snapshot else ()
