@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -86,3 +87,11 @@ def test_every_format_and_invisible_character_is_escaped_not_a_fixed_list() -> N
 @given(st.text(max_size=200))
 def test_nothing_unprintable_survives(text: str) -> None:
     assert all(ch.isprintable() for ch in safe_text(text))
+
+
+def test_bytes_decoded_from_a_file_name_read_as_the_bytes_they_were() -> None:
+    # os.fsdecode keeps bytes that are not UTF-8 as lone surrogates (cgroup and file names):
+    # they read as the byte, as in a path decoded from raw bytes, not as a code point.
+    name = os.fsdecode(b"rv-\xff[x]\x1b.service")
+    assert safe_text(name) == safe_text(b"rv-\xff[x]\x1b.service") == "rv-\\xff[x]\\x1b.service"
+    assert safe_text("\udcff\ud800") == "\\xff\\ud800"  # only the byte escapes are bytes

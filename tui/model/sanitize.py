@@ -21,6 +21,8 @@ def _visible(char: str) -> str:
         return char
     if code < 0x100:
         return f"\\x{code:02x}"
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"  # a byte os.fsdecode could not decode: show the byte
     if code < 0x10000:
         return f"\\u{code:04x}"
     return f"\\U{code:08x}"
