@@ -211,6 +211,7 @@ class SyscallTopApp(App[int]):
         self.recording_error: str | None = None
         self.targets: TargetWatch | None = None
         self.first_reading: RawReading | None = None
+        self.session: Session | None = None
 
     @property
     def interval_s(self) -> float:
@@ -319,6 +320,8 @@ class SyscallTopApp(App[int]):
     def _reading_arrived(self, reading: RawReading) -> None:
         """Runs on the collector thread: build the snapshot there, post only the newest."""
         self.first_reading = self.first_reading or reading
+        if self.session is not None:
+            self.session.observe(reading)
         snapshot = self.stream.push(reading)
         identities = self.capture.take()  # always: what it remembers is only for this interval
         if self.recorder is not None and not self.recorder.closed:
@@ -610,6 +613,7 @@ def run_dashboard(session: Session, stop: StopRequest) -> int:
         session.config, session.source, session.names, session.describe, recorder=session.recorder
     )
     app.metrics = session.metrics
+    app.session = session
     app.stop = stop
     app.targets = target_watch(session)
     watch_terminal((0, 1), _terminal_hung_up)

@@ -40,6 +40,7 @@ def run_batch(session: Session, stop: StopRequest) -> int:
     try:
         for reading in readings:
             first = first or reading
+            session.observe(reading)
             snapshot = stream.push(reading)
             identities = capture.take()  # always: what it remembers is only for this interval
             if session.recorder is not None and not session.recorder.closed:

@@ -13,6 +13,7 @@ from typing import Any
 from tui.config import Config
 from tui.errors import EXIT_BPF_FAILED, EXIT_NO_PRIVILEGE, UsageError
 from tui.export.prometheus import SyscallMetrics
+from tui.export.seccomp import ProcessStarts
 from tui.model.names import SyscallNames
 from tui.model.prototypes import Prototype
 from tui.model.readings import RawReading
@@ -39,6 +40,13 @@ class Session:
     recorder: Recorder | None = None
     metrics: SyscallMetrics | None = None
     replay: ReplaySource | None = None
+    # --seccomp-profile: which processes of the target were watched from their start.
+    starts: ProcessStarts | None = None
+
+    def observe(self, reading: RawReading) -> None:
+        """Note a reading's processes for the seccomp profile written at exit."""
+        if self.starts is not None:
+            self.starts.observe(reading)
 
     @property
     def prototypes(self) -> dict[str, Prototype] | None:
@@ -69,7 +77,8 @@ def open_session(config: Config, names: SyscallNames, keep_every_sample: bool = 
         if recorder is not None:
             recorder.close()
         raise
-    return Session(config, names, source, ProcessInfo().describe, recorder, metrics)
+    starts = ProcessStarts(names) if config.seccomp_profile else None
+    return Session(config, names, source, ProcessInfo().describe, recorder, metrics, None, starts)
 
 
 def open_live_source(config: Config, names: SyscallNames, keep_every_sample: bool = False) -> Any:
@@ -192,14 +201,15 @@ def write_seccomp_profile(
     config = session.config
     if not config.seccomp_profile or first is None or last is None:
         return True
-    from tui.export.seccomp import observed_in, started_after, write_profile
+    from tui.export.seccomp import observed_in, write_profile
     from tui.safe_files import SafeFileError
 
     filters = config.filters
     target = (
         f"pid {','.join(map(str, filters.pids))}" if filters.pids else str(filters.cgroup_label)
     )
-    from_start = bool(filters.pids) and all(started_after(pid) for pid in filters.pids)
+    starts = session.starts
+    from_start = starts is not None and starts.from_start(filters.pids or None)
     observed = observed_in(first, last, session.names, target, None, from_start)
     try:
         write_profile(Path(config.seccomp_profile), observed, session.names, config.force)

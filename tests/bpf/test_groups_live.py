@@ -207,6 +207,7 @@ def test_seccomp_profile_from_observation_runs_the_unit_and_denies_what_it_lacks
     names = set(written["syscalls"][0]["names"])
     assert {"execve", "uname", "write"} <= names
     assert "watched" in written["comment"]
+    assert written["comment"].endswith("s watched")  # no caveat: it started after syscalltop
     helper = tmp_path / "apply.py"
     helper.write_text(SECCOMP_HELPER)
     allowed = subprocess.run(

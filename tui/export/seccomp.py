@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from tui.model.names import INVALID_SLOT, SyscallNames
@@ -48,6 +49,28 @@ def started_after(pid: int, boot_ticks_now: int | None = None) -> bool:
     return theirs > ours
 
 
+class ProcessStarts:
+    """Whether each process seen was watched from its start: it started after this one (judged
+    when first seen), or it called execve while watched (its program's start-up came after)."""
+
+    def __init__(self, names: SyscallNames) -> None:
+        self.after: dict[int, bool] = {}
+        self.exec_slots = frozenset(names.slots_for("execve") + names.slots_for("execveat"))
+
+    def observe(self, reading: RawReading) -> None:
+        """Judge the processes this reading shows for the first time."""
+        for tgid, slot in reading.processes:
+            if tgid not in self.after:
+                self.after[tgid] = slot in self.exec_slots or started_after(tgid)
+            elif slot in self.exec_slots:
+                self.after[tgid] = True
+
+    def from_start(self, pids: Iterable[int] | None = None) -> bool:
+        """Return True when every process of `pids` (None: all seen) was watched from its start."""
+        chosen = list(self.after) if pids is None else list(pids)
+        return bool(chosen) and all(self.after.get(pid, False) for pid in chosen)
+
+
 def save_observed_profile(
     directory: str,
     first: RawReading,
@@ -58,12 +81,12 @@ def save_observed_profile(
 ) -> str:
     """Write the profile of what `target` called into `directory`; return the line to show."""
     pids, label = target
-    from_start = all(started_after(pid) for pid in pids)
+    from_start = all(started_after(pid) for pid in pids)  # live processes, on screen now
     observed = observed_in(first, last, names, label, pids, from_start)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     name = "".join(ch if ch.isalnum() else "-" for ch in label)[:60]
     path = Path(directory) / f"seccomp-{name}-{stamp}.json"
     write_profile(path, observed, names, force)
     allowed = len(observed.native | observed.compat)
-    note = "" if from_start else "; started before syscalltop: start-up calls may be missing"
+    note = "" if from_start else "; it was running before syscalltop: start-up calls may be missing"
     return f"wrote {path}: {allowed} syscalls in {observed.watched_s:.0f} s{note}"

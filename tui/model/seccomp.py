@@ -33,7 +33,8 @@ def profile(observed: Observed, arch: str) -> dict[str, object]:
         + (
             ""
             if observed.from_start
-            else "; started after it, so its start-up calls are only here if it made them again"
+            else "; it was already running when watching began, so calls it made only while"
+            " starting may be missing"
         )
     )
     return {
