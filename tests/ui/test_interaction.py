@@ -382,3 +382,21 @@ async def test_a_p99_from_log2_buckets_is_marked_as_a_bound_and_a_fine_one_is_no
         column = next(c for c in calls.columns_spec if c.key == "p99")
         first = calls.rows_in_order()[0]
         assert not first.latency.fine and column.render(first).startswith("≤")
+
+
+async def test_a_groups_cgroup_path_too_long_for_the_pane_keeps_its_end() -> None:
+    """At 80 columns the drill-down showed `cgroup` alone: the path wrapped out of the header.
+    The end of the path names the container, so that is the part kept."""
+    from tui.screens.views import GroupScreen
+
+    async with running((80, 24), 4) as (app, pilot):
+        await pilot.press("c")
+        rows = app.screen.query_one("#groups").rows_in_order()
+        pod = next(row for row in rows if row.group.label.startswith("kubernetes:"))
+        await pilot.press(*["j"] * rows.index(pod), "enter")
+        assert isinstance(app.screen, GroupScreen)
+        lines = screen_text(app)
+        (where,) = [line.strip() for line in lines if line.strip().startswith("cgroup ")]
+        assert len(pod.group.path) > 80
+        tail = pod.group.path.rsplit("/", 1)[1]
+        assert where.rstrip().endswith(tail[-40:]) and "…" in where

@@ -260,8 +260,11 @@ class GroupScreen(DrillDownScreen):
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(row.group.label, style="bold")
         title.append(f"  {compact(row.rate)} calls/s  {compact(row.error_rate)} err/s")
-        where = Text(f"cgroup {row.group.path}", style="dim", no_wrap=True, overflow="ellipsis")
-        header.update(Text("\n").join([title, where]))
+        # The end of a path names the container or unit: cut from the front to fit.
+        room = max(self.size.width - 2 - len("cgroup "), 12)  # the header's padding, 1 a side
+        path = row.group.path if len(row.group.path) <= room else "…" + row.group.path[1 - room :]
+        where = Text(f"cgroup {path}", style="dim", no_wrap=True, overflow="ellipsis")
+        header.update(Text("\n", no_wrap=True, overflow="ellipsis").join([title, where]))
         self.query_one("#group-processes", ProcessRatesTable).show(
             group_processes(snapshot, self.frame.view, self.key)
         )
