@@ -6,6 +6,11 @@
  */
 #include "syscalls.h"
 
+/* BCC's RAW_TRACEPOINT_PROBE, minus BCC's attaching it at load: user space attaches each
+ * program (on_sys_enter, on_sched_switch, on_sys_exit) only once the perf buffer is open and
+ * the argument layouts are filled, so no call in between is lost or read half-described. */
+#define RAW_TRACEPOINT_PROGRAM(event) int on_##event(struct bpf_raw_tracepoint_args *ctx)
+
 #ifndef SAMPLE_EVERY
 #define SAMPLE_EVERY 0
 #endif
@@ -533,7 +538,7 @@ static __always_inline u32 task_abi_compat(struct cpu_state *cpu, u32 tid, u64 r
 /* The counts tier: one program, at exit, with no clock read. Exact counts, errors and errnos
  * per syscall and per process; no latency, no in-flight list, no events. exit and
  * exit_group never reach sys_exit, so they are not counted (as with syscount). */
-RAW_TRACEPOINT_PROBE(sys_exit)
+RAW_TRACEPOINT_PROGRAM(sys_exit)
 {
     u32 zero = 0;
     struct cpu_state *cpu = cpu_states.lookup(&zero);
@@ -553,7 +558,7 @@ RAW_TRACEPOINT_PROBE(sys_exit)
     return 0;
 }
 #else
-RAW_TRACEPOINT_PROBE(sys_enter)
+RAW_TRACEPOINT_PROGRAM(sys_enter)
 {
     u32 zero = 0;
     struct cpu_state *cpu = cpu_states.lookup(&zero);
@@ -582,7 +587,7 @@ RAW_TRACEPOINT_PROBE(sys_enter)
 }
 
 /* A thread leaving the CPU inside a tracked syscall parks its entry state in `inflight`. */
-RAW_TRACEPOINT_PROBE(sched_switch)
+RAW_TRACEPOINT_PROGRAM(sched_switch)
 {
     u32 zero = 0;
     struct cpu_state *cpu = cpu_states.lookup(&zero);
@@ -615,7 +620,7 @@ static __always_inline void finish_call(struct bpf_raw_tracepoint_args *ctx,
         account(ctx, tgid, slot, ret, 1, now_ns, now_ns - enter_ns);
 }
 
-RAW_TRACEPOINT_PROBE(sys_exit)
+RAW_TRACEPOINT_PROGRAM(sys_exit)
 {
     u64 now_ns = bpf_ktime_get_ns();
     s64 ret = (s64)ctx->args[1];

@@ -92,6 +92,24 @@ def shared_workload() -> tuple[str, str]:
     return os.path.realpath(sys.executable), str(script)
 
 
+def wait_attached(pid: int, links: int = 3, timeout_s: float = 60.0) -> None:
+    """Wait until process `pid` has attached its programs (bpf_link fds) and opened its perf
+    buffer (one perf event fd a CPU): a fixed sleep raced a compile on a busy machine."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        targets = []
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                targets.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        perf = targets.count("anon_inode:[perf_event]")
+        if targets.count("anon_inode:bpf_link") >= links and perf >= (os.cpu_count() or 1):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"pid {pid} did not attach within {timeout_s} s")
+
+
 def start_workload(*flags: str, name: str | None = None, **popen: object) -> Workload:
     """Start a workload with its own comm and wait until it has renamed itself."""
     name = name or f"wl{uuid.uuid4().hex[:10]}"

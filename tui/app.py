@@ -615,7 +615,7 @@ def run_dashboard(session: Session, stop: StopRequest) -> int:
     app.metrics = session.metrics
     app.session = session
     app.stop = stop
-    app.targets = target_watch(session)
+    app.targets = target_watch(session.config)
     watch_terminal((0, 1), _terminal_hung_up)
     try:
         result = app.run()

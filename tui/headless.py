@@ -18,6 +18,7 @@ from tui.model.snapshot import SnapshotStream
 from tui.session import Session, open_live_source, target_watch, write_seccomp_profile
 from tui.signals import StopRequest
 from tui.sources.recording import CapturingDescribe, RecordingError
+from tui.system import TargetWatch
 
 
 def _quiet_stdout() -> None:
@@ -35,7 +36,7 @@ def run_batch(session: Session, stop: StopRequest) -> int:
     limit = config.max_intervals
     printed = 0
     recording_failed = False
-    targets = target_watch(session)
+    targets = target_watch(config)
     first: RawReading | None = None
     try:
         for reading in readings:
@@ -66,21 +67,29 @@ def run_batch(session: Session, stop: StopRequest) -> int:
             printed += 1
             if limit is not None and printed >= limit:
                 break
-            if targets is not None:
-                news, all_gone = targets.news()
-                for line in news:
-                    print(f"syscalltop: {line}", file=sys.stderr)
-                if all_gone and not config.keep_running:
-                    print(
-                        "syscalltop: every target has exited; stopping (--keep-running goes on)",
-                        file=sys.stderr,
-                    )
-                    break
+            if _every_target_gone(targets, config.keep_running):
+                break
     except BrokenPipeError:
         _quiet_stdout()
     profile_failed = not write_seccomp_profile(session, first, stream.previous)
     failed = recording_failed or profile_failed
     return stop.exit_code or (EXIT_FAILURE if failed else EXIT_OK)
+
+
+def _every_target_gone(targets: TargetWatch | None, keep_running: bool) -> bool:
+    """Say which -p/-t targets exited; return True when all have and the run should stop."""
+    if targets is None:
+        return False
+    news, all_gone = targets.news()
+    for line in news:
+        print(f"syscalltop: {line}", file=sys.stderr)
+    if all_gone and not keep_running:
+        print(
+            "syscalltop: every target has exited; stopping (--keep-running goes on)",
+            file=sys.stderr,
+        )
+        return True
+    return False
 
 
 def _readings(session: Session, stop: StopRequest) -> Iterator[RawReading]:
@@ -110,6 +119,7 @@ def run_events(config: Config, names: SyscallNames, stop: StopRequest) -> int:
 
     offset = monotonic_to_epoch_offset_ns()
     limit = config.max_intervals
+    targets = target_watch(config)
     lost_before = 0
     try:
         reading: RawReading
@@ -127,6 +137,8 @@ def run_events(config: Config, names: SyscallNames, stop: StopRequest) -> int:
                 lost_before = lost
             sys.stdout.flush()
             if limit is not None and count >= limit:
+                break
+            if _every_target_gone(targets, config.keep_running):
                 break
     except BrokenPipeError:
         _quiet_stdout()

@@ -225,9 +225,9 @@ def write_seccomp_profile(
     return True
 
 
-def target_watch(session: Session) -> TargetWatch | None:
-    """Return a watch on the -p/-t targets of a live session, or None."""
-    filters = session.config.filters
-    if session.replay is not None or not (filters.pids or filters.tids):
+def target_watch(config: Config) -> TargetWatch | None:
+    """Return a watch on the -p/-t targets of a live run, or None."""
+    filters = config.filters
+    if config.replay_path or not (filters.pids or filters.tids):
         return None
     return TargetWatch(filters.pids or filters.tids, "pid" if filters.pids else "tid")

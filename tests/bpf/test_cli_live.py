@@ -187,7 +187,7 @@ def test_batch_text_shows_a_workload(workload_factory) -> None:
 def test_ebpf_prints_the_program_with_filters() -> None:
     result = run_cli("--ebpf", "--syscall", "openat", "-x")
     assert result.returncode == 0
-    assert "RAW_TRACEPOINT_PROBE(sys_enter)" in result.stdout
+    assert "RAW_TRACEPOINT_PROGRAM(sys_enter)" in result.stdout
     assert "#define FAILURES_ONLY 1" in result.stdout
     assert "#define FILTER_SLOT_EXPR (slot == 257 || slot == 807)" in result.stdout
 

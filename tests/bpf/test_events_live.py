@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, wait_attached
 
 pytestmark = pytest.mark.bpf
 
@@ -55,7 +55,7 @@ def test_events_emit_a_known_sequence_as_pairs(workload_factory) -> None:
         text=True,
         cwd=REPO,
     )
-    time.sleep(2.0)  # compile and attach
+    wait_attached(process.pid)
     workload.go()
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr

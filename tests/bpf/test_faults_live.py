@@ -17,7 +17,7 @@ import pytest
 
 from tests.bpf.test_cli_live import SYSCALLTOP, json_lines, run_cli
 from tests.bpf.test_prometheus_live import free_port, wait_for
-from tests.conftest import REPO
+from tests.conftest import REPO, wait_attached
 from tui.sources.recording import load_recording
 
 pytestmark = pytest.mark.bpf
@@ -169,7 +169,7 @@ def test_largest_perf_buffer_really_opens_and_samples(workload_factory) -> None:
         text=True,
         cwd=REPO,
     )
-    time.sleep(2.5)  # compile, attach and map 256 MiB per CPU
+    wait_attached(process.pid)  # compile, attach and map 256 MiB per CPU
     workload.go()
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
@@ -200,3 +200,27 @@ def test_batch_ends_when_every_pid_target_has_exited(workload_factory) -> None:
     lines = [json.loads(line) for line in [first, *out.splitlines()]]
     counted = sum(p["syscalls"].get("getppid", 0) for line in lines for p in line["processes"])
     assert counted == 500
+
+
+def test_events_end_when_every_pid_target_has_exited_with_all_its_calls(workload_factory) -> None:
+    """--events -p ran on after its target exited, where --json -p stops (they now agree)."""
+    workload = workload_factory("--getppid=500")
+    process = subprocess.Popen(
+        [*SYSCALLTOP, "--events", "--sample", "1", "-i", "0.3", "-p", str(workload.pid)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    wait_attached(process.pid)  # the events stream has no first line to wait for
+    workload.go()
+    workload.finish()
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert err.splitlines() == [
+        f"syscalltop: pid {workload.pid} has exited",
+        "syscalltop: every target has exited; stopping (--keep-running goes on)",
+    ]
+    exits = [json.loads(line) for line in out.splitlines()]
+    getppid = [e for e in exits if e["eventName"] == "sys_exit" and e["syscall"] == "getppid"]
+    assert len(getppid) == 500

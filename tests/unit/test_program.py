@@ -59,4 +59,4 @@ def test_program_text_is_self_contained() -> None:
     text = build_program(Config(), NAMES).text
     assert '#include "syscalls.h"' not in text
     assert "struct syscall_stats {" in text
-    assert text.index("#define SAMPLE_EVERY") < text.index("RAW_TRACEPOINT_PROBE(sys_enter)")
+    assert text.index("#define SAMPLE_EVERY") < text.index("RAW_TRACEPOINT_PROGRAM(sys_enter)")

@@ -60,6 +60,9 @@ _INFLIGHT_FORMAT = "<QIIII"  # struct enter_state
 _INFLIGHT_SIZE = struct.calcsize(_INFLIGHT_FORMAT)
 SAMPLES_KEPT_PER_READ = 1024
 SAMPLE_WAKEUP_EVENTS = 64
+# The programs each tier attaches, in this order (bpf/syscalls.bpf.c, on_<tracepoint>).
+TRACEPOINTS_TIMED = (b"sys_enter", b"sched_switch", b"sys_exit")
+TRACEPOINTS_COUNTS = (b"sys_exit",)
 # Gone processes are also taken out of the per-process map between reads, in each poll
 # slice, once a read finds the map this full (1/8) or this many processes exited in a slice.
 EARLY_TAKE_FRACTION = 8
@@ -321,6 +324,14 @@ class BccSource:
             opened = sum(1 for key in bpf.perf_buffers if key[0] == id(table))
             if opened != len(get_online_cpus()):
                 raise BpfLoadFailed(f"{problem} ({opened} opened); use a smaller --perf-pages")
+        # Last: every map is ready and the buffer open before the first call is counted.
+        for event in TRACEPOINTS_TIMED if self.config.timed else TRACEPOINTS_COUNTS:
+            try:
+                bpf.attach_raw_tracepoint(tp=event, fn_name=b"on_" + event)
+            except Exception as error:  # bcc raises a bare Exception
+                raise BpfLoadFailed(
+                    f"cannot attach to the {event.decode()} tracepoint: {error}"
+                ) from None
 
     def close(self) -> None:
         """Detach every program and free the maps."""
