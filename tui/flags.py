@@ -147,7 +147,7 @@ exit codes: 0 ok, 1 failure, 2 bad input or missing kernel headers, 3 not privil
     filters.add_argument(
         "--keep-running",
         action="store_true",
-        help="with -p/-t in batch modes: go on after every target has exited",
+        help="with -p/-t in batch and events modes: go on after every target has exited",
     )
     fleet = parser.add_argument_group("metrics")
     fleet.add_argument(
