@@ -236,23 +236,25 @@ static __always_inline int is_exec(u32 slot)
            slot == COMPAT_SLOT_BASE + COMPAT_NR_EXECVEAT;
 }
 
-static __always_inline void count_errno(u32 slot, u32 errno_value)
+/* Returns 1 when this call made the (syscall, errno) entry: the first such failure. */
+static __always_inline int count_errno(u32 slot, u32 errno_value)
 {
     struct errno_key key = {.slot = slot, .errno_value = errno_value};
     u64 *count = errno_counts.lookup(&key);
     if (count) {
         __sync_fetch_and_add(count, 1);
-        return;
+        return 0;
     }
     u64 one = 1;
-    if (errno_counts.insert(&key, &one) != 0) {
-        /* Lost the race to another CPU inserting the same key, or the map is full. */
-        count = errno_counts.lookup(&key);
-        if (count)
-            __sync_fetch_and_add(count, 1);
-        else
-            count_loss(LOSS_ERRNO_MAP_FULL);
-    }
+    if (errno_counts.insert(&key, &one) == 0)
+        return 1;
+    /* Lost the race to another CPU inserting the same key, or the map is full. */
+    count = errno_counts.lookup(&key);
+    if (count)
+        __sync_fetch_and_add(count, 1);
+    else
+        count_loss(LOSS_ERRNO_MAP_FULL);
+    return 0;
 }
 
 /* Returns 1 when this call made the (process, syscall) pair's entry: its first call. */
@@ -496,8 +498,7 @@ static __always_inline void account(struct bpf_raw_tracepoint_args *ctx, u32 tgi
             stats->interval_max_ns = duration_ns;
         count_fine(slot, fine_bucket(duration_ns, log2));
     }
-    if (failed)
-        count_errno(slot, (u32)(-ret));
+    int new_errno = failed ? count_errno(slot, (u32)(-ret)) : 0;
     int new_pair = count_process(tgid, slot, failed, timed, duration_ns, bucket, epoch);
 #ifdef SEND_EVENTS
     u32 reasons = 0;
@@ -510,12 +511,17 @@ static __always_inline void account(struct bpf_raw_tracepoint_args *ctx, u32 tgi
 #endif
 #ifdef CAPTURE_NS_PER_TOKEN
     /* exit and exit_group are counted at entry (now_ns 0) and have nothing to explain. */
-    u32 wanted = now_ns ? ((failed ? REASON_FAILED : 0) | (new_pair ? REASON_NEW : 0)) : 0;
+    u32 wanted = now_ns ? ((failed ? REASON_FAILED : 0) | (new_pair ? REASON_NEW : 0) |
+                           (new_errno ? REASON_NEW_ERRNO : 0))
+                        : 0;
 #if SLOW_NS > 0
     if (timed && duration_ns >= SLOW_NS)
         wanted |= REASON_SLOW;
 #endif
-    if (wanted && capture_allowed(slot, now_ns, failed, reasons != 0))
+    /* A sampled call costs the budget nothing more; nor does a syscall's first failure with
+     * an errno (bounded by the errno map: once per (syscall, errno) ever), so a second way of
+     * failing is explained even while the first keeps the bucket empty. */
+    if (wanted && capture_allowed(slot, now_ns, failed, reasons != 0 || new_errno))
         reasons |= wanted;
 #endif
     if (reasons)

@@ -130,6 +130,8 @@ struct enter_state {
 #define REASON_FAILED 2
 #define REASON_SLOW 4
 #define REASON_NEW 8
+/* The first failure of a syscall with this errno since start (its own capture). */
+#define REASON_NEW_ERRNO 16
 
 /* What each argument of a syscall points at (arg_layout.kinds), filled by user space from
  * the syscall prototypes: strings and socket addresses are read at sys_exit. */

@@ -170,3 +170,55 @@ def test_the_budget_holds_and_what_it_suppresses_is_counted_exactly() -> None:
     cpus = os.cpu_count() or 1
     # 20 a second per CPU, plus each CPU's bucket starting full (one second's worth).
     assert 0 < captured <= 20 * cpus * (seconds + 1), captured
+
+
+def test_a_second_way_of_failing_is_explained_while_the_first_keeps_the_budget_empty(
+    tmp_path: Path,
+) -> None:
+    """2,000 refused connects spend connect's bucket; the 3 to a missing unix socket after
+    them used to go unexplained (ENOENT counted, no target anywhere)."""
+    name = f"ne{uuid.uuid4().hex[:8]}"
+    sock = str(tmp_path / "missing.sock")
+    port = closed_port()
+    script = (
+        "import ctypes,socket,sys\n"
+        f"ctypes.CDLL(None).prctl(15, b'{name}', 0, 0, 0)\n"
+        "print('ready', flush=True); sys.stdin.readline()\n"
+        "def attempt(family, address):\n"
+        "    with socket.socket(family) as s:\n"
+        "        try: s.connect(address)\n"
+        "        except OSError: pass\n"
+        f"for _ in range(2000): attempt(socket.AF_INET, ('127.0.0.1', {port}))\n"
+        f"for _ in range(3): attempt(socket.AF_UNIX, {sock!r})\n"
+        "print('done', flush=True); sys.stdin.readline()\n"
+    )
+    path = tmp_path / "two_ways.py"
+    path.write_text(script)
+    child = subprocess.Popen(
+        [sys.executable, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout and child.stdin and child.stdout.readline().strip() == "ready"
+    tool = subprocess.Popen(
+        [*SYSCALLTOP, "--json", "-i", "0.5", "-n", "4", "--comm", name, "--capture-rate", "1"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert tool.stdout is not None
+    first = tool.stdout.readline()
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    assert child.stdout.readline().strip() == "done"
+    rest, _ = tool.communicate(timeout=60)
+    child.stdin.close()
+    child.wait(10)
+    lines = [json.loads(line) for line in (first + rest).splitlines()]
+    connect = [row for line in lines for row in line["syscalls"] if row["name"] == "connect"]
+    assert sum(row["errnos"].get("ECONNREFUSED", 0) for row in connect) == 2000
+    assert sum(row["errnos"].get("ENOENT", 0) for row in connect) == 3
+    found = {(t["syscall"], t["target"], t["errno"]) for t in all_targets(lines)}
+    assert ("connect", f"127.0.0.1:{port}", "ECONNREFUSED") in found
+    assert ("connect", sock, "ENOENT") in found
+    captured = sum(row["captured"]["failures"] for row in connect)
+    suppressed = sum(row["captured"]["suppressed"] for row in connect)
+    assert captured + suppressed == 2003

@@ -57,7 +57,8 @@ class SampleEvent:
     slot: int
     timed: bool
     comm: str
-    # Why it was sent (bpf/syscalls.h REASON_*): sampled, failed, slow, first of its pair.
+    # Why it was sent (bpf/syscalls.h REASON_*): sampled, failed, slow, first of its pair,
+    # first failure of its syscall with its errno.
     reasons: int = 1
     # What its arguments pointed at, read in the kernel at exit: strings (raw bytes, with
     # whether each was cut at the read limit) and a socket address.
@@ -69,7 +70,7 @@ class SampleEvent:
     fd_targets: tuple[tuple[int, str], ...] = ()
 
 
-REASON_SAMPLED, REASON_FAILED, REASON_SLOW, REASON_NEW = 1, 2, 4, 8
+REASON_SAMPLED, REASON_FAILED, REASON_SLOW, REASON_NEW, REASON_NEW_ERRNO = 1, 2, 4, 8, 16
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from tui.model.prototypes import Prototype, shipped_prototypes
 from tui.model.readings import (
     REASON_FAILED,
     REASON_NEW,
+    REASON_NEW_ERRNO,
     REASON_SAMPLED,
     REASON_SLOW,
     CallCounters,
@@ -260,6 +261,7 @@ REASON_WORDS = (
     (REASON_FAILED, "failed"),
     (REASON_SLOW, "slow"),
     (REASON_NEW, "first"),
+    (REASON_NEW_ERRNO, "new-errno"),
     (REASON_SAMPLED, "sampled"),
 )
 
