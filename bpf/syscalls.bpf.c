@@ -45,6 +45,9 @@ BPF_F_TABLE("hash", struct proc_key, struct proc_stats, proc_stats, PROC_MAP_ENT
 BPF_HASH(errno_counts, struct errno_key, u64, ERRNO_MAP_ENTRIES);
 BPF_PERCPU_ARRAY(cpu_states, struct cpu_state, 1);
 BPF_HASH(inflight, u32, struct enter_state, INFLIGHT_ENTRIES);
+/* How many times a task changed cgroups (cgroup_attach_task): entries made before a move
+ * read their process's cgroup again at their next call. Moves are rare; calls are not. */
+BPF_ARRAY(cgroup_moves, u64, 1);
 /* Advanced by user space at each read: the epoch of the interval maxima. */
 BPF_ARRAY(read_epoch, u64, 1);
 #ifndef COUNTS_ONLY
@@ -264,6 +267,14 @@ static __always_inline int count_process(u32 tgid, u32 slot, int failed, int tim
     struct proc_key key = {.tgid = tgid, .slot = slot};
     struct proc_stats *stats = proc_stats.lookup(&key);
     int new_pair = 0;
+    u32 zero_index = 0;
+    u64 *moves = cgroup_moves.lookup(&zero_index);
+    u32 moves_now = moves ? (u32)*moves : 0;
+    if (stats && stats->moves_seen != moves_now) {
+        /* Some task moved since this entry last looked: maybe this one. */
+        stats->moves_seen = moves_now;
+        stats->cgroup_id = bpf_get_current_cgroup_id();
+    }
     if (!stats) {
         u32 zero = 0;
         struct proc_stats *fresh = zero_proc_stats.lookup(&zero);
@@ -279,6 +290,7 @@ static __always_inline int count_process(u32 tgid, u32 slot, int failed, int tim
         stats->uid = (u32)bpf_get_current_uid_gid();
         bpf_get_current_comm(stats->comm, sizeof(stats->comm));
         stats->cgroup_id = bpf_get_current_cgroup_id();
+        stats->moves_seen = moves_now;
     }
     __sync_fetch_and_add(&stats->count, 1);
     if (failed)
@@ -538,6 +550,16 @@ static __always_inline u32 task_abi_compat(struct cpu_state *cpu, u32 tid, u64 r
         cpu->abi_flags = STATE_ABI_KNOWN | (is_compat_task(regs_addr) ? STATE_COMPAT : 0);
     }
     return cpu->abi_flags & STATE_COMPAT;
+}
+
+/* A task changed cgroups: entries read their process's cgroup again at their next call. */
+RAW_TRACEPOINT_PROGRAM(cgroup_attach_task)
+{
+    u32 zero = 0;
+    u64 *moves = cgroup_moves.lookup(&zero);
+    if (moves)
+        __sync_fetch_and_add(moves, 1);
+    return 0;
 }
 
 #ifdef COUNTS_ONLY

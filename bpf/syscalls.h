@@ -89,9 +89,11 @@ struct proc_stats {
     u64 latency_sum_ns;
     u64 latency_max_ns;
     u32 uid;
-    u32 reserved;
+    /* The cgroup_moves count this entry's cgroup_id was read at (its low 32 bits). */
+    u32 moves_seen;
     char comm[COMM_LEN];
-    /* The cgroup v2 the process was in when it made this pair's first call. */
+    /* The cgroup v2 the process was in at its last call: read at the pair's first call, and
+     * again at its next call after any task on the machine changed cgroups. */
     u64 cgroup_id;
     u64 interval_max_ns; /* as in syscall_stats */
     u64 max_epoch;

@@ -92,10 +92,15 @@ def shared_workload() -> tuple[str, str]:
     return os.path.realpath(sys.executable), str(script)
 
 
-def wait_attached(pid: int, links: int = 3, timeout_s: float = 60.0) -> None:
-    """Wait until process `pid` has attached its programs (bpf_link fds) and opened its perf
-    buffer (one perf event fd a CPU): a fixed sleep raced a compile on a busy machine."""
+def wait_attached(pid: int, timeout_s: float = 60.0) -> None:
+    """Wait until process `pid` has attached its programs (bpf_link fds; the full tier's, which
+    it attaches last) and opened its perf buffer (one perf event fd a CPU): a fixed sleep raced
+    a compile on a busy machine."""
     import time
+
+    from tui.sources.bcc_source import TRACEPOINTS_TIMED
+
+    links = len(TRACEPOINTS_TIMED)
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

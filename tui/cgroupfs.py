@@ -9,7 +9,10 @@ from pathlib import Path
 
 from tui.model.cgroups import classify
 
-REFRESH_AT_MOST_EVERY_S = 2.0
+# An id never seen makes the mount be walked again (an id a walk did not find is not looked
+# for again: its cgroup went before it could be named), but never so often that walking takes
+# over 5% of the time (a box with 100,000 cgroups walks for long).
+WALK_SHARE = 0.05
 MAX_CGROUPS = 100_000
 
 
@@ -50,20 +53,25 @@ class CgroupNames:
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self._paths: dict[int, str] = {}
-        self._read_at = -REFRESH_AT_MOST_EVERY_S
+        self._not_found: set[int] = set()
+        self._next_walk_at = 0.0
 
     def paths_of(self, ids: Iterable[int]) -> dict[int, str]:
         """Return {id: path} for the ids that are (or were, while cached) cgroups."""
         wanted = {cgroup_id for cgroup_id in ids if cgroup_id}
         if self.root is None or not wanted:
             return {}
-        stale = time.monotonic() - self._read_at >= REFRESH_AT_MOST_EVERY_S
-        if stale and not wanted <= self._paths.keys():
+        started = time.monotonic()
+        unknown = wanted - self._paths.keys() - self._not_found
+        if unknown and started >= self._next_walk_at:
             # Keep what is known: a cgroup removed after its processes exited still names them
             # (up to a bound: container churn makes new cgroups forever).
             fresh = walk_cgroups(self.root)
             self._paths = fresh if len(self._paths) > 2 * MAX_CGROUPS else self._paths | fresh
-            self._read_at = time.monotonic()
+            if len(self._not_found) > MAX_CGROUPS:
+                self._not_found.clear()
+            self._not_found |= unknown - fresh.keys()
+            self._next_walk_at = started + (time.monotonic() - started) / WALK_SHARE
         return {
             cgroup_id: self._paths[cgroup_id] for cgroup_id in wanted if cgroup_id in self._paths
         }

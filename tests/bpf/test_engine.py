@@ -105,7 +105,8 @@ def test_counts_tier_is_exact_with_no_latency_and_one_program(
     filters = Filters(pids=(workload.pid,)) if filtered else Filters()
     source = live(Config(filters=filters, level="counts", sample_every=0, capture_rate=0))
     bpf = source._bpf  # type: ignore[attr-defined]
-    assert list(bpf.raw_tracepoint_fds) == [b"sys_exit"]
+    # One program per call, at exit; the other runs only when a task changes cgroups.
+    assert list(bpf.raw_tracepoint_fds) == [b"cgroup_attach_task", b"sys_exit"]
     assert BPF_FUNC_KTIME_GET_NS not in helpers_called(bpf.dump_func(b"on_sys_exit"))
     snapshot = run_and_measure(source, workload)
     process = snapshot.process(workload.pid)

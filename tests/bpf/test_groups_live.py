@@ -275,3 +275,45 @@ def test_a_real_container_run_by_runc_is_named_as_docker_lays_it_out(tmp_path: P
     assert {(g["kind"], g["name"]) for g in groups} == {("docker", cid[:12])}
     assert sum(g["count"] for g in groups) == 777
     assert all(g["path"].endswith(f"/docker/{cid}") for g in groups)
+
+
+@pytest.mark.parametrize("level", ["full", "counts"])
+def test_a_process_moved_between_cgroups_is_counted_where_it_made_its_calls(
+    cgroups: Cgroups, workload_factory, level: str
+) -> None:
+    """The (process, syscall) entry took its cgroup at its first call only: calls made after a
+    move into a pod stayed under the cgroup it came from, for as long as the tool ran."""
+    from tests.bpf.test_engine import NAMES
+    from tui.config import Config, Filters
+    from tui.model.snapshot import build_snapshot
+    from tui.sources.bcc_source import BccSource
+
+    pod = str(uuid.uuid4())
+    before_path = f"system.slice/st-{uuid.uuid4().hex[:8]}.service"
+    after_path = (
+        f"kubepods.slice/kubepods-pod{pod.replace('-', '_')}.slice/"
+        f"cri-containerd-{uuid.uuid4().hex}{uuid.uuid4().hex}.scope"
+    )
+    workload = workload_factory("--getppid=1234", "--rounds=2")
+    move(workload.pid, cgroups.make(before_path))
+    only = Filters(pids=(workload.pid,), syscall_names=("getppid",))
+    config = Config(filters=only, level=level, sample_every=0, capture_rate=0)
+    source = BccSource(config, NAMES)
+    source.start()
+    try:
+        start = source.read()
+        workload.go()  # 1234 calls in the unit
+        first = source.read()
+        move(workload.pid, cgroups.make(after_path))
+        workload.go()  # 1234 more, in the pod
+        second = source.read()
+    finally:
+        source.close()
+
+    def getppid_by_path(prev, now) -> dict[str, int]:  # type: ignore[no-untyped-def]
+        shot = build_snapshot(prev, now, NAMES)
+        return {row.group.path: row.count for row in shot.groups if row.count}
+
+    assert getppid_by_path(start, first) == {"/" + before_path: 1234}
+    in_second = getppid_by_path(first, second)
+    assert in_second.get("/" + after_path) == 1234 and not in_second.get("/" + before_path)

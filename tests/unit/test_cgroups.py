@@ -87,3 +87,36 @@ def test_hostile_cgroup_names_are_sanitized() -> None:
     group = classify("/system.slice/\x1b]52;c;QQ==\x07evil.service")
     assert group.kind == "service" and "\x1b" not in group.name and "\\x1b]52" in group.name
     assert all(ch.isprintable() for ch in group.path + group.name + group.id)
+
+
+def test_a_cgroup_made_after_the_last_walk_is_named_at_once_and_a_gone_one_not_sought_again(
+    tmp_path, monkeypatch
+) -> None:
+    """Paths come from walking the mount (an id is a directory's inode)."""
+    import os
+
+    from tui import cgroupfs
+
+    walks: list[int] = []
+    real_walk = cgroupfs.walk_cgroups
+
+    def counted_walk(root):  # type: ignore[no-untyped-def]
+        walks.append(1)
+        return real_walk(root)
+
+    monkeypatch.setattr(cgroupfs, "walk_cgroups", counted_walk)
+    monkeypatch.setattr(cgroupfs, "WALK_SHARE", 1.0)  # the share rule aside: a walk each time
+    (tmp_path / "system.slice" / "a.service").mkdir(parents=True)
+    names = cgroupfs.CgroupNames(tmp_path)
+    first = os.stat(tmp_path / "system.slice" / "a.service").st_ino
+    assert names.paths_of([first]) == {first: "/system.slice/a.service"}
+    (tmp_path / "system.slice" / "b.service").mkdir()
+    second = os.stat(tmp_path / "system.slice" / "b.service").st_ino
+    assert names.paths_of([first, second]) == {
+        first: "/system.slice/a.service",
+        second: "/system.slice/b.service",
+    }
+    assert len(walks) == 2
+    gone = 987654321  # no directory has this inode: its cgroup was removed before any walk
+    assert names.paths_of([gone, first]) == {first: "/system.slice/a.service"}
+    assert names.paths_of([gone]) == {} and len(walks) == 3  # looked for once, not again

@@ -61,8 +61,9 @@ _INFLIGHT_SIZE = struct.calcsize(_INFLIGHT_FORMAT)
 SAMPLES_KEPT_PER_READ = 1024
 SAMPLE_WAKEUP_EVENTS = 64
 # The programs each tier attaches, in this order (bpf/syscalls.bpf.c, on_<tracepoint>).
-TRACEPOINTS_TIMED = (b"sys_enter", b"sched_switch", b"sys_exit")
-TRACEPOINTS_COUNTS = (b"sys_exit",)
+# cgroup_attach_task runs only when a task changes cgroups (attribution follows the move).
+TRACEPOINTS_TIMED = (b"cgroup_attach_task", b"sys_enter", b"sched_switch", b"sys_exit")
+TRACEPOINTS_COUNTS = (b"cgroup_attach_task", b"sys_exit")
 # Gone processes are also taken out of the per-process map between reads, in each poll
 # slice, once a read finds the map this full (1/8) or this many processes exited in a slice.
 EARLY_TAKE_FRACTION = 8
