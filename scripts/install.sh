@@ -2,7 +2,9 @@
 # make install / make uninstall / make install-service.
 #   install:  the app in its own venv (APPDIR, from /usr/bin/python3 --system-site-packages for
 #             bcc's bindings), `syscalltop` on PATH, syscalltop(1), bash and zsh completion
-#   uninstall: removes exactly what install wrote (its manifest), and the service if installed
+#   uninstall: removes exactly what install wrote (its manifest: files, and the directories it
+#             made when empty), the service if installed, and the header cache the tool made
+# APPDIR is only ever replaced or removed when it holds the marker install leaves there.
 #   service:  the exporter as a hardened systemd unit (examples/syscalltop-exporter.service)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,24 +21,75 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 3
 fi
 
-put() { # put MODE SOURCE TARGET: install a file outside APPDIR and remember it
-  install -D -m "$1" "$2" "$3"
+marker=.syscalltop-app
+CACHEDIR="${CACHEDIR:-/var/cache/syscalltop}"
+
+made=()
+made_dirs() { # made_dirs DIR: make DIR, noting the directories that were not there
+  local dir="$1"
+  while [ ! -e "$dir" ]; do
+    made+=("$dir")
+    dir="$(dirname "$dir")"
+  done
+  mkdir -p "$1"
+}
+
+flush_dirs() { # write the noted directories after the file in them, deepest first
+  local dir
+  for dir in "${made[@]}"; do echo "dir:$dir" >>"$manifest.new"; done
+  made=()
+}
+
+put() { # put MODE SOURCE TARGET: install a file outside APPDIR and remember it (and the
+  # directories it made, so uninstall removes them again when empty)
+  made_dirs "$(dirname "$3")"
+  install -m "$1" "$2" "$3"
   echo "$3" >>"$manifest.new"
+  flush_dirs
+}
+
+ours() { # ours DIR: true when DIR is absent or is an application directory install made
+  # (or one made before the marker: its manifest and its entry point)
+  [ ! -e "$1" ] || { [ -d "$1" ] && [ ! -L "$1" ] && { [ -f "$1/$marker" ] ||
+    { [ -f "$1/installed-files" ] && [ -x "$1/bin/syscalltop" ]; }; }; }
+}
+
+refuse_foreign_appdir() {
+  if ! ours "$APPDIR"; then
+    echo "install: $APPDIR exists and is not a syscalltop install (no $marker): not touching it;" \
+      "choose another APPDIR" >&2
+    exit 2
+  fi
 }
 
 case "$action" in
 install)
+  refuse_foreign_appdir
   bash scripts/setup.sh --packages
-  rm -rf "$APPDIR"
+  # A venv cannot be moved, so it is made in place; the install before it waits aside and
+  # comes back if this one fails, so a failed pip never leaves syscalltop pointing at nothing.
+  previous="$APPDIR.previous"
+  rm -rf "$previous"
+  [ -e "$APPDIR" ] && mv "$APPDIR" "$previous"
+  restore() {
+    rm -rf "$APPDIR"
+    [ -e "$previous" ] && mv "$previous" "$APPDIR"
+    echo "install: failed; the previous install (if any) is back in $APPDIR" >&2
+  }
+  trap restore ERR
   /usr/bin/python3 -m venv --system-site-packages "$APPDIR"
+  touch "$APPDIR/$marker"
   "$APPDIR/bin/python" -m pip install -q --upgrade pip >/dev/null
   "$APPDIR/bin/python" -m pip install -q ".[docs]"
+  trap - ERR
+  rm -rf "$previous"
   : >"$manifest.new"
-  mkdir -p "$PREFIX/bin"
-  ln -sfn "$APPDIR/bin/syscalltop" "$PREFIX/bin/syscalltop"
-  echo "$PREFIX/bin/syscalltop" >>"$manifest.new"
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
+  made_dirs "$PREFIX/bin"
+  ln -sfn "$APPDIR/bin/syscalltop" "$PREFIX/bin/syscalltop"
+  echo "$PREFIX/bin/syscalltop" >>"$manifest.new"
+  flush_dirs
   "$APPDIR/bin/python" scripts/make_docs.py --man "$work/syscalltop.1" \
     --bash "$work/syscalltop.bash" --zsh "$work/_syscalltop"
   put 0644 "$work/syscalltop.1" "$PREFIX/share/man/man1/syscalltop.1"
@@ -54,13 +107,22 @@ uninstall)
     rm -f "$UNITDIR/$unit"
     [ -d /run/systemd/system ] && systemctl daemon-reload || true
   fi
+  refuse_foreign_appdir
   if [ -f "$manifest" ]; then
+    # Only what install wrote: the link into APPDIR, and files it generated; then the
+    # directories it made, deepest first, if nothing else has gone into them.
     while IFS= read -r path; do
-      # Only what install wrote: the link into APPDIR, and files it generated.
       if [ -L "$path" ] || [ -f "$path" ]; then rm -f "$path"; fi
-    done <"$manifest"
+    done < <(grep -v '^dir:' "$manifest")
+    while IFS= read -r path; do
+      rmdir "$path" 2>/dev/null || true
+    done < <(sed -n 's/^dir://p' "$manifest" | awk '{ print length, $0 }' | sort -rn | cut -d' ' -f2-)
   fi
   rm -rf "$APPDIR"
+  # The kernel-header cache the tool made at run time (root's, rebuilt when needed).
+  if [ -d "$CACHEDIR/kernel-headers" ] && [ ! -L "$CACHEDIR" ]; then
+    rm -rf "$CACHEDIR"
+  fi
   command -v mandb >/dev/null && mandb -q 2>/dev/null || true
   echo "uninstalled syscalltop from $PREFIX and $APPDIR"
   ;;

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.bpf
 
 
 def make(target: str, prefix: Path, appdir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PREFIX": str(prefix), "APPDIR": str(appdir)}
+    cache = prefix.parent / "cache"  # not the machine's header cache: uninstall removes it
+    env = {**os.environ, "PREFIX": str(prefix), "APPDIR": str(appdir), "CACHEDIR": str(cache)}
     return subprocess.run(
         ["make", "-s", target], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
     )
@@ -52,10 +53,22 @@ def test_install_runs_from_anywhere_and_uninstall_removes_it_all(tmp_path: Path)
     zsh = (prefix / "share/zsh/site-functions/_syscalltop").read_text()
     assert "--keep-running" in bash and "--keep-running" in zsh
     manifest = (appdir / "installed-files").read_text().split()
-    assert len(manifest) == 4
+    assert len([line for line in manifest if not line.startswith("dir:")]) == 4
+    (tmp_path / "cache" / "kernel-headers").mkdir(parents=True)  # as the tool makes it
 
     removed = make("uninstall", prefix, appdir)
     assert removed.returncode == 0, removed.stderr
-    assert not appdir.exists()
-    left = [p for p in prefix.rglob("*") if not p.is_dir()]
-    assert left == []
+    assert not appdir.exists() and not (tmp_path / "cache").exists()
+    assert not prefix.exists()  # nor the directories install made for its files
+
+
+def test_install_and_uninstall_never_touch_an_appdir_that_is_not_theirs(tmp_path: Path) -> None:
+    """APPDIR is a common name: `APPDIR=/opt make uninstall` must not empty /opt."""
+    decoy = tmp_path / "data"
+    decoy.mkdir()
+    (decoy / "precious").write_text("keep me")
+    for target in ("install", "uninstall"):
+        refused = make(target, tmp_path / "prefix", decoy)
+        assert refused.returncode != 0
+        assert "is not a syscalltop install" in refused.stderr
+        assert (decoy / "precious").read_text() == "keep me"
