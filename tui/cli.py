@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -215,8 +216,15 @@ def run(config: Config, names: SyscallNames) -> int:
 
         return run_events(config, names, stop)
     from tui.session import open_session
+    from tui.signals import Stopped
 
-    session = open_session(config, names)
+    try:
+        # A recording may come from a pipe that is slow to send, or never does.
+        with stop.raising() if config.replay_path else contextlib.nullcontext():
+            session = open_session(config, names)
+    except Stopped:
+        assert stop.exit_code is not None
+        return stop.exit_code
     try:
         if stop.exit_code is not None:
             return stop.exit_code

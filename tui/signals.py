@@ -7,10 +7,16 @@ Setting a flag that the loops check is the only way that is always seen.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
+from collections.abc import Iterator
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+class Stopped(Exception):
+    """A stop signal arrived during a step that waits in pure Python (see `raising`)."""
 
 
 class StopRequest:
@@ -20,6 +26,7 @@ class StopRequest:
         self.event = threading.Event()
         self.signum: int | None = None
         self.installed: tuple[int, ...] = ()
+        self._raise = False
 
     @property
     def exit_code(self) -> int | None:
@@ -37,7 +44,22 @@ class StopRequest:
         for signum in self.installed:
             signal.signal(signum, self._arrived)
 
+    @contextlib.contextmanager
+    def raising(self) -> Iterator[None]:
+        """Make a stop signal raise Stopped in here: a blocking read (a recording from a pipe)
+        is retried after a handler that only sets the flag, and would wait on forever. Only for
+        code with no C callbacks into Python."""
+        if self.signum is not None:
+            raise Stopped
+        self._raise = True
+        try:
+            yield
+        finally:
+            self._raise = False
+
     def _arrived(self, signum: int, _frame: object) -> None:
         if self.signum is None:
             self.signum = signum
         self.event.set()
+        if self._raise:
+            raise Stopped

@@ -148,3 +148,44 @@ def test_signals_under_sample_every_call_always_end_a_headless_run(
             lines = record.read_bytes().split(b"\n")
             assert lines[-1] == b"" and len(lines) >= 3  # whole lines, nothing half-written
     assert max(times) < 2.0, times
+
+
+def _blocked_in(pid: int, syscall_nr: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/syscall").read_text().split()
+    except OSError:
+        return False
+    return bool(fields) and fields[0] == str(syscall_nr)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("writer", [False, True])
+def test_a_replay_waiting_on_a_pipe_ends_on_a_signal(
+    tmp_path: Path, signum: int, writer: bool
+) -> None:
+    """`--replay <(ssh host cat rec)`: while the recording is read (a FIFO with no writer yet,
+    or one that sends nothing), SIGTERM and Ctrl-C were retried away; only SIGKILL ended it."""
+    fifo = tmp_path / "recording.fifo"
+    os.mkfifo(fifo)
+    process = subprocess.Popen(
+        [*DEFAULT_SIGINT, *SYSCALLTOP, "--replay", str(fifo), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    held = None
+    try:
+        if writer:
+            held = os.open(fifo, os.O_WRONLY)  # opened, never written: the reader waits in read
+            wait_until(lambda: _blocked_in(process.pid, 0), 60, "the replay to wait in read")
+        else:
+            wait_until(lambda: _blocked_in(process.pid, 257), 60, "the replay to wait in openat")
+        process.send_signal(signum)
+        assert exit_time(process, 2.0) < 2.0
+        assert process.returncode == 128 + signum
+    finally:
+        if held is not None:
+            os.close(held)
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
