@@ -182,6 +182,18 @@ def start_metrics(config: Config, names: SyscallNames) -> SyscallMetrics | None:
 def default_facts(config: Config, source: Source) -> StatusFacts:
     """Return the status facts of this machine and session."""
     headers = getattr(source, "headers", None)
+    if isinstance(source, ReplaySource):
+        # The machine and the run that made the recording, not this one.
+        recorded = source.recorded_on
+        return StatusFacts(
+            host=recorded.get("host", "?"),
+            kernel=recorded.get("kernel", "?"),
+            cpus=recorded.get("cpus", 0),
+            source=source.label,
+            sample_every=recorded.get("sample_every", 0),
+            filters=recorded.get("filters", "?"),
+            tier=config.level,
+        )
     return StatusFacts(
         host=socket.gethostname(),
         kernel=os.uname().release,

@@ -70,15 +70,7 @@ def scene_app(recording: str | None = None) -> SyscallTopApp:
     if recording is None:
         return make_app(Config(), FakeSource(), facts=FACTS, start_collector=False)
     replay = ReplaySource(load_recording(RECORDINGS / recording))
-    facts = StatusFacts(
-        host=str(replay.recording.header["host"]),
-        kernel=str(replay.recording.header["kernel"]),
-        cpus=int(replay.recording.header["cpus"]),
-        source="replay",
-        sample_every=1000,
-        filters=str(replay.recording.header["filters"]),
-    )
-    return make_app(Config(), replay, describe=replay.describe, facts=facts, start_collector=False)
+    return make_app(Config(), replay, describe=replay.describe, start_collector=False)
 
 
 @asynccontextmanager

@@ -400,3 +400,25 @@ async def test_a_groups_cgroup_path_too_long_for_the_pane_keeps_its_end() -> Non
         assert len(pod.group.path) > 80
         tail = pod.group.path.rsplit("/", 1)[1]
         assert where.rstrip().endswith(tail[-40:]) and "…" in where
+
+
+async def test_a_replay_says_the_recorded_machine_and_run_not_this_ones(tmp_path) -> None:
+    """The status line of a replay named this machine, no filter and sample 1/1000."""
+    import json
+
+    from tests.ui.scenes import RECORDINGS
+    from tui.sources.recording import ReplaySource, load_recording
+
+    lines = (RECORDINGS / "demo.jsonl").read_text().splitlines(keepends=True)
+    header = json.loads(lines[0])
+    header.update(
+        host="prod-db-7", kernel="5.10.0-28-amd64", cpus=64, filters="pid 4242", sample_every=1
+    )
+    recording = tmp_path / "elsewhere.jsonl"
+    recording.write_text(json.dumps(header) + "\n" + "".join(lines[1:]))
+    replay = ReplaySource(load_recording(recording))
+    app = make_app(Config(), replay, describe=replay.describe, start_collector=False)
+    async with running((160, 30), 2, app) as (app, _pilot):
+        status = table(app, "#status").plain
+        assert "prod-db-7 5.10.0-28-amd64 64cpu" in status
+        assert "filter: pid 4242" in status and "sample 1/1 " in status + " "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -185,3 +186,32 @@ def test_a_dangling_symlink_is_named_as_a_symlink(tmp_path) -> None:
     link.symlink_to(tmp_path / "nowhere")
     with pytest.raises(RecordingError, match="symlink"):
         Recorder(link, {})
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("host", ["prod"], "host: ['prod'] is not a string"),
+        ("cpus", "64", "cpus: '64' is not"),
+        ("cpus", 0, "cpus 0 out of range"),
+        ("cpus", 10**6, "cpus: 1000000"),
+        ("sample_every", -1, "sample_every: -1"),
+        ("filters", {"pid": 1}, "filters: {'pid': 1} is not a string"),
+    ],
+)
+def test_the_recorded_machines_facts_have_their_types(good, key, value, message) -> None:
+    path, records = good
+    records[0][key] = value
+    write(path, records)
+    with pytest.raises(RecordingError, match=re.escape(f"{path.name}:1: {message}")):
+        load_recording(path)
+
+
+def test_the_recorded_machines_names_are_sanitized_where_they_enter(good) -> None:
+    path, records = good
+    records[0]["host"] = OSC52 + "prod-db-7"
+    records[0]["kernel"] = "\x1b[2J5.10.0"
+    write(path, records)
+    header = load_recording(path).header
+    assert header["host"] == "\\x1b]52;c;QQ==\\x07prod-db-7"
+    assert header["kernel"] == "\\x1b[2J5.10.0"

@@ -443,7 +443,31 @@ def _header_of(line: bytes) -> dict[str, Any]:
         raise ValueError(
             f"interval_s {_short(interval)} out of range ({MIN_INTERVAL_S} to {MAX_INTERVAL_S})"
         )
-    return header
+    # The facts the status line shows: optional, but what is there has its type and range,
+    # and its strings are sanitized here, where they enter.
+    checked: dict[str, Any] = dict(header)
+    for key in ("host", "kernel", "arch", "filters"):
+        if key in header:
+            checked[key] = _field(key, _text, header[key])
+    if "cpus" in header:
+        checked["cpus"] = _field("cpus", lambda v: _uint(v, MAX_CPUS + 1), header["cpus"])
+        if not checked["cpus"]:
+            raise ValueError("cpus 0 out of range (1 to 65536)")
+    if "sample_every" in header:
+        checked["sample_every"] = _field(
+            "sample_every", lambda v: _uint(v, 1 << 31), header["sample_every"]
+        )
+    return checked
+
+
+MAX_CPUS = 65536
+
+
+def _field(key: str, check: Any, value: Any) -> Any:
+    try:
+        return check(value)
+    except ValueError as error:
+        raise ValueError(f"{key}: {error}") from None
 
 
 def _lines(stream: BinaryIO) -> Iterator[tuple[bytes, bool]]:
@@ -518,6 +542,11 @@ class ReplaySource:
         self.speed = speed
         self.position = 0
         self.headers = None
+
+    @property
+    def recorded_on(self) -> dict[str, Any]:
+        """Return the recorded machine's facts (host, kernel, cpus, filters, sample_every)."""
+        return self.recording.header
 
     @property
     def interval_s(self) -> float:

@@ -62,7 +62,9 @@ class StatusBar(Static):
         second.append(f" {breadcrumb(frame.view, frame.names)}", style="bold")
         if note:
             second.append(f" | view: {note}")
-        second.append(f" | filter: {facts.filters} | {facts.host} {facts.kernel} {facts.cpus}cpu")
+        second.append(
+            f" | filter: {facts.filters} | {facts.host} {facts.kernel} {facts.cpus or '?'}cpu"
+        )
         if facts.headers:
             second.append(f" | {facts.headers}")
         content = Text("\n", no_wrap=True, overflow="ellipsis").join([line, second])
