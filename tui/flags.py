@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from typing import NoReturn
 
 from tui.config import DEFAULT_CAPTURE_RATE, DEFAULT_SAMPLE_EVERY, DEFAULT_SLOW_MS
@@ -15,14 +16,17 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see syscalltop --help)", EXIT_USAGE)
 
 
+# Plain ASCII decimals, as the whole-number flags take them: no spaces, underscores, plus
+# signs or other scripts' digits (float() takes all of those); a minus is left to the ranges.
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
 def number(text: str) -> float:
-    """A finite number of seconds or a threshold: no nan, no inf."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
+    """A finite number of seconds or a threshold: plain decimals, no nan, no inf."""
+    if text.strip().lstrip("+-").lower() in ("nan", "inf", "infinity"):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    if not _DECIMAL.fullmatch(text) or not math.isfinite(value := float(text)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
     return value
 
 

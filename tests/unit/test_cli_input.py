@@ -30,6 +30,12 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         (["-d", "inf"], "argument -d/--duration: 'inf' is not a finite number"),
         (["--sensitivity=-inf"], "'-inf' is not a finite number"),
         (["-n", "1_000"], "argument -n/--count: '1_000' is not a whole number"),
+        # Fractional flags take the same plain digits (float() takes all of these).
+        (["-i", "1_0"], "argument -i/--interval: '1_0' is not a number"),
+        (["-d", " 2"], "argument -d/--duration: ' 2' is not a number"),
+        (["-i", "\u0663"], "is not a number"),
+        (["--slow", "\uff11"], "is not a number"),
+        (["--sensitivity", "+3"], "argument --sensitivity: '+3' is not a number"),
         (["--cgroup", ".."], "outside the cgroup v2 hierarchy"),
         (["--cgroup", "../../etc"], "outside the cgroup v2 hierarchy"),
         (["--sample", str(2**64)], "argument --sample: '18446744073709551616' is not a whole"),
