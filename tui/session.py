@@ -164,18 +164,21 @@ def start_metrics(config: Config, names: SyscallNames) -> SyscallMetrics | None:
     from tui.export.prometheus import is_loopback, serve
 
     address, port = config.prometheus_listen
-    if not is_loopback(address):
-        print(
-            f"syscalltop: warning: --prometheus {address}:{port} serves every pid, comm and "
-            "syscall rate to the network, unauthenticated; bind 127.0.0.1 and put a reverse "
-            "proxy with TLS and auth in front (README, Metrics)",
-            file=sys.stderr,
-        )
+    shown = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
     metrics = SyscallMetrics(names, config.prometheus_groups)
     try:
         serve(metrics, config.prometheus_listen)
     except OSError as error:
-        raise UsageError(f"cannot serve metrics on {address}:{port}: {error.strerror}") from None
+        reason = error.strerror or str(error)
+        raise UsageError(f"cannot serve metrics on {shown}: {reason}") from None
+    # Once listening (an address that does not resolve gets its one line above, not two).
+    if not is_loopback(address):
+        print(
+            f"syscalltop: warning: --prometheus {shown} serves every pid, comm and "
+            "syscall rate to the network, unauthenticated; bind 127.0.0.1 and put a reverse "
+            "proxy with TLS and auth in front (README, Metrics)",
+            file=sys.stderr,
+        )
     return metrics
 
 

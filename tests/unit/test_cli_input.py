@@ -108,3 +108,38 @@ def test_a_comm_that_is_not_utf8_is_matched_as_its_bytes() -> None:
     assert result.returncode == 0, result.stderr
     # The two little-endian words of the comm filter: bytes ff fe 61 62, then NULs.
     assert f"#define FILTER_COMM_LO {0x6261FEFF}ULL" in result.stdout, result.stdout[:400]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET6) as probe:
+        probe.bind(("::", 0))
+        return int(probe.getsockname()[1])
+
+
+DEMO = str(REPO / "tests" / "data" / "recordings" / "demo.jsonl")
+
+
+def test_an_exporter_open_to_the_network_is_warned_of_once_listening() -> None:
+    port = _free_port()
+    result = run_cli("--replay", DEMO, "--json", "-n", "1", "--prometheus", f"[::]:{port}")
+    assert result.returncode == 0, result.stderr
+    (warning,) = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert warning.startswith(f"syscalltop: warning: --prometheus [::]:{port} serves every pid")
+
+
+def test_an_address_that_does_not_resolve_is_one_line_with_no_warning_first() -> None:
+    result = run_cli("--replay", DEMO, "--json", "--prometheus", "nosuchhost.invalid:9100")
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("syscalltop: cannot serve metrics on nosuchhost.invalid:9100: ")
+
+
+def test_loopback_in_every_spelling_is_not_the_network() -> None:
+    from tui.export.prometheus import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert is_loopback("::ffff:127.0.0.1") and is_loopback("127.3.2.1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("::") and not is_loopback("10.0.0.1")
+    assert not is_loopback("::ffff:10.0.0.1") and not is_loopback("db.example")

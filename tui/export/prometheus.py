@@ -50,9 +50,12 @@ def is_loopback(address: str) -> bool:
     if address == "localhost":
         return True
     try:
-        return ipaddress.ip_address(address).is_loopback
+        parsed = ipaddress.ip_address(address)
     except ValueError:
         return False  # a host name: it may resolve to anything
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        return parsed.ipv4_mapped.is_loopback  # ::ffff:127.0.0.1
+    return parsed.is_loopback
 
 
 class SyscallMetrics:
