@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -107,6 +108,11 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         cgroup_id, cgroup_level, cgroup_label = resolve_group(args.unit.strip(), UNIT_KINDS, "unit")
     if args.seccomp_profile and not (args.pid or args.container or args.unit):
         raise UsageError("--seccomp-profile needs a target: -p PID, --container or --unit")
+    modes = [flag for flag in ("events", "json", "batch", "quiet") if getattr(args, flag)]
+    if len(modes) > 1:
+        raise UsageError(f"--{modes[0]} and --{modes[1]} do not go together: choose one")
+    if args.snapshot_dir and not os.path.isdir(args.snapshot_dir):
+        raise UsageError(f"no directory {args.snapshot_dir!r} for --snapshot-dir")
     if args.events:
         mode = Mode.EVENTS
     elif args.json:
