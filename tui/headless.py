@@ -73,7 +73,9 @@ def run_batch(session: Session, stop: StopRequest) -> int:
         _quiet_stdout()
     profile_failed = not write_seccomp_profile(session, first, stream.previous)
     failed = recording_failed or profile_failed
-    return stop.exit_code or (EXIT_FAILURE if failed else EXIT_OK)
+    # A damaged recording replayed up to the damage: said at start, and a script can tell.
+    damaged = session.replay is not None and session.replay.recording.damage is not None
+    return stop.exit_code or (EXIT_FAILURE if failed or damaged else EXIT_OK)
 
 
 def _every_target_gone(targets: TargetWatch | None, keep_running: bool) -> bool:

@@ -146,3 +146,16 @@ def test_loopback_in_every_spelling_is_not_the_network() -> None:
     assert is_loopback("::ffff:127.0.0.1") and is_loopback("127.3.2.1")
     assert not is_loopback("0.0.0.0") and not is_loopback("::") and not is_loopback("10.0.0.1")
     assert not is_loopback("::ffff:10.0.0.1") and not is_loopback("db.example")
+
+
+def test_a_damaged_recording_replays_what_came_before_and_exits_1(tmp_path) -> None:
+    lines = open(DEMO).read().splitlines(keepends=True)
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text("".join(lines[:4]) + lines[4][: len(lines[4]) // 2])  # cut mid-line
+    result = run_cli("--replay", str(damaged), "--json")
+    assert result.returncode == 1
+    assert len(result.stdout.splitlines()) == 2  # three whole readings: two intervals
+    (warning,) = result.stderr.splitlines()
+    assert warning.startswith(f"syscalltop: warning: {damaged}:5: ")
+    whole = run_cli("--replay", DEMO, "--json", "-n", "1")
+    assert whole.returncode == 0
