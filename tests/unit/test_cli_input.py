@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -149,7 +150,7 @@ def test_loopback_in_every_spelling_is_not_the_network() -> None:
 
 
 def test_a_damaged_recording_replays_what_came_before_and_exits_1(tmp_path) -> None:
-    lines = open(DEMO).read().splitlines(keepends=True)
+    lines = Path(DEMO).read_text().splitlines(keepends=True)
     damaged = tmp_path / "damaged.jsonl"
     damaged.write_text("".join(lines[:4]) + lines[4][: len(lines[4]) // 2])  # cut mid-line
     result = run_cli("--replay", str(damaged), "--json")
