@@ -76,6 +76,23 @@ async def test_cursor_keys_move_and_cursor_stays_on_the_same_syscall() -> None:
         assert syscalls(app).selected_row.name == chosen
 
 
+async def test_a_row_moved_to_stays_chosen_while_rows_re_sort_and_home_follows_the_top() -> None:
+    """On a busy machine `j Enter` opened whatever had slid under the cursor in between."""
+    async with running((120, 40), 3) as (app, pilot):
+        await pilot.press("down")
+        chosen = syscalls(app).selected_row.name
+        rows_before = [row.name for row in syscalls(app).rows_in_order()]
+        app.advance(6)  # rates wobble and rows re-sort: the second row becomes the first
+        await pilot.pause()
+        rows_after = [row.name for row in syscalls(app).rows_in_order()]
+        assert rows_after.index(chosen) != rows_before.index(chosen)  # it did move
+        assert syscalls(app).selected_row.name == chosen
+        await pilot.press("home")
+        app.advance(5)
+        await pilot.pause()
+        assert syscalls(app).cursor_row == 0  # back on the top row, whichever it is now
+
+
 async def test_tab_moves_between_panes() -> None:
     app = scene_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -122,6 +122,10 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
         self.sort_descending = True
         self.cursor_row = 0
         self.follow = False
+        # A row the user moved to stays chosen while it re-sorts (Enter a moment later opens
+        # it, not what slid under the cursor); untouched, or after Home, the cursor stays on
+        # the top row, the busiest.
+        self._chosen = False
         self._rows: dict[str, RowT] = {}
         self._order: list[str] = []
         self._cells: dict[str, tuple[Cell, ...]] = {}
@@ -236,6 +240,7 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
         if key not in self._rows:
             return False
         self._move_cursor(self._order.index(key))
+        self._chosen = True
         return True
 
     def rows_in_order(self) -> list[RowT]:
@@ -256,17 +261,19 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
         return keys[::-1] if self.sort_descending else keys
 
     def show(self, rows: Sequence[RowT]) -> None:
-        """Display `rows`, sorted. The cursor keeps its place on screen (the busiest rows stay
-        in view); in follow mode (F, as htop's) it stays on the same key while it exists."""
+        """Display `rows`, sorted. A row the user moved to stays under the cursor while it
+        exists; untouched, the cursor keeps the top row (the busiest); in follow mode (F, as
+        htop's) even the top row's key is followed."""
         selected = self.selected_key
         by_key = {self.row_key_of(row): row for row in rows}
         order = self._sorted_keys(by_key)
         cells = {key: self._render_cells(by_key[key]) for key in order}
         changed = order != self._order or cells != self._cells
         self._rows, self._order, self._cells = by_key, order, cells
-        if self.follow and selected is not None and selected in by_key:
+        if (self.follow or self._chosen) and selected is not None and selected in by_key:
             cursor = order.index(selected)
         else:
+            self._chosen = False
             cursor = min(self.cursor_row, len(order) - 1)
         self.virtual_size = Size(self._line_width, len(order) + 1)
         self._show_position()
@@ -364,16 +371,19 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
             self.post_message(self.RowHighlighted(self))
 
     def action_cursor(self, step: int) -> None:
-        """Move the cursor by `step` rows."""
+        """Move the cursor by `step` rows (that row is then chosen)."""
         self._move_cursor(self.cursor_row + step)
+        self._chosen = self.cursor_row > 0
 
     def action_page(self, direction: int) -> None:
         """Move the cursor by one screenful."""
         self._move_cursor(self.cursor_row + direction * max(self.size.height - 2, 1))
+        self._chosen = self.cursor_row > 0
 
     def action_cursor_to(self, row: int) -> None:
-        """Move the cursor to the first (0) or last (-1) row."""
+        """Move the cursor to the first (0: back to following the top) or last (-1) row."""
         self._move_cursor(row if row >= 0 else len(self._order) - 1)
+        self._chosen = row != 0
 
     def action_select(self) -> None:
         """Announce the row under the cursor as chosen."""
@@ -397,6 +407,7 @@ class KeyedTable(ScrollView, Generic[RowT], can_focus=True):
             if index == self.cursor_row and event.chain >= 2:
                 self.action_select()
             self._move_cursor(index)
+            self._chosen = index > 0
 
     # -- sorting -----------------------------------------------------------------------------
 
