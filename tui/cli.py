@@ -108,7 +108,9 @@ def config_from_args(args: argparse.Namespace, names: SyscallNames) -> Config:
         cgroup_id, cgroup_level, cgroup_label = resolve_group(args.unit.strip(), UNIT_KINDS, "unit")
     if args.seccomp_profile and not (args.pid or args.container or args.unit):
         raise UsageError("--seccomp-profile needs a target: -p PID, --container or --unit")
-    modes = [flag for flag in ("events", "json", "batch", "quiet") if getattr(args, flag)]
+    # --json is a kind of --batch (README: --batch --json); the others exclude each other.
+    modes = [flag for flag in ("events", "json", "quiet") if getattr(args, flag)]
+    modes += ["batch"] if args.batch and not args.json else []
     if len(modes) > 1:
         raise UsageError(f"--{modes[0]} and --{modes[1]} do not go together: choose one")
     if args.snapshot_dir and not os.path.isdir(args.snapshot_dir):

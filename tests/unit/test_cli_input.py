@@ -51,7 +51,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         (["-p", ""], "empty -p"),
         (["--comm", ""], "empty --comm"),
         (["--events", "--json"], "--events and --json do not go together"),
-        (["--quiet", "--batch"], "--batch and --quiet do not go together"),
+        (["--quiet"], "--quiet and --batch do not go together"),
+        (["--json", "--quiet"], "--json and --quiet do not go together"),
         (["--snapshot-dir", "/nonexistent/dir"], "no directory '/nonexistent/dir'"),
         (["--snapshot-dir", ""], "empty --snapshot-dir"),
         (["--prometheus", ""], "empty --prometheus"),
@@ -160,3 +161,9 @@ def test_a_damaged_recording_replays_what_came_before_and_exits_1(tmp_path) -> N
     assert warning.startswith(f"syscalltop: warning: {damaged}:5: ")
     whole = run_cli("--replay", DEMO, "--json", "-n", "1")
     assert whole.returncode == 0
+
+
+def test_json_is_a_kind_of_batch_so_the_two_go_together() -> None:
+    result = run_cli("--batch", "--json", "--replay", DEMO, "-n", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('{"time":')
