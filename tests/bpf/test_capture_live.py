@@ -128,25 +128,25 @@ def test_hostile_paths_come_out_escaped_and_cut_with_a_marker(tmp_path: Path) ->
     assert long and all(t.endswith("…") and len(t) <= 260 for t in long)
 
 
-def test_the_budget_holds_and_what_it_suppresses_is_counted_exactly() -> None:
+def run_script_beside(body: str, intervals: int, capture_rate: int) -> list[dict]:
+    """Run `body` (Python, its own comm) once syscalltop --json is attached; return the lines."""
     name = f"bx{uuid.uuid4().hex[:8]}"
     script = (
-        "import ctypes,os,sys,time\n"
+        "import ctypes,os,socket,sys\n"
         f"ctypes.CDLL(None).prctl(15, b'{name}', 0, 0, 0)\n"
         "print('ready', flush=True); sys.stdin.readline()\n"
-        "for _ in range(30000):\n"
-        "    try: os.open('/nonexistent/budget', os.O_RDONLY)\n"
-        "    except OSError: pass\n"
+        f"{body}"
         "print('done', flush=True); sys.stdin.readline()\n"
     )
-    path = Path(tempfile.mkdtemp()) / "budget.py"
+    path = Path(tempfile.mkdtemp()) / "workload.py"
     path.write_text(script)
     child = subprocess.Popen(
         [sys.executable, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     assert child.stdout and child.stdin and child.stdout.readline().strip() == "ready"
+    flags = ["-i", "0.5", "-n", str(intervals), "--comm", name, "--capture-rate", str(capture_rate)]
     tool = subprocess.Popen(
-        [*SYSCALLTOP, "--json", "-i", "0.5", "-n", "6", "--comm", name, "--capture-rate", "20"],
+        [*SYSCALLTOP, "--json", *flags],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,
@@ -159,7 +159,16 @@ def test_the_budget_holds_and_what_it_suppresses_is_counted_exactly() -> None:
     rest, _ = tool.communicate(timeout=60)
     child.stdin.close()
     child.wait(10)
-    lines = [json.loads(line) for line in (first + rest).splitlines()]
+    return [json.loads(line) for line in (first + rest).splitlines()]
+
+
+def test_the_budget_holds_and_what_it_suppresses_is_counted_exactly() -> None:
+    body = (
+        "for _ in range(30000):\n"
+        "    try: os.open('/nonexistent/budget', os.O_RDONLY)\n"
+        "    except OSError: pass\n"
+    )
+    lines = run_script_beside(body, intervals=6, capture_rate=20)
     openat = [row for line in lines for row in line["syscalls"] if row["name"] == "openat"]
     failures = sum(row["errors"] for row in openat)
     captured = sum(row["captured"]["failures"] for row in openat)
@@ -177,42 +186,17 @@ def test_a_second_way_of_failing_is_explained_while_the_first_keeps_the_budget_e
 ) -> None:
     """2,000 refused connects spend connect's bucket; the 3 to a missing unix socket after
     them used to go unexplained (ENOENT counted, no target anywhere)."""
-    name = f"ne{uuid.uuid4().hex[:8]}"
     sock = str(tmp_path / "missing.sock")
     port = closed_port()
-    script = (
-        "import ctypes,socket,sys\n"
-        f"ctypes.CDLL(None).prctl(15, b'{name}', 0, 0, 0)\n"
-        "print('ready', flush=True); sys.stdin.readline()\n"
+    body = (
         "def attempt(family, address):\n"
         "    with socket.socket(family) as s:\n"
         "        try: s.connect(address)\n"
         "        except OSError: pass\n"
         f"for _ in range(2000): attempt(socket.AF_INET, ('127.0.0.1', {port}))\n"
         f"for _ in range(3): attempt(socket.AF_UNIX, {sock!r})\n"
-        "print('done', flush=True); sys.stdin.readline()\n"
     )
-    path = tmp_path / "two_ways.py"
-    path.write_text(script)
-    child = subprocess.Popen(
-        [sys.executable, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert child.stdout and child.stdin and child.stdout.readline().strip() == "ready"
-    tool = subprocess.Popen(
-        [*SYSCALLTOP, "--json", "-i", "0.5", "-n", "4", "--comm", name, "--capture-rate", "1"],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
-    assert tool.stdout is not None
-    first = tool.stdout.readline()
-    child.stdin.write("go\n")
-    child.stdin.flush()
-    assert child.stdout.readline().strip() == "done"
-    rest, _ = tool.communicate(timeout=60)
-    child.stdin.close()
-    child.wait(10)
-    lines = [json.loads(line) for line in (first + rest).splitlines()]
+    lines = run_script_beside(body, intervals=4, capture_rate=1)
     connect = [row for line in lines for row in line["syscalls"] if row["name"] == "connect"]
     assert sum(row["errnos"].get("ECONNREFUSED", 0) for row in connect) == 2000
     assert sum(row["errnos"].get("ENOENT", 0) for row in connect) == 3

@@ -215,3 +215,23 @@ def test_the_recorded_machines_names_are_sanitized_where_they_enter(good) -> Non
     header = load_recording(path).header
     assert header["host"] == "\\x1b]52;c;QQ==\\x07prod-db-7"
     assert header["kernel"] == "\\x1b[2J5.10.0"
+
+
+def test_every_reason_a_call_was_sent_for_round_trips_and_no_more(good) -> None:
+    from tui.model.readings import REASON_BITS
+
+    path, records = good
+    reading = next(r for r in records[1:] if r.get("samples"))
+    every = sum(REASON_BITS)
+    reading["samples"][0][12] = every  # failed, first, new-errno…: all of them at once
+    write(path, records)
+    recording = load_recording(path)
+    assert recording.damage is None
+    assert any(s.reasons == every for frame, _who in recording.frames for s in frame.samples)
+    reading["samples"][0][12] = 2 * max(REASON_BITS)  # a bit no kernel side sets
+    write(path, records)
+    try:
+        damage = load_recording(path).damage
+    except RecordingError as error:  # nothing before it to replay
+        damage = str(error)
+    assert "is not a count below" in str(damage)

@@ -18,6 +18,7 @@ from tui.model.histogram import FINE_BUCKETS
 from tui.model.names import INVALID_SLOT
 from tui.model.readings import (
     HIST_BUCKETS,
+    REASON_BITS,
     CallCounters,
     CaptureCounts,
     InflightCall,
@@ -128,6 +129,7 @@ U32 = 1 << 32
 U64 = 1 << 64
 MAX_WALL_TIME = 1e11  # the year 5138: a wall clock beyond it is not a real one
 MAX_STRINGS, MAX_STRING_BYTES, MAX_ADDR_BYTES = 4, 256, 128  # what the kernel side reads
+REASONS_LIMIT = 2 * max(REASON_BITS)  # every REASON_* bit may be set, nothing above
 
 
 def _uint(value: Any, limit: int = U64) -> int:
@@ -338,7 +340,7 @@ def _sample(s: list[Any]) -> SampleEvent:
         _slot(s[9]),
         _flag(s[10]),
         _text(s[11], 64),
-        reasons=_uint(extra[0], 16),
+        reasons=_uint(extra[0], REASONS_LIMIT),
         strings=_strings(extra[1]),
         truncated=tuple(_flag(t) for t in _list(extra[2])),
         addr=bytes.fromhex(addr_hex),
