@@ -7,8 +7,9 @@
 #include "syscalls.h"
 
 /* BCC's RAW_TRACEPOINT_PROBE, minus BCC's attaching it at load: user space attaches each
- * program (on_sys_enter, on_sched_switch, on_sys_exit) only once the perf buffer is open and
- * the argument layouts are filled, so no call in between is lost or read half-described. */
+ * program (on_sys_enter, on_sched_switch, on_sys_exit, on_cgroup_attach_task) only once the
+ * perf buffer is open and the argument layouts are filled, so no call in between is lost or
+ * read half-described. */
 #define RAW_TRACEPOINT_PROGRAM(event) int on_##event(struct bpf_raw_tracepoint_args *ctx)
 
 #ifndef SAMPLE_EVERY

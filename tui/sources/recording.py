@@ -130,6 +130,7 @@ U64 = 1 << 64
 MAX_WALL_TIME = 1e11  # the year 5138: a wall clock beyond it is not a real one
 MAX_STRINGS, MAX_STRING_BYTES, MAX_ADDR_BYTES = 4, 256, 128  # what the kernel side reads
 REASONS_LIMIT = 2 * max(REASON_BITS)  # every REASON_* bit may be set, nothing above
+MAX_CPUS = 65536
 
 
 def _uint(value: Any, limit: int = U64) -> int:
@@ -451,18 +452,15 @@ def _header_of(line: bytes) -> dict[str, Any]:
     for key in ("host", "kernel", "arch", "filters"):
         if key in header:
             checked[key] = _field(key, _text, header[key])
-    if "cpus" in header:
+    if header.get("cpus") is not None:  # os.cpu_count() may not know
         checked["cpus"] = _field("cpus", lambda v: _uint(v, MAX_CPUS + 1), header["cpus"])
         if not checked["cpus"]:
-            raise ValueError("cpus 0 out of range (1 to 65536)")
+            raise ValueError(f"cpus 0 out of range (1 to {MAX_CPUS})")
     if "sample_every" in header:
         checked["sample_every"] = _field(
             "sample_every", lambda v: _uint(v, 1 << 31), header["sample_every"]
         )
     return checked
-
-
-MAX_CPUS = 65536
 
 
 def _field(key: str, check: Any, value: Any) -> Any:
