@@ -422,3 +422,11 @@ async def test_a_replay_says_the_recorded_machine_and_run_not_this_ones(tmp_path
         status = table(app, "#status").plain
         assert "prod-db-7 5.10.0-28-amd64 64cpu" in status
         assert "filter: pid 4242" in status and "sample 1/1 " in status + " "
+
+
+async def test_the_groups_note_counts_in_words_that_agree() -> None:
+    async with running((100, 30), 3) as (app, pilot):
+        await pilot.press("c", "slash", *"docker", "enter")
+        await pilot.pause()
+        note = app.screen.query_one("#view-note").render()
+        assert str(note).startswith("1 group (1 container) by cgroup v2")

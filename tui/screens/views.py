@@ -216,7 +216,8 @@ class GroupsScreen(DrillDownScreen):
         rows = visible_groups(snapshot, self.frame.view)
         containers = sum(1 for row in rows if row.group.is_container)
         self.query_one("#view-note", Static).update(
-            f"{len(rows)} groups ({containers} containers) by cgroup v2; Enter shows one"
+            f"{_counted(len(rows), 'group')} ({_counted(containers, 'container')}) by cgroup v2;"
+            " Enter shows one"
         )
         self.query_one("#groups", GroupsTable).show(rows)
 
@@ -274,3 +275,8 @@ class GroupScreen(DrillDownScreen):
         row = self.query_one("#group-processes", ProcessRatesTable).selected_row
         if row is not None:
             self.act(ViewOpened(View(ViewKind.PROCESS, row.pid)))
+
+
+def _counted(number: int, noun: str) -> str:
+    """Return "1 group", "2 groups"."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
