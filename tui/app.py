@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -23,7 +24,6 @@ from textual.widgets import Input
 
 from tui.collector import Collector
 from tui.config import Config
-from tui.export.prometheus import SyscallMetrics
 from tui.export.saved_view import save_view
 from tui.model.anomaly import AnomalySettings
 from tui.model.names import SyscallNames
@@ -69,6 +69,9 @@ from tui.sources.base import Source
 from tui.sources.recording import CapturingDescribe, Recorder, RecordingError, ReplaySource
 from tui.system import TargetWatch
 from tui.terminal import watch_terminal
+
+if TYPE_CHECKING:  # only with --prometheus (prometheus_client costs 14 MB of RSS)
+    from tui.export.prometheus import SyscallMetrics
 
 ANOMALY_LOG_SIZE = 500
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
