@@ -17,6 +17,7 @@ The layouts are the ones the runtimes write (systemd cgroup driver and cgroupfs 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -65,6 +66,7 @@ class Group:
 ROOT = Group("root", "/", "/", "/")
 
 
+@functools.lru_cache(maxsize=4096)  # every process of a cgroup has its path: classify once
 def classify(path: str) -> Group:
     """Return the group a cgroup v2 path (relative to the mount, like `/a/b`) belongs to."""
     clean = safe_text(path, 1024)

@@ -740,8 +740,13 @@ def _process_rows(
     for pid, entries in by_pid.items():
         count = sum(delta.count for _, delta in entries)
         calls: list[ProcessSyscallRow] = []
+        by_cgroup: dict[int, int] = {}
         for entry, delta in entries:
             decoded = names.decode(entry.slot)
+            by_cgroup[entry.cgroup_id] = by_cgroup.get(entry.cgroup_id, 0) + delta.count
+            per_cgroup.setdefault(entry.cgroup_id, []).append(
+                (pid, delta.count, delta.errors, decoded.label)
+            )
             calls.append(
                 ProcessSyscallRow(
                     slot=entry.slot,
@@ -757,13 +762,6 @@ def _process_rows(
                 )
             )
         calls.sort(key=lambda c: (-c.count, c.slot))
-        by_cgroup: dict[int, int] = {}
-        for entry, delta in entries:
-            by_cgroup[entry.cgroup_id] = by_cgroup.get(entry.cgroup_id, 0) + delta.count
-            label = names.decode(entry.slot).label
-            per_cgroup.setdefault(entry.cgroup_id, []).append(
-                (pid, delta.count, delta.errors, label)
-            )
         cgroup_id = max(by_cgroup, key=lambda c: (by_cgroup[c], c)) if by_cgroup else 0
         path = now.cgroup_paths.get(cgroup_id)
         # The entry created last carries the newest comm the kernel saw (after a rename).

@@ -447,10 +447,14 @@ class BccSource:
         wall_time = time.time()
         closed = self._advance_epoch()
         syscalls = self._with_fine_hists(self._read_syscalls(closed))
-        unhistogrammed = frozenset(
-            slot
-            for slot, counters in syscalls.items()
-            if self.config.timed and counters.latency_sum_ns and not counters.fine_hist
+        unhistogrammed = (
+            frozenset(
+                slot
+                for slot, counters in syscalls.items()
+                if counters.latency_sum_ns and not counters.fine_hist
+            )
+            if self.config.timed
+            else frozenset()
         )
         errnos = self._read_errnos()
         processes, exited = self._read_processes(closed)
@@ -643,6 +647,8 @@ class BccSource:
             return gone
         keys, values, _ = self._proc_reader.read()
         taken: list[bytes] = []
+        # Between reads, the epoch running now is the one the next read closes.
+        epoch = self._epoch if closed is None else closed
         for index, pair in enumerate(struct.iter_unpack("<II", keys)):
             if pair[0] not in gone:
                 continue
@@ -650,8 +656,6 @@ class BccSource:
                 break
             start = index * _PROC_SIZE
             raw = values[start : start + _PROC_SIZE]
-            # Between reads, the epoch running now is the one the next read closes.
-            epoch = self._epoch if closed is None else closed
             self._departed[pair] = _decode_process(pair, raw, shared, epoch)
             self._proc_cache.pop(pair, None)
             taken.append(keys[8 * index : 8 * index + 8])

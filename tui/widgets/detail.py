@@ -164,6 +164,7 @@ def detail_renderable(
             )
         )
     latency = row.latency
+    has_latency = timed and row.slot not in snapshot.unhistogrammed
     if not timed:
         parts.append(Text("no latency in the counts tier (--level full measures it)", style="dim"))
     elif row.slot in snapshot.unhistogrammed:
@@ -183,7 +184,7 @@ def detail_renderable(
             )
         )
     if not compact_view:
-        if timed and row.slot not in snapshot.unhistogrammed:
+        if has_latency:
             precision = (
                 "percentiles within 6.25% (log-linear buckets)"
                 if latency.fine
