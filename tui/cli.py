@@ -213,6 +213,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail(str(error), error.code)
 
 
+# Each read builds tens of thousands of short-lived tuples under process churn; at Python's
+# default (700) the collector ran a young-generation pass every few hundred entries.
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def _settle_garbage_collector() -> None:
+    """Leave what start-up built (modules, BPF tables) out of garbage-collector passes."""
+    import gc
+
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+
+
 def run(config: Config, names: SyscallNames) -> int:
     """Open the session the Config asks for and run its mode; always close it."""
     from tui.signals import StopRequest
@@ -233,6 +247,7 @@ def run(config: Config, names: SyscallNames) -> int:
     except Stopped:
         assert stop.exit_code is not None
         return stop.exit_code
+    _settle_garbage_collector()
     try:
         if stop.exit_code is not None:
             return stop.exit_code

@@ -151,10 +151,10 @@ def test_interval_maxima_and_fine_histograms_round_trip() -> None:
     fine[fine_index(10_100_000)] = 300
     slot, counters = next(iter(reading.syscalls.items()))
     syscalls = dict(reading.syscalls)
-    syscalls[slot] = replace(counters, interval_max_ns=10_280_000, fine_hist=tuple(fine))
+    syscalls[slot] = counters._replace(interval_max_ns=10_280_000, fine_hist=tuple(fine))
     pair, entry = next(iter(reading.processes.items()))
     processes = dict(reading.processes)
-    processes[pair] = replace(entry, counters=replace(entry.counters, interval_max_ns=777))
+    processes[pair] = entry._replace(counters=entry.counters._replace(interval_max_ns=777))
     precise = replace(reading, syscalls=syscalls, processes=processes)
     again, _ = decode_reading(encode_reading(precise, {}))
     assert again == precise

@@ -283,7 +283,7 @@ def test_a_groups_profile_covers_every_process_in_it() -> None:
     def with_cgroups(at_s: float, counts: dict) -> RawReading:
         base = reading(at_s, counts)
         processes = {
-            key: replace(entry, cgroup_id=cgroups[entry.tgid])
+            key: entry._replace(cgroup_id=cgroups[entry.tgid])
             for key, entry in base.processes.items()
         }
         path = "/system.slice/web.service"

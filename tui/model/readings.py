@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 HIST_BUCKETS = 32
 
 
-@dataclass(frozen=True, slots=True)
-class CallCounters:
+# CallCounters and ProcessCallCounters are named tuples, not frozen dataclasses: there is
+# one of each per (process, syscall) entry at every read, and a tuple is built 3-4x faster.
+class CallCounters(NamedTuple):
     """Cumulative counters for one syscall slot (globally or within one process)."""
 
-    count: int = 0
+    count: int = 0  # type: ignore[assignment]  # a field here, not tuple.count
     errors: int = 0
     latency_sum_ns: int = 0
     latency_max_ns: int = 0  # since start
@@ -29,8 +31,7 @@ class CallCounters:
         return sum(self.latency_hist)
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessCallCounters:
+class ProcessCallCounters(NamedTuple):
     """Cumulative counters of one process for one syscall slot, with who it was."""
 
     tgid: int

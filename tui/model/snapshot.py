@@ -6,6 +6,7 @@ import operator
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import astuple, dataclass, field, replace
+from typing import NamedTuple
 
 from tui.model.anomaly import (
     WAITING_SYSCALLS,
@@ -112,14 +113,14 @@ class SyscallRow:
         return 100.0 * self.errors / self.count if self.count else 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessSyscallRow:
+# A named tuple, not a frozen dataclass: one is built per (process, syscall) each interval.
+class ProcessSyscallRow(NamedTuple):
     """One syscall within one process over one interval."""
 
     slot: int
     name: str
     compat: bool
-    count: int
+    count: int  # type: ignore[assignment]  # a field here, not tuple.count
     total: int
     rate: float
     errors: int
@@ -407,32 +408,34 @@ def call_delta(now: CallCounters, prev: CallCounters | None) -> CallDelta:
         hist = now.latency_hist  # shared, not copied: most entries under churn are new
     else:
         hist = tuple(map(operator.sub, now.latency_hist, prev.latency_hist))
-    sum_ns = now.latency_sum_ns - prev.latency_sum_ns
-    timed = any(hist)
-    if now.interval_max_ns is not None:
-        # Kept per read epoch in the kernel: exact (and nothing when no call was timed).
-        interval_max = now.interval_max_ns if timed and now.interval_max_ns else None
-        if interval_max is not None and any(hist[interval_max.bit_length() :]):
-            # A call that ended as the epoch turned is in this histogram but the next max:
-            # the max is at least the low bound of the highest bucket.
-            top = max(bucket for bucket, count in enumerate(hist) if count)
-            interval_max = max(interval_max, 1 << top)
-    else:
-        # Only the max since start is known: it is this interval's when it grew now.
-        interval_max = now.latency_max_ns if now.latency_max_ns != prev.latency_max_ns else None
-        if interval_max is None:
-            bound = highest_bound_ns(hist)
-            interval_max = min(bound, now.latency_max_ns) if bound is not None else None
     return CallDelta(
         count=now.count - prev.count,
         total=now.count,
         errors=now.errors - prev.errors,
         errors_total=now.errors,
         hist=hist,
-        latency_sum_ns=sum_ns,
-        latency_max_ns=interval_max,
-        fine_hist=_fine_delta(now.fine_hist, prev.fine_hist, hist) if timed else (),
+        latency_sum_ns=now.latency_sum_ns - prev.latency_sum_ns,
+        latency_max_ns=_interval_max(now, prev.latency_max_ns, hist),
+        fine_hist=_fine_delta(now.fine_hist, prev.fine_hist, hist) if any(hist) else (),
     )
+
+
+def _interval_max(now: CallCounters, prev_max_ns: int, hist: tuple[int, ...]) -> int | None:
+    """Return the interval's largest duration: exact where the kernel keeps it per epoch."""
+    if now.interval_max_ns is not None:
+        # Kept per read epoch in the kernel: exact (and nothing when no call was timed).
+        interval_max = now.interval_max_ns if now.interval_max_ns and any(hist) else None
+        if interval_max is not None and any(hist[interval_max.bit_length() :]):
+            # A call that ended as the epoch turned is in this histogram but the next max:
+            # the max is at least the low bound of the highest bucket.
+            top = max(bucket for bucket, count in enumerate(hist) if count)
+            interval_max = max(interval_max, 1 << top)
+        return interval_max
+    # Only the max since start is known: it is this interval's when it grew now.
+    if now.latency_max_ns != prev_max_ns:
+        return now.latency_max_ns
+    bound = highest_bound_ns(hist)
+    return min(bound, now.latency_max_ns) if bound is not None else None
 
 
 def _fine_delta(
@@ -722,52 +725,68 @@ def _process_rows(
 ) -> tuple[tuple[ProcessRow, ...], dict[int, list[tuple[int, int, int, str]]]]:
     """Return the process rows, and per cgroup id its (pid, count, errors, syscall) deltas."""
     per_cgroup: dict[int, list[tuple[int, int, int, str]]] = {}
-    by_pid: dict[int, list[tuple[ProcessCallCounters, CallDelta]]] = {}
+    by_pid: dict[int, list[tuple[ProcessCallCounters, ProcessSyscallRow]]] = {}
     totals: dict[int, int] = {}  # each process's calls since start, idle entries included
     exited = prev.exited
+    before_of = prev.processes.get
+    # One pass over the entries, one row each: under churn there are ~20 per process.
     for key, entry in now.processes.items():
         pid = key[0]
-        totals[pid] = totals.get(pid, 0) + entry.counters.count
+        counters = entry.counters
+        totals[pid] = totals.get(pid, 0) + counters.count
         # A process that had exited left the map: the same pid now is a new process.
-        before = prev.processes.get(key) if pid not in exited else None
-        if before is not None and before.counters is entry.counters:
+        before = before_of(key) if pid not in exited else None
+        if before is None:
+            if not counters.count:
+                continue
+            # New this interval (most entries under churn): its counters are the interval's.
+            count, errors, hist = counters.count, counters.errors, counters.latency_hist
+            sum_ns, max_ns = counters.latency_sum_ns, _interval_max(counters, 0, hist)
+        elif before.counters is counters:
             continue  # sources hand back the same object for an unchanged entry: idle
-        delta = call_delta(entry.counters, before.counters if before else None)
-        if delta.count:
-            by_pid.setdefault(pid, []).append((entry, delta))
+        else:
+            delta = call_delta(counters, before.counters)
+            if not delta.count:
+                continue
+            count, errors, hist = delta.count, delta.errors, delta.hist
+            sum_ns, max_ns = delta.latency_sum_ns, delta.latency_max_ns
+        decoded = names.decode(entry.slot)
+        call = ProcessSyscallRow(
+            slot=entry.slot,
+            name=decoded.name,
+            compat=decoded.compat,
+            count=count,
+            total=counters.count,
+            rate=_rate(count, interval_s),
+            errors=errors,
+            hist=hist,
+            latency_sum_ns=sum_ns,
+            latency_max_ns=max_ns,
+        )
+        found = by_pid.get(pid)
+        if found is None:
+            by_pid[pid] = [(entry, call)]
+        else:
+            found.append((entry, call))
 
     rows: list[ProcessRow] = []
     for pid, entries in by_pid.items():
-        count = sum(delta.count for _, delta in entries)
-        calls: list[ProcessSyscallRow] = []
+        count = errors = 0
         by_cgroup: dict[int, int] = {}
-        for entry, delta in entries:
-            decoded = names.decode(entry.slot)
-            by_cgroup[entry.cgroup_id] = by_cgroup.get(entry.cgroup_id, 0) + delta.count
+        for entry, call in entries:
+            count += call.count
+            errors += call.errors
+            by_cgroup[entry.cgroup_id] = by_cgroup.get(entry.cgroup_id, 0) + call.count
             per_cgroup.setdefault(entry.cgroup_id, []).append(
-                (pid, delta.count, delta.errors, decoded.label)
+                (pid, call.count, call.errors, call.label)
             )
-            calls.append(
-                ProcessSyscallRow(
-                    slot=entry.slot,
-                    name=decoded.name,
-                    compat=decoded.compat,
-                    count=delta.count,
-                    total=delta.total,
-                    rate=_rate(delta.count, interval_s),
-                    errors=delta.errors,
-                    hist=delta.hist,
-                    latency_sum_ns=delta.latency_sum_ns,
-                    latency_max_ns=delta.latency_max_ns,
-                )
-            )
+        calls = [call for _, call in entries]
         calls.sort(key=lambda c: (-c.count, c.slot))
         cgroup_id = max(by_cgroup, key=lambda c: (by_cgroup[c], c)) if by_cgroup else 0
         path = now.cgroup_paths.get(cgroup_id)
         # The entry created last carries the newest comm the kernel saw (after a rename).
         newest = max(entries, key=lambda pair: (pair[1].count, pair[0].counters.count))[0]
         identity = describe(pid, newest.uid, newest.comm)
-        errors = sum(delta.errors for _, delta in entries)
         rows.append(
             ProcessRow(
                 pid=pid,

@@ -11,7 +11,7 @@ import struct
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -44,7 +44,8 @@ _STATS_INTERVAL_MAX, _STATS_MAX_EPOCH = 5, 6
 _NO_HIST = (0,) * _HIST
 _FINE = _C["FINE_BUCKETS"]
 _PROC_FORMAT = f"<QQQQII{_C['COMM_LEN']}sQQQ{_HIST}Q"  # struct proc_stats
-_PROC_SIZE = struct.calcsize(_PROC_FORMAT)
+_PROC_STRUCT = struct.Struct(_PROC_FORMAT)
+_PROC_SIZE = _PROC_STRUCT.size
 _SAMPLE_FORMAT = f"<QQQq{_C['SYSCALL_ARGS']}QIIIIII{_C['COMM_LEN']}s"  # struct sample_event
 _SAMPLE_SIZE = struct.calcsize(_SAMPLE_FORMAT)
 # ... then why it was sent, the lengths of what was read, and (when read) the strings and
@@ -233,6 +234,7 @@ class BccSource:
         # Entries of gone processes taken out between reads, handed over at the next read.
         self._departed: dict[tuple[int, int], ProcessCallCounters] = {}
         self._departed_tgids: set[int] = set()
+        self._tgids_seen: set[int] = set()  # by the last read of the per-process map
         self._proc_map_busy = False
         self._exit_group_key = struct.pack("<I", names.slots_for("exit_group")[0])
         self._exits_seen = 0
@@ -547,7 +549,7 @@ class BccSource:
             words = memoryview(raw).cast("Q")
             per_cpu = [words[cpu * _FINE : (cpu + 1) * _FINE] for cpu in range(self._cpus)]
             fine = tuple(map(sum, zip(*per_cpu, strict=True)))
-            found[slot] = replace(counters, latency_hist=fine_to_log2(fine, _HIST), fine_hist=fine)
+            found[slot] = counters._replace(latency_hist=fine_to_log2(fine, _HIST), fine_hist=fine)
             self._with_fine[slot] = (counters, found[slot])
         return found
 
@@ -607,7 +609,10 @@ class BccSource:
         self._proc_map_busy = count >= self.config.proc_map_entries // EARLY_TAKE_FRACTION
         shared = _SharedParts()
         pairs = list(struct.iter_unpack("<II", keys))  # (tgid, slot) of each entry, in order
-        gone = self._take_gone(pairs, shared, closed=closed) | self._departed_tgids
+        # Found gone after the read above: read again, so the entries taken are final.
+        gone = self._take_gone(_gone_from_proc({tgid for tgid, _ in pairs}), shared, closed=closed)
+        gone |= self._departed_tgids
+        self._tgids_seen = {tgid for tgid, _ in pairs} - gone
         # Taken out of the map now or between reads: final counts, first in the reading.
         found, self._departed, self._departed_tgids = self._departed, {}, set()
         cache: dict[tuple[int, int], tuple[bytes, ProcessCallCounters]] = {}
@@ -622,44 +627,45 @@ class BccSource:
                 found[pair] = cached[1]
                 continue
             raw = values[start : start + _PROC_SIZE]
-            entry = found[pair] = _decode_process(pair, raw, shared, closed)
+            entry = found[pair] = _decode_process(pair, _PROC_STRUCT.unpack(raw), shared, closed)
             cache[pair] = (raw, entry)
         self._proc_cache = cache
         return found, frozenset(gone)
 
     def _take_gone(
         self,
-        pairs: list[tuple[int, int]],
+        gone: set[int],
         shared: _SharedParts,
         budget: int | None = None,
         closed: int | None = None,
     ) -> set[int]:
-        """Take the entries of processes gone from /proc out of the map into `_departed`.
+        """Take the entries of the processes `gone` (found gone from /proc before this call)
+        out of the map into `_departed`.
 
         A reaped process makes no more calls, so a read made after finding it gone holds
         its final values; those entries are then freed with batch deletes. At most `budget`
-        entries are taken (the rest wait for the next read). Returns the gone tgids.
+        entries are taken (the rest wait for the next read). Returns the gone tgids, and
+        keeps the tgids this read saw for the next early take.
         """
         assert self._proc_reader is not None
-        tgids = {tgid for tgid, _ in pairs}
-        gone = {tgid for tgid in tgids if not os.path.exists(f"/proc/{tgid}")}
         if not gone:
             return gone
         keys, values, _ = self._proc_reader.read()
         taken: list[bytes] = []
+        seen: set[int] = set()
         # Between reads, the epoch running now is the one the next read closes.
         epoch = self._epoch if closed is None else closed
         for index, pair in enumerate(struct.iter_unpack("<II", keys)):
-            if pair[0] not in gone:
+            tgid = pair[0]
+            if tgid not in gone or (budget is not None and len(taken) >= budget):
+                seen.add(tgid)
                 continue
-            if budget is not None and len(taken) >= budget:
-                break
-            start = index * _PROC_SIZE
-            raw = values[start : start + _PROC_SIZE]
-            self._departed[pair] = _decode_process(pair, raw, shared, epoch)
+            fields = _PROC_STRUCT.unpack_from(values, index * _PROC_SIZE)
+            self._departed[pair] = _decode_process(pair, fields, shared, epoch)
             self._proc_cache.pop(pair, None)
             taken.append(keys[8 * index : 8 * index + 8])
         self._proc_reader.delete(b"".join(taken))
+        self._tgids_seen = seen
         return gone
 
     def _exits_since_last_poll(self) -> int:
@@ -674,12 +680,23 @@ class BccSource:
         return since
 
     def _take_gone_early(self) -> None:
-        """Between reads, free a busy map of processes that have gone (their counts are kept)."""
+        """Between reads, free a busy map of processes that have gone (their counts are kept).
+
+        The processes the last read saw are looked for first: gone now, they made their last
+        call before the one read made here. When none has, the map is read for those born
+        since (and read again to take them).
+        """
         assert self._proc_reader is not None
-        keys, _, _ = self._proc_reader.read()
-        pairs = list(struct.iter_unpack("<II", keys))
+        gone = _gone_from_proc(self._tgids_seen)
+        if not gone:
+            # None of those has gone: look at the processes born since (then read again).
+            keys, _, _ = self._proc_reader.read()
+            self._tgids_seen = {tgid for tgid, _ in struct.iter_unpack("<II", keys)}
+            gone = _gone_from_proc(self._tgids_seen)
+            if not gone:
+                return
         budget = self.config.proc_map_entries - len(self._departed)
-        self._departed_tgids |= self._take_gone(pairs, _SharedParts(), budget)
+        self._departed_tgids |= self._take_gone(gone, _SharedParts(), budget)
 
     def _read_loss(self) -> LossCounters:
         assert self._loss_reader is not None
@@ -786,31 +803,35 @@ class _SharedParts:
         self.comms: dict[bytes, str] = {}
 
 
+def _gone_from_proc(tgids: Iterable[int]) -> set[int]:
+    """Return the tgids no longer in /proc (reaped: they make no more calls)."""
+    return {tgid for tgid in tgids if not os.path.exists(f"/proc/{tgid}")}
+
+
 def _decode_process(
-    key: tuple[int, int], raw: bytes, shared: _SharedParts, closed: int
+    key: tuple[int, int], fields: tuple[Any, ...], shared: _SharedParts, closed: int
 ) -> ProcessCallCounters:
-    """Decode one proc_stats entry: its (tgid, slot) key and struct proc_stats value; its
+    """Decode one proc_stats entry: its (tgid, slot) key and struct proc_stats fields; its
     interval max counts when filed under the epoch `closed` or a later one."""
     tgid, slot = key
-    fields = struct.unpack(_PROC_FORMAT, raw)
     hist = fields[10:]
     comm = shared.comms.get(fields[6])
     if comm is None:
         comm = shared.comms[fields[6]] = comm_text(fields[6])
     return ProcessCallCounters(
-        tgid=tgid,
-        slot=slot,
-        uid=fields[4],
-        comm=comm,
-        cgroup_id=fields[7],
-        counters=CallCounters(
-            count=fields[0],
-            errors=fields[1],
-            latency_sum_ns=fields[2],
-            latency_max_ns=fields[3],
-            latency_hist=shared.hists.setdefault(hist, hist),
-            interval_max_ns=fields[8] if fields[9] >= closed else 0,
+        tgid,
+        slot,
+        fields[4],
+        comm,
+        CallCounters(
+            fields[0],
+            fields[1],
+            fields[2],
+            fields[3],
+            shared.hists.setdefault(hist, hist),
+            fields[8] if fields[9] >= closed else 0,
         ),
+        fields[7],
     )
 
 

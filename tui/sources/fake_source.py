@@ -332,7 +332,7 @@ def _syscall_counters(values: list[int]) -> CallCounters:
     for bucket, count in enumerate(counters.latency_hist):
         if count:
             fine[fine_index(3 << bucket >> 1)] += count
-    return replace(counters, fine_hist=tuple(fine))
+    return counters._replace(fine_hist=tuple(fine))
 
 
 def _counters(values: list[int]) -> CallCounters:

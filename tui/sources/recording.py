@@ -9,7 +9,7 @@ import os
 import stat
 import time
 from collections.abc import Iterator
-from dataclasses import astuple, dataclass, fields, replace
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -222,7 +222,7 @@ def _syscall_counters_of(value: Any) -> CallCounters:
     v = _list(value, 5)
     counters = _counters_of(v[:5], v[5] if len(v) > 5 else None)
     if len(v) > 6 and v[6] is not None:
-        counters = replace(counters, fine_hist=_hist_of(v[6], FINE_BUCKETS))
+        counters = counters._replace(fine_hist=_hist_of(v[6], FINE_BUCKETS))
     return counters
 
 
