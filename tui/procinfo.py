@@ -111,9 +111,10 @@ class ProcessInfo:
         self._cache_limit = cache_limit
         self._users: dict[int, str] = {}
 
-    def describe(self, pid: int, uid: int, kernel_comm: str) -> ProcessIdentity:
-        """Return comm, user and cmdline of `pid`, checking its start time against the cache."""
-        if not os.path.isdir(f"/proc/{pid}"):  # gone: far cheaper than psutil's NoSuchProcess
+    def describe(self, pid: int, uid: int, kernel_comm: str, gone: bool = False) -> ProcessIdentity:
+        """Return comm, user and cmdline of `pid`, checking its start time against the cache;
+        `gone`: the caller knows it has exited (no /proc look-up)."""
+        if gone or not os.path.isdir(f"/proc/{pid}"):  # far cheaper than psutil's NoSuchProcess
             self._by_pid.pop(pid, None)
             return ProcessIdentity(comm=kernel_comm, user=user_name(uid, self._users))
         try:

@@ -94,3 +94,17 @@ def test_signals_go_to_the_process_but_never_to_init_or_the_tool_itself() -> Non
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_process_the_reading_marks_gone_is_not_looked_up_again() -> None:
+    """Its pid may already belong to a new process: the kernel's comm, no cmdline."""
+    info = ProcessInfo()
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        alive = info.describe(child.pid, os.getuid(), "was-here")
+        assert alive.comm == "sleep" and "30" in alive.cmdline
+        gone = info.describe(child.pid, os.getuid(), "was-here", gone=True)
+        assert (gone.comm, gone.cmdline) == ("was-here", "")
+    finally:
+        child.kill()
+        child.wait()

@@ -19,7 +19,7 @@ from tui.model.cgroups import Group, classify
 from tui.model.decode import decode_call
 from tui.model.histogram import LatencySummary, highest_bound_ns
 from tui.model.history import RateHistory
-from tui.model.names import SyscallNames, errno_name
+from tui.model.names import SlotName, SyscallNames, errno_name
 from tui.model.prototypes import Prototype, shipped_prototypes
 from tui.model.readings import (
     REASON_FAILED,
@@ -50,10 +50,11 @@ class ProcessIdentity:
     ppid: int = 0
 
 
-DescribeProcess = Callable[[int, int, str], ProcessIdentity]
+# (pid, uid, kernel comm, known gone): a process the reading marks exited needs no /proc.
+DescribeProcess = Callable[[int, int, str, bool], ProcessIdentity]
 
 
-def kernel_identity(pid: int, uid: int, kernel_comm: str) -> ProcessIdentity:
+def kernel_identity(pid: int, uid: int, kernel_comm: str, gone: bool = False) -> ProcessIdentity:
     """Describe a process from what the kernel recorded alone (no /proc look-ups)."""
     return ProcessIdentity(comm=kernel_comm, user=str(uid))
 
@@ -398,6 +399,7 @@ class Snapshot:
 
 
 _ZERO = CallCounters()
+_new_tuple = tuple.__new__
 
 
 def call_delta(now: CallCounters, prev: CallCounters | None) -> CallDelta:
@@ -691,7 +693,9 @@ def _inflight_rows(
     for call in now.inflight:
         decoded = names.decode(call.slot)
         entry = entry_of.get(call.tgid)
-        identity = describe(call.tgid, entry.uid if entry else 0, entry.comm if entry else "?")
+        identity = describe(
+            call.tgid, entry.uid if entry else 0, entry.comm if entry else "?", False
+        )
         rows.append(
             InflightRow(
                 pid=call.tgid,
@@ -729,18 +733,20 @@ def _process_rows(
     totals: dict[int, int] = {}  # each process's calls since start, idle entries included
     exited = prev.exited
     before_of = prev.processes.get
+    decoded_of: dict[int, SlotName] = {}
     # One pass over the entries, one row each: under churn there are ~20 per process.
     for key, entry in now.processes.items():
-        pid = key[0]
+        pid, slot = key
         counters = entry.counters
-        totals[pid] = totals.get(pid, 0) + counters.count
+        total = counters.count
+        totals[pid] = totals.get(pid, 0) + total
         # A process that had exited left the map: the same pid now is a new process.
         before = before_of(key) if pid not in exited else None
         if before is None:
-            if not counters.count:
+            if not total:
                 continue
             # New this interval (most entries under churn): its counters are the interval's.
-            count, errors, hist = counters.count, counters.errors, counters.latency_hist
+            count, errors, hist = total, counters.errors, counters.latency_hist
             sum_ns, max_ns = counters.latency_sum_ns, _interval_max(counters, 0, hist)
         elif before.counters is counters:
             continue  # sources hand back the same object for an unchanged entry: idle
@@ -750,18 +756,24 @@ def _process_rows(
                 continue
             count, errors, hist = delta.count, delta.errors, delta.hist
             sum_ns, max_ns = delta.latency_sum_ns, delta.latency_max_ns
-        decoded = names.decode(entry.slot)
-        call = ProcessSyscallRow(
-            slot=entry.slot,
-            name=decoded.name,
-            compat=decoded.compat,
-            count=count,
-            total=counters.count,
-            rate=_rate(count, interval_s),
-            errors=errors,
-            hist=hist,
-            latency_sum_ns=sum_ns,
-            latency_max_ns=max_ns,
+        decoded = decoded_of.get(slot)
+        if decoded is None:
+            decoded = decoded_of[slot] = names.decode(slot)
+        # tuple.__new__ straight away: a named tuple's own constructor is one more Python call.
+        call = _new_tuple(
+            ProcessSyscallRow,
+            (
+                slot,
+                decoded.name,
+                decoded.compat,
+                count,
+                total,
+                count / interval_s if interval_s > 0 else 0.0,
+                errors,
+                hist,
+                sum_ns,
+                max_ns,
+            ),
         )
         found = by_pid.get(pid)
         if found is None:
@@ -786,7 +798,7 @@ def _process_rows(
         path = now.cgroup_paths.get(cgroup_id)
         # The entry created last carries the newest comm the kernel saw (after a rename).
         newest = max(entries, key=lambda pair: (pair[1].count, pair[0].counters.count))[0]
-        identity = describe(pid, newest.uid, newest.comm)
+        identity = describe(pid, newest.uid, newest.comm, pid in now.exited)
         rows.append(
             ProcessRow(
                 pid=pid,

@@ -43,9 +43,12 @@ _STATS_WORDS = 8  # struct syscall_stats
 _STATS_INTERVAL_MAX, _STATS_MAX_EPOCH = 5, 6
 _NO_HIST = (0,) * _HIST
 _FINE = _C["FINE_BUCKETS"]
-_PROC_FORMAT = f"<QQQQII{_C['COMM_LEN']}sQQQ{_HIST}Q"  # struct proc_stats
-_PROC_STRUCT = struct.Struct(_PROC_FORMAT)
+# struct proc_stats, its histogram left as bytes: decoded once per distinct histogram per
+# read (under churn most entries repeat a few), not 32 numbers for every entry.
+_PROC_STRUCT = struct.Struct(f"<QQQQII{_C['COMM_LEN']}sQQQ{_HIST * 8}s")
 _PROC_SIZE = _PROC_STRUCT.size
+_HIST_STRUCT = struct.Struct(f"<{_HIST}Q")
+_new_tuple = tuple.__new__
 _SAMPLE_FORMAT = f"<QQQq{_C['SYSCALL_ARGS']}QIIIIII{_C['COMM_LEN']}s"  # struct sample_event
 _SAMPLE_SIZE = struct.calcsize(_SAMPLE_FORMAT)
 # ... then why it was sent, the lengths of what was read, and (when read) the strings and
@@ -235,6 +238,7 @@ class BccSource:
         self._departed: dict[tuple[int, int], ProcessCallCounters] = {}
         self._departed_tgids: set[int] = set()
         self._tgids_seen: set[int] = set()  # by the last read of the per-process map
+        self._shared = _SharedParts()
         self._proc_map_busy = False
         self._exit_group_key = struct.pack("<I", names.slots_for("exit_group")[0])
         self._exits_seen = 0
@@ -607,7 +611,8 @@ class BccSource:
         assert self._proc_reader is not None
         keys, values, count = self._proc_reader.read()
         self._proc_map_busy = count >= self.config.proc_map_entries // EARLY_TAKE_FRACTION
-        shared = _SharedParts()
+        # What was taken between reads shares with this read, then the next one starts afresh.
+        shared, self._shared = self._shared, _SharedParts()
         pairs = list(struct.iter_unpack("<II", keys))  # (tgid, slot) of each entry, in order
         # Found gone after the read above: read again, so the entries taken are final.
         gone = self._take_gone(_gone_from_proc({tgid for tgid, _ in pairs}), shared, closed=closed)
@@ -651,21 +656,26 @@ class BccSource:
         if not gone:
             return gone
         keys, values, _ = self._proc_reader.read()
-        taken: list[bytes] = []
-        seen: set[int] = set()
+        key_words = memoryview(keys).cast("I")  # tgid, slot, tgid, slot, …
+        tgids = key_words[::2]
+        wanted = [index for index, tgid in enumerate(tgids) if tgid in gone]
+        cut = budget is not None and len(wanted) > budget
+        if cut:
+            wanted = wanted[:budget]
         # Between reads, the epoch running now is the one the next read closes.
         epoch = self._epoch if closed is None else closed
-        for index, pair in enumerate(struct.iter_unpack("<II", keys)):
-            tgid = pair[0]
-            if tgid not in gone or (budget is not None and len(taken) >= budget):
-                seen.add(tgid)
-                continue
-            fields = _PROC_STRUCT.unpack_from(values, index * _PROC_SIZE)
-            self._departed[pair] = _decode_process(pair, fields, shared, epoch)
-            self._proc_cache.pop(pair, None)
+        taken: list[bytes] = []
+        departed, cache, unpack = self._departed, self._proc_cache, _PROC_STRUCT.unpack_from
+        for index in wanted:
+            pair = (tgids[index], key_words[2 * index + 1])
+            departed[pair] = _decode_process(
+                pair, unpack(values, index * _PROC_SIZE), shared, epoch
+            )
+            cache.pop(pair, None)
             taken.append(keys[8 * index : 8 * index + 8])
         self._proc_reader.delete(b"".join(taken))
-        self._tgids_seen = seen
+        # For the next early take; gone processes cut off by the budget are looked for again.
+        self._tgids_seen = set(tgids) if cut else set(tgids) - gone
         return gone
 
     def _exits_since_last_poll(self) -> int:
@@ -696,7 +706,7 @@ class BccSource:
             if not gone:
                 return
         budget = self.config.proc_map_entries - len(self._departed)
-        self._departed_tgids |= self._take_gone(gone, _SharedParts(), budget)
+        self._departed_tgids |= self._take_gone(gone, self._shared, budget)
 
     def _read_loss(self) -> LossCounters:
         assert self._loss_reader is not None
@@ -799,7 +809,7 @@ class _SharedParts:
     """
 
     def __init__(self) -> None:
-        self.hists: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self.hists: dict[bytes, tuple[int, ...]] = {}
         self.comms: dict[bytes, str] = {}
 
 
@@ -814,25 +824,26 @@ def _decode_process(
     """Decode one proc_stats entry: its (tgid, slot) key and struct proc_stats fields; its
     interval max counts when filed under the epoch `closed` or a later one."""
     tgid, slot = key
-    hist = fields[10:]
+    hist = shared.hists.get(fields[10])
+    if hist is None:
+        hist = shared.hists[fields[10]] = _HIST_STRUCT.unpack(fields[10])
     comm = shared.comms.get(fields[6])
     if comm is None:
         comm = shared.comms[fields[6]] = comm_text(fields[6])
-    return ProcessCallCounters(
-        tgid,
-        slot,
-        fields[4],
-        comm,
-        CallCounters(
+    # tuple.__new__ straight away: a named tuple's own constructor is one more Python call.
+    counters = _new_tuple(
+        CallCounters,
+        (
             fields[0],
             fields[1],
             fields[2],
             fields[3],
-            shared.hists.setdefault(hist, hist),
+            hist,
             fields[8] if fields[9] >= closed else 0,
+            (),
         ),
-        fields[7],
     )
+    return _new_tuple(ProcessCallCounters, (tgid, slot, fields[4], comm, counters, fields[7]))
 
 
 INFLIGHT_ENRICHED = 200

@@ -410,8 +410,8 @@ class CapturingDescribe:
         self._describe = describe
         self._seen: dict[int, ProcessIdentity] = {}
 
-    def __call__(self, pid: int, uid: int, kernel_comm: str) -> ProcessIdentity:
-        identity = self._describe(pid, uid, kernel_comm)
+    def __call__(self, pid: int, uid: int, kernel_comm: str, gone: bool = False) -> ProcessIdentity:
+        identity = self._describe(pid, uid, kernel_comm, gone)
         self._seen[pid] = identity
         return identity
 
@@ -574,7 +574,7 @@ class ReplaySource:
         self.position += 1
         return self.recording.frames[index][0]
 
-    def describe(self, pid: int, uid: int, kernel_comm: str) -> ProcessIdentity:
+    def describe(self, pid: int, uid: int, kernel_comm: str, gone: bool = False) -> ProcessIdentity:
         """Answer with the identity recorded with the reading read last (as shown live)."""
         index = min(max(self.position - 1, 0), len(self.recording.frames) - 1)
         who = self.recording.frames[index][1]
