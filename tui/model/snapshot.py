@@ -425,19 +425,31 @@ def call_delta(now: CallCounters, prev: CallCounters | None) -> CallDelta:
 def _interval_max(now: CallCounters, prev_max_ns: int, hist: tuple[int, ...]) -> int | None:
     """Return the interval's largest duration: exact where the kernel keeps it per epoch."""
     if now.interval_max_ns is not None:
-        # Kept per read epoch in the kernel: exact (and nothing when no call was timed).
-        interval_max = now.interval_max_ns if now.interval_max_ns and any(hist) else None
-        if interval_max is not None and any(hist[interval_max.bit_length() :]):
-            # A call that ended as the epoch turned is in this histogram but the next max:
-            # the max is at least the low bound of the highest bucket.
-            top = max(bucket for bucket, count in enumerate(hist) if count)
-            interval_max = max(interval_max, 1 << top)
-        return interval_max
+        return _epoch_max(now.interval_max_ns, _top_bucket(hist))
     # Only the max since start is known: it is this interval's when it grew now.
     if now.latency_max_ns != prev_max_ns:
         return now.latency_max_ns
     bound = highest_bound_ns(hist)
     return min(bound, now.latency_max_ns) if bound is not None else None
+
+
+def _top_bucket(hist: tuple[int, ...]) -> int:
+    """Return the highest non-empty bucket of a histogram, -1 when it is empty."""
+    for bucket in range(len(hist) - 1, -1, -1):
+        if hist[bucket]:
+            return bucket
+    return -1
+
+
+def _epoch_max(interval_max_ns: int, top_bucket: int) -> int | None:
+    """Return the max the kernel kept for this read epoch (None when no call was timed)."""
+    if not interval_max_ns or top_bucket < 0:
+        return None
+    if top_bucket >= interval_max_ns.bit_length():
+        # A call that ended as the epoch turned is in this histogram but the next max:
+        # the max is at least the low bound of the highest bucket.
+        return max(interval_max_ns, 1 << top_bucket)
+    return interval_max_ns
 
 
 def _fine_delta(
@@ -734,6 +746,7 @@ def _process_rows(
     exited = prev.exited
     before_of = prev.processes.get
     decoded_of: dict[int, SlotName] = {}
+    top_of: dict[int, int] = {}  # id of a histogram (alive while now is) → its top bucket
     # One pass over the entries, one row each: under churn there are ~20 per process.
     for key, entry in now.processes.items():
         pid, slot = key
@@ -747,7 +760,15 @@ def _process_rows(
                 continue
             # New this interval (most entries under churn): its counters are the interval's.
             count, errors, hist = total, counters.errors, counters.latency_hist
-            sum_ns, max_ns = counters.latency_sum_ns, _interval_max(counters, 0, hist)
+            sum_ns = counters.latency_sum_ns
+            if counters.interval_max_ns is None:
+                max_ns = _interval_max(counters, 0, hist)
+            else:
+                # Entries share their histogram objects (sources intern them): scan each once.
+                top = top_of.get(id(hist))
+                if top is None:
+                    top = top_of[id(hist)] = _top_bucket(hist)
+                max_ns = _epoch_max(counters.interval_max_ns, top)
         elif before.counters is counters:
             continue  # sources hand back the same object for an unchanged entry: idle
         else:
