@@ -170,7 +170,8 @@ struct event_budget {
 
 struct arg_layout {
     u8 kinds[SYSCALL_ARGS];
-    u8 reserved[2];
+    u8 argv_arg; /* the argument that is argv, SYSCALL_ARGS for none */
+    u8 addr_arg; /* the argument that is a socket address (its length follows it), or none */
 };
 
 struct sample_event {

@@ -132,7 +132,7 @@ def screen_for(view: View, frame: Frame) -> FrameScreen:
 
 LATENCY_COLUMNS = frozenset({"avg", "p99", "max"})
 # The first live frame needs two readings: the first interval is this short, not a whole one.
-FIRST_FRAME_S = 0.25
+FIRST_FRAME_S = 0.1  # the collector's shortest interval (MIN_INTERVAL_S)
 
 
 class SyscallTopApp(App[int]):

@@ -205,8 +205,21 @@ def test_batch_ends_when_every_pid_target_has_exited(workload_factory) -> None:
 def test_events_end_when_every_pid_target_has_exited_with_all_its_calls(workload_factory) -> None:
     """--events -p ran on after its target exited, where --json -p stops (they now agree)."""
     workload = workload_factory("--getppid=500")
+    # Every call of the Python workload is an event or two (its exit alone makes hundreds): a
+    # ring of 1,900 per CPU overflowed when this reader was descheduled on a busy machine.
     process = subprocess.Popen(
-        [*SYSCALLTOP, "--events", "--sample", "1", "-i", "0.3", "-p", str(workload.pid)],
+        [
+            *SYSCALLTOP,
+            "--events",
+            "--sample",
+            "1",
+            "--perf-pages",
+            "1024",
+            "-i",
+            "0.3",
+            "-p",
+            str(workload.pid),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -6,7 +6,8 @@ import os
 
 from tui.config import Config, Filters
 from tui.model.names import SyscallNames
-from tui.sources.program import _comm_words, build_program
+from tui.model.prototypes import ArgKind, shipped_prototypes
+from tui.sources.program import ArgLayout, _comm_words, arg_layout, build_program
 
 NAMES = SyscallNames("x86_64")
 
@@ -60,3 +61,31 @@ def test_program_text_is_self_contained() -> None:
     assert '#include "syscalls.h"' not in text
     assert "struct syscall_stats {" in text
     assert text.index("#define SAMPLE_EVERY") < text.index("RAW_TRACEPOINT_PROGRAM(sys_enter)")
+
+
+def test_arg_layout_names_the_argv_and_the_address_argument() -> None:
+    """The kernel reads argv and a socket address once, at the argument the layout names."""
+    prototypes = shipped_prototypes()
+
+    def layout_of(name: str) -> ArgLayout:
+        kinds = [int(k) if k < ArgKind.FD else 0 for k in prototypes[name].kinds()]
+        return arg_layout(kinds, 6)
+
+    execve = layout_of("execve")
+    assert (execve.kinds[0], execve.argv_arg, execve.addr_arg) == (ArgKind.STRING, 1, 6)
+    execveat = layout_of("execveat")
+    assert (execveat.kinds[1], execveat.argv_arg) == (ArgKind.STRING, 2)
+    connect = layout_of("connect")
+    assert (connect.kinds[1], connect.argv_arg, connect.addr_arg) == (ArgKind.SOCKADDR_IN, 6, 1)
+    accept = layout_of("accept")
+    assert (accept.kinds[1], accept.addr_arg) == (ArgKind.SOCKADDR_OUT, 1)
+    assert layout_of("openat").argv_arg == layout_of("openat").addr_arg == 6
+
+
+def test_arg_layout_never_reads_a_string_out_of_the_decoders_order() -> None:
+    """Strings are read before argv's: one after argv would land ahead of them, so it stays
+    unread; an address with no argument after it for its length is not read either."""
+    layout = arg_layout([ArgKind.ARGV, ArgKind.STRING, 0, 0, 0, ArgKind.SOCKADDR_IN], 6)
+    assert layout.kinds[:2] == (ArgKind.ARGV, ArgKind.PLAIN)
+    assert (layout.argv_arg, layout.addr_arg) == (0, 6)
+    assert arg_layout([ArgKind.STRING], 6).kinds == (ArgKind.STRING, 0, 0, 0, 0, 0)

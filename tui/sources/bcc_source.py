@@ -33,7 +33,7 @@ from tui.model.readings import (
 from tui.model.sanitize import comm_text, safe_text
 from tui.sources.fds import FdResolver
 from tui.sources.kernel_headers import HeaderTree, locate_headers
-from tui.sources.program import build_program, header_constants
+from tui.sources.program import arg_layout, build_program, header_constants
 from tui.sources.tracefs import kernel_prototypes
 
 _C = header_constants()
@@ -372,8 +372,10 @@ class BccSource:
             if not any(kinds):
                 continue
             leaf = table.Leaf()
-            for index, kind in enumerate(kinds[: _C["SYSCALL_ARGS"]]):
+            layout = arg_layout(kinds, _C["SYSCALL_ARGS"])
+            for index, kind in enumerate(layout.kinds):
                 leaf.kinds[index] = kind
+            leaf.argv_arg, leaf.addr_arg = layout.argv_arg, layout.addr_arg
             table[table.Key(slot)] = leaf
 
     def _on_sample(self, cpu: int, data: Any, size: int) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tui.config import Config
 from tui.model.names import SyscallNames
+from tui.model.prototypes import ArgKind
 from tui.paths import resource_dir
 
 _INCLUDE = '#include "syscalls.h"'
@@ -114,3 +116,33 @@ def build_program(config: Config, names: SyscallNames) -> ProgramSource:
         "/* syscalltop options */\n" + define_block + "\n" + body.replace(_INCLUDE, header_text())
     )
     return ProgramSource(defines=tuple(defines), text=text)
+
+
+@dataclass(frozen=True, slots=True)
+class ArgLayout:
+    """What the kernel reads of a syscall's arguments (struct arg_layout): each one's kind,
+    which is argv and which is a socket address (`arg_count` for none)."""
+
+    kinds: tuple[int, ...]
+    argv_arg: int
+    addr_arg: int
+
+
+def arg_layout(kinds: Sequence[int], arg_count: int) -> ArgLayout:
+    """Return the layout of a prototype's kinds (ArgKind values, FD already made plain).
+
+    The kernel reads the strings first, then argv's: a string after argv (no prototype has
+    one) is left unread, so the decoder's one pass in argument order still matches. An
+    address needs its length in the next argument.
+    """
+    kinds = list(kinds[:arg_count]) + [0] * max(arg_count - len(kinds), 0)
+    argv = next((index for index, kind in enumerate(kinds) if kind == ArgKind.ARGV), arg_count)
+    for index in range(argv + 1, arg_count):
+        if kinds[index] == ArgKind.STRING:
+            kinds[index] = ArgKind.PLAIN
+    addresses = [
+        index
+        for index, kind in enumerate(kinds)
+        if kind in (ArgKind.SOCKADDR_IN, ArgKind.SOCKADDR_OUT) and index + 1 < arg_count
+    ]
+    return ArgLayout(tuple(kinds), argv, addresses[-1] if addresses else arg_count)
