@@ -239,6 +239,8 @@ class BccSource:
         self._departed_tgids: set[int] = set()
         self._tgids_seen: set[int] = set()  # by the last read of the per-process map
         self._shared = _SharedParts()
+        self._prev_budgets: tuple[bytes, dict[int, CaptureCounts]] = (b"", {})
+        self._enriched: dict[tuple[int, int, int], InflightCall] = {}  # (tid, enter_ns, slot)
         self._proc_map_busy = False
         self._exit_group_key = struct.pack("<I", names.slots_for("exit_group")[0])
         self._exits_seen = 0
@@ -507,9 +509,14 @@ class BccSource:
         if self._budget_reader is None:
             return {}
         keys, values, count = self._budget_reader.read()
+        if values == self._prev_budgets[0]:
+            return self._prev_budgets[1]  # no call was a capture candidate since the last read
         words = memoryview(values).cast("Q")
         found: dict[int, CaptureCounts] = {}
+        slot_bytes = 8 * _BUDGET_WORDS * self._cpus
         for index in range(count):
+            if values.count(0, index * slot_bytes, (index + 1) * slot_bytes) == slot_bytes:
+                continue  # never a candidate: most syscalls
             base = index * _BUDGET_WORDS * self._cpus
             sums = [
                 sum(words[base + cpu * _BUDGET_WORDS + 2 + k] for cpu in range(self._cpus))
@@ -518,6 +525,7 @@ class BccSource:
             if any(sums):
                 slot = int.from_bytes(keys[4 * index : 4 * index + 4], "little")
                 found[slot] = CaptureCounts(*sums)
+        self._prev_budgets = (values, found)
         return found
 
     def _advance_epoch(self) -> int:
@@ -772,9 +780,16 @@ class BccSource:
         longest = sorted(calls, key=lambda call: call.enter_ns)[:INFLIGHT_ENRICHED]
         chosen = {call.tid for call in longest}
         enriched = []
+        # A call still waiting since the last read waits on the same thing: named once.
+        known, self._enriched = self._enriched, {}
         for call in calls:
             if call.tid not in chosen:
                 enriched.append(call)
+                continue
+            named = known.get((call.tid, call.enter_ns, call.slot))
+            if named is not None:
+                enriched.append(named)
+                self._enriched[(call.tid, call.enter_ns, call.slot)] = named
                 continue
             task = f"/proc/{call.tgid}/task/{call.tid}"
             target = ""
@@ -783,14 +798,15 @@ class BccSource:
                 found = fds.resolve(call.tgid, fd) if fd is not None else None
                 target = f"{fd}<{found}>" if found else ""
             wchan = _read_text(f"{task}/wchan", 40)
-            enriched.append(
-                replace(
-                    call,
-                    thread=_read_text(f"{task}/comm", 32),
-                    wchan="" if wchan == "0" else wchan,  # "0": running, not waiting
-                    target=target,
-                )
+            named = replace(
+                call,
+                thread=_read_text(f"{task}/comm", 32),
+                wchan="" if wchan == "0" else wchan,  # "0": running, not waiting
+                target=target,
             )
+            enriched.append(named)
+            if named.wchan:  # a call found running is looked at again at the next read
+                self._enriched[(call.tid, call.enter_ns, call.slot)] = named
         return tuple(enriched)
 
     def _wanted(self, tgid: int, tid: int, slot: int) -> bool:

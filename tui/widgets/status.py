@@ -71,4 +71,5 @@ class StatusBar(Static):
         if content != self._shown:
             self._shown = content
             self.plain = content.plain
-            self.update(content)
+            # Two lines high, whatever they say (styles/app.tcss): no layout pass for new text.
+            self.update(content, layout=False)
