@@ -63,6 +63,10 @@ def snapshot_json(
     syscalls = snapshot.syscalls[:top_n] if top_n else snapshot.syscalls
     processes = snapshot.processes[:top_n] if top_n else snapshot.processes
     totals = snapshot.totals
+    # Grouped once: under churn there are thousands of processes and up to 200 targets.
+    targets_by_pid: dict[int, list[TargetRow]] = {}
+    for target in snapshot.targets:
+        targets_by_pid.setdefault(target.pid, []).append(target)
     return {
         "time": iso_time(snapshot.wall_time),
         "interval_s": round(snapshot.interval_s, 6),
@@ -135,7 +139,7 @@ def snapshot_json(
                 "syscalls": {call.label: call.count for call in row.syscalls},
                 "targets": [
                     {"syscall": t.syscall, **_target_json(t)}
-                    for t in snapshot.targets_of(pid=row.pid)[:TARGETS_PER_ROW]
+                    for t in targets_by_pid.get(row.pid, [])[:TARGETS_PER_ROW]
                 ],
             }
             for row in processes

@@ -868,13 +868,14 @@ def _group_rows(
     for group, ids, items in grouped.values():
         count = sum(item[1] for item in items)
         errors = sum(item[2] for item in items)
-        pids = tuple(sorted({item[0] for item in items}))
+        members = {item[0] for item in items}
+        pids = tuple(sorted(members))
         by_syscall: dict[str, int] = {}
         for _pid, n, _e, label in items:
             by_syscall[label] = by_syscall.get(label, 0) + n
         errnos: dict[str, int] = {}
         for call in calls:
-            if call.errno is not None and call.pid in pids:
+            if call.errno is not None and call.pid in members:
                 errnos[call.errno] = errnos.get(call.errno, 0) + 1
         found.append(
             GroupRow(
