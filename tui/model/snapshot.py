@@ -732,15 +732,31 @@ def _with_share(row: SyscallRow, interval_count: int) -> SyscallRow:
     return replace(row, share=share)
 
 
+class _CgroupTally:
+    """One cgroup's interval, summed while the process rows are built (never leaves here)."""
+
+    __slots__ = ("by_syscall", "count", "errors", "pids")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.errors = 0
+        self.pids: set[int] = set()
+        self.by_syscall: dict[str, int] = {}
+
+
+_SLOT_OF = operator.itemgetter(0)  # ProcessSyscallRow.slot
+_COUNT_OF = operator.itemgetter(3)  # ProcessSyscallRow.count
+
+
 def _process_rows(
     prev: RawReading,
     now: RawReading,
     names: SyscallNames,
     describe: DescribeProcess,
     interval_s: float,
-) -> tuple[tuple[ProcessRow, ...], dict[int, list[tuple[int, int, int, str]]]]:
-    """Return the process rows, and per cgroup id its (pid, count, errors, syscall) deltas."""
-    per_cgroup: dict[int, list[tuple[int, int, int, str]]] = {}
+) -> tuple[tuple[ProcessRow, ...], dict[int, _CgroupTally]]:
+    """Return the process rows, and per cgroup id what its processes did this interval."""
+    per_cgroup: dict[int, _CgroupTally] = {}
     by_pid: dict[int, list[tuple[ProcessCallCounters, ProcessSyscallRow]]] = {}
     totals: dict[int, int] = {}  # each process's calls since start, idle entries included
     exited = prev.exited
@@ -806,19 +822,33 @@ def _process_rows(
     for pid, entries in by_pid.items():
         count = errors = 0
         by_cgroup: dict[int, int] = {}
+        # The entry created last carries the newest comm the kernel saw (after a rename):
+        # the one with most calls this interval, then most in all.
+        newest, newest_count, newest_total = entries[0][0], -1, -1
         for entry, call in entries:
-            count += call.count
+            calls_now = call.count
+            count += calls_now
             errors += call.errors
-            by_cgroup[entry.cgroup_id] = by_cgroup.get(entry.cgroup_id, 0) + call.count
-            per_cgroup.setdefault(entry.cgroup_id, []).append(
-                (pid, call.count, call.errors, call.label)
-            )
+            cgroup = entry.cgroup_id
+            by_cgroup[cgroup] = by_cgroup.get(cgroup, 0) + calls_now
+            tally = per_cgroup.get(cgroup)
+            if tally is None:
+                tally = per_cgroup[cgroup] = _CgroupTally()
+            tally.count += calls_now
+            tally.errors += call.errors
+            tally.pids.add(pid)
+            label = call.label
+            tally.by_syscall[label] = tally.by_syscall.get(label, 0) + calls_now
+            if calls_now > newest_count or (
+                calls_now == newest_count and call.total > newest_total
+            ):
+                newest, newest_count, newest_total = entry, calls_now, call.total
         calls = [call for _, call in entries]
-        calls.sort(key=lambda c: (-c.count, c.slot))
+        # Busiest first, then by slot: two sorts on C-level keys (the sort is stable).
+        calls.sort(key=_SLOT_OF)
+        calls.sort(key=_COUNT_OF, reverse=True)
         cgroup_id = max(by_cgroup, key=lambda c: (by_cgroup[c], c)) if by_cgroup else 0
         path = now.cgroup_paths.get(cgroup_id)
-        # The entry created last carries the newest comm the kernel saw (after a rename).
-        newest = max(entries, key=lambda pair: (pair[1].count, pair[0].counters.count))[0]
         identity = describe(pid, newest.uid, newest.comm, pid in now.exited)
         rows.append(
             ProcessRow(
@@ -847,32 +877,33 @@ def _process_rows(
 
 
 def _group_rows(
-    per_cgroup: dict[int, list[tuple[int, int, int, str]]],
+    per_cgroup: dict[int, _CgroupTally],
     processes: tuple[ProcessRow, ...],
     paths: dict[int, str],
     calls: tuple[SampleRow, ...],
     interval_s: float,
 ) -> tuple[GroupRow, ...]:
     """Aggregate the interval's calls by the group each entry's cgroup belongs to."""
-    grouped: dict[str, tuple[Group, list[int], list[tuple[int, int, int, str]]]] = {}
-    for cgroup_id, items in per_cgroup.items():
+    grouped: dict[str, tuple[Group, list[int], list[_CgroupTally]]] = {}
+    for cgroup_id, tally in per_cgroup.items():
         if not cgroup_id:
             continue  # a source that knows no cgroups (or a recording made before them)
         path = paths.get(cgroup_id)
         group = classify(path) if path is not None else unknown_group(cgroup_id)
         key = f"{group.kind}:{group.id}"
-        _, ids, rows = grouped.setdefault(key, (group, [], []))
+        _, ids, tallies = grouped.setdefault(key, (group, [], []))
         ids.append(cgroup_id)
-        rows.extend(items)
+        tallies.append(tally)
     found = []
-    for group, ids, items in grouped.values():
-        count = sum(item[1] for item in items)
-        errors = sum(item[2] for item in items)
-        members = {item[0] for item in items}
+    for group, ids, tallies in grouped.values():
+        count = sum(tally.count for tally in tallies)
+        errors = sum(tally.errors for tally in tallies)
+        members = set().union(*(tally.pids for tally in tallies))
         pids = tuple(sorted(members))
         by_syscall: dict[str, int] = {}
-        for _pid, n, _e, label in items:
-            by_syscall[label] = by_syscall.get(label, 0) + n
+        for tally in tallies:
+            for label, n in tally.by_syscall.items():
+                by_syscall[label] = by_syscall.get(label, 0) + n
         errnos: dict[str, int] = {}
         for call in calls:
             if call.errno is not None and call.pid in members:
