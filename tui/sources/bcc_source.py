@@ -885,13 +885,36 @@ def _first_arg(task: str) -> int | None:
         return None
 
 
-def _release_compiler_memory() -> None:
-    """Hand the heap clang used for the compile back to the system (about 20 MB of RSS).
+MADV_PAGEOUT = 21  # linux/mman.h, since 5.4
+COMPILER_LIBRARIES = ("libLLVM", "libclang")
 
-    glibc keeps freed memory for reuse; nothing here will need that much again.
-    """
+
+def _release_compiler_memory() -> None:
+    """Hand back what the compile used: clang's heap (about 20 MB; glibc keeps freed memory
+    for reuse, and nothing here will need that much again) and the pages of clang and LLVM
+    themselves (85 MB of a 148 MB dashboard)."""
     with contextlib.suppress(OSError, AttributeError):
-        ct.CDLL("libc.so.6").malloc_trim(0)
+        libc = ct.CDLL("libc.so.6", use_errno=True)
+        libc.malloc_trim(0)
+        madvise = libc.madvise
+        madvise.argtypes = (ct.c_void_p, ct.c_size_t, ct.c_int)
+        for start, end in _compiler_mappings():
+            # A hint to reclaim: clean file pages are dropped, and fault back in from the
+            # page cache if ever used again; written ones (relocations) stay. Never
+            # MADV_DONTNEED: that would throw away what relocation wrote.
+            madvise(start, end - start, MADV_PAGEOUT)
+
+
+def _compiler_mappings() -> list[tuple[int, int]]:
+    """Return the address ranges of clang's and LLVM's libraries in this process."""
+    found = []
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            fields = line.split()
+            if len(fields) > 5 and os.path.basename(fields[5]).startswith(COMPILER_LIBRARIES):
+                start, end = (int(part, 16) for part in fields[0].split("-"))
+                found.append((start, end))
+    return found
 
 
 def _exec_start_ms(path: str) -> float | None:
