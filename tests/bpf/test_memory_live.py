@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,31 @@ def test_clang_and_llvm_pages_are_handed_back_after_the_compile() -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_untrusted_headers_are_refused_before_anything_is_loaded(tmp_path) -> None:
+    """The header trust check runs beside the compile now: a tree another user could change
+    is still refused, with one line and exit 2 (no program is loaded before it passes)."""
+    from tui.sources.kernel_headers import locate_headers
+
+    real = locate_headers().path
+    tree = tmp_path / "headers"
+    tree.mkdir()
+    (tree / "include").symlink_to(real / "include")
+    for name in ("arch", "Makefile"):
+        if (real / name).exists():
+            (tree / name).symlink_to(real / name)
+    tree.chmod(0o777)  # writable by everyone
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", "--json", "-n", "1", "-i", "0.2"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "BCC_KERNEL_SOURCE": str(tree)},
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"syscalltop: refusing kernel headers from BCC_KERNEL_SOURCE {tree}")
+    assert "writable by everyone" in line

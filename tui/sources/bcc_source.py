@@ -10,9 +10,11 @@ import resource
 import struct
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from tui.cgroupfs import CgroupNames, cgroup_root
@@ -32,7 +34,7 @@ from tui.model.readings import (
 )
 from tui.model.sanitize import comm_text, safe_text
 from tui.sources.fds import FdResolver
-from tui.sources.kernel_headers import HeaderTree, locate_headers
+from tui.sources.kernel_headers import HeaderTree, check_trusted, locate_headers
 from tui.sources.program import arg_layout, build_program, header_constants
 from tui.sources.tracefs import kernel_prototypes
 
@@ -252,12 +254,11 @@ class BccSource:
         self._events_dropped = 0
         self._lost_samples = 0
         self._budget_reader: _BatchReader | None = None
-        self.prototypes, self.prototypes_from = kernel_prototypes()
+        # Read by start(), beside the compile: the kernel's own prototypes where tracefs is up.
+        self.prototypes: dict[str, Prototype] = {}
+        self.prototypes_from = ""
+        self._fd_args: dict[int, tuple[int, ...]] = {}
         self._cgroups = CgroupNames(cgroup_root())
-        self._fd_args = {
-            slot: tuple(i for i, kind in enumerate(prototype.kinds()) if kind is ArgKind.FD)
-            for slot, prototype in self._prototypes_by_slot().items()
-        }
         # Slots of --syscall, for threads found blocked in /proc (the kernel filters the rest).
         self._filter_slots = {
             slot for name in config.filters.syscall_names for slot in names.slots_for(name)
@@ -267,17 +268,28 @@ class BccSource:
 
     def start(self) -> None:
         """Compile, load and attach; raise BpfLoadFailed or HeadersMissing with one line."""
-        self.headers = locate_headers()
+        trees: list[tuple[Path, str]] = []
+        self.headers = locate_headers(trust=lambda tree, what: trees.append((tree, what)))
         os.environ["BCC_KERNEL_SOURCE"] = str(self.headers.path)
+        compiling = _Compile(self.program.text)
         with _captured_output() as said:
+            compiling.start()
             try:
-                from bcc import BPF
-
-                self._bpf = BPF(text=self.program.text.encode())
-            except Exception as error:  # bcc raises bare Exception on compile/load errors
-                failure: Exception | None = error
-            else:
-                failure = None
+                # Beside the compile (clang lets go of the GIL), about 0.1 s off the first
+                # frame. What it makes is loaded below, only once every tree has passed.
+                for tree, what in trees:
+                    check_trusted(tree, what)
+                self.prototypes, self.prototypes_from = kernel_prototypes()
+            except BaseException:
+                compiling.join()
+                compiling.discard()
+                raise
+            compiling.join()
+        self._bpf, failure = compiling.bpf, compiling.error
+        self._fd_args = {
+            slot: tuple(i for i, kind in enumerate(prototype.kinds()) if kind is ArgKind.FD)
+            for slot, prototype in self._prototypes_by_slot().items()
+        }
         if failure is not None:
             raise BpfLoadFailed(
                 "BPF program failed to load: " + _first_error(said, str(failure).splitlines()[0])
@@ -304,7 +316,8 @@ class BccSource:
         self._blocked_at_start = (
             blocked_threads(self.names, time.monotonic_ns()) if self.config.timed else {}
         )
-        _release_compiler_memory()
+        # On a thread: about 25 ms of madvise and malloc_trim, off the way to the first frame.
+        threading.Thread(target=_release_compiler_memory, name="release", daemon=True).start()
         if self._events_on:
             self._fill_arg_layout()
         if self.config.capture_rate > 0:
@@ -817,6 +830,31 @@ class BccSource:
         if filters.tids and tid not in filters.tids:
             return False
         return not self._filter_slots or slot in self._filter_slots
+
+
+class _Compile(threading.Thread):
+    """Compile a program with BCC on a thread: clang runs in a C call that lets go of the GIL,
+    so what start-up does meanwhile costs no time."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(name="compile", daemon=True)
+        self._text = text
+        self.bpf: Any = None
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        try:
+            from bcc import BPF
+
+            self.bpf = BPF(text=self._text.encode())
+        except Exception as error:  # bcc raises bare Exception on compile/load errors
+            self.error = error
+
+    def discard(self) -> None:
+        """Free what the compile made (its maps): start-up failed before anything loaded."""
+        if self.bpf is not None:
+            self.bpf.cleanup()
+            self.bpf = None
 
 
 class _SharedParts:

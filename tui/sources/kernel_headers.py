@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,20 +190,23 @@ def locate_headers(
     modules_root: Path = Path("/lib/modules"),
     src_root: Path = Path("/usr/src"),
     cache_dir: Path = DEFAULT_CACHE_DIR,
+    trust: Callable[[Path, str], None] = check_trusted,
 ) -> HeaderTree:
-    """Return the header tree BCC should use; raise HeadersMissing when there is none."""
+    """Return the header tree BCC should use; raise HeadersMissing when there is none.
+    `trust(tree, what)` checks each tree found (or is told to, for a caller that checks
+    before it loads what it compiled from them)."""
     release = release or os.uname().release
     configured = os.environ.get("BCC_KERNEL_SOURCE")
     if configured and (Path(configured) / "include").is_dir():
-        check_trusted(Path(configured), "BCC_KERNEL_SOURCE")
+        trust(Path(configured), "BCC_KERNEL_SOURCE")
         return HeaderTree(Path(configured), "BCC_KERNEL_SOURCE")
     build = modules_root / release / "build"
     if (build / "include").is_dir():
-        check_trusted(build, "the kernel's build directory")
+        trust(build, "the kernel's build directory")
         return HeaderTree(build, "matching kernel headers")
     split = find_split_debian_headers(src_root)
     if split is not None:
         merged = merge_headers(*split, cache_dir=cache_dir)
-        check_trusted(merged, "the header cache")  # and the trees its marker names
+        trust(merged, "the header cache")  # and the trees its marker names
         return HeaderTree(merged, f"merged {split[1].name} (not {release})")
     raise HeadersMissing(f"no kernel headers for {release}: run `{install_hint()}` as root")
