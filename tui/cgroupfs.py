@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from tui.model.cgroups import classify
 
 # An id never seen makes the mount be walked again (an id a walk did not find is not looked
 # for again: its cgroup went before it could be named), but never so often that walking takes
-# over 5% of the time (a box with 100,000 cgroups walks for long).
+# over 5% of the time (a box with 100,000 cgroups walks for long). After a quiet spell walks may
+# use up to 50 ms at once, so a cgroup made just after the last walk is named at the next read.
 WALK_SHARE = 0.05
+WALK_BURST_S = 0.05
 MAX_CGROUPS = 100_000
 
 
@@ -50,20 +52,28 @@ def walk_cgroups(root: Path, limit: int = MAX_CGROUPS) -> dict[int, str]:
 class CgroupNames:
     """The paths of the cgroup ids the kernel reports; re-reads the mount for unknown ids."""
 
-    def __init__(self, root: Path | None) -> None:
+    def __init__(self, root: Path | None, clock: Callable[[], float] = time.monotonic) -> None:
         self.root = root
         self._paths: dict[int, str] = {}
         self._not_found: set[int] = set()
-        self._next_walk_at = 0.0
+        self._clock = clock
+        # Seconds of walking allowed now: WALK_SHARE of the time passing, up to WALK_BURST_S;
+        # a long walk leaves it below zero, and no walk comes until it is back above.
+        self._credit_s = WALK_BURST_S
+        self._credit_at = clock()
 
     def paths_of(self, ids: Iterable[int]) -> dict[int, str]:
         """Return {id: path} for the ids that are (or were, while cached) cgroups."""
         wanted = {cgroup_id for cgroup_id in ids if cgroup_id}
         if self.root is None or not wanted:
             return {}
-        started = time.monotonic()
+        started = self._clock()
+        self._credit_s = min(
+            WALK_BURST_S, self._credit_s + (started - self._credit_at) * WALK_SHARE
+        )
+        self._credit_at = started
         unknown = wanted - self._paths.keys() - self._not_found
-        if unknown and started >= self._next_walk_at:
+        if unknown and self._credit_s > 0:
             # Keep what is known: a cgroup removed after its processes exited still names them
             # (up to a bound: container churn makes new cgroups forever).
             fresh = walk_cgroups(self.root)
@@ -71,7 +81,7 @@ class CgroupNames:
             if len(self._not_found) > MAX_CGROUPS:
                 self._not_found.clear()
             self._not_found |= unknown - fresh.keys()
-            self._next_walk_at = started + (time.monotonic() - started) / WALK_SHARE
+            self._credit_s -= self._clock() - started
         return {
             cgroup_id: self._paths[cgroup_id] for cgroup_id in wanted if cgroup_id in self._paths
         }

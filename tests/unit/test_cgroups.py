@@ -120,3 +120,31 @@ def test_a_cgroup_made_after_the_last_walk_is_named_at_once_and_a_gone_one_not_s
     gone = 987654321  # no directory has this inode: its cgroup was removed before any walk
     assert names.paths_of([gone, first]) == {first: "/system.slice/a.service"}
     assert names.paths_of([gone]) == {} and len(walks) == 3  # looked for once, not again
+
+
+def test_new_cgroups_are_named_at_once_and_walks_stay_within_their_share(
+    monkeypatch, tmp_path
+) -> None:
+    """A walk that took 10 ms kept the next one away for 200 ms, so a cgroup made just after
+    (a process moved into a new pod) showed as '?' however soon the next read came. A burst
+    of 50 ms is allowed, then 5% of the time."""
+    from tui import cgroupfs
+
+    now = [100.0]
+    walks: list[float] = []
+
+    def slow_walk(root):  # type: ignore[no-untyped-def]
+        walks.append(now[0])
+        now[0] += 0.010  # each walk takes 10 ms
+        return {len(walks): f"/pod-{len(walks)}"}
+
+    monkeypatch.setattr(cgroupfs, "walk_cgroups", slow_walk)
+    names = cgroupfs.CgroupNames(tmp_path, clock=lambda: now[0])
+    assert names.paths_of([1]) == {1: "/pod-1"}
+    now[0] += 0.020  # the next read, 20 ms later: a new cgroup is named at once
+    assert names.paths_of([1, 2]) == {1: "/pod-1", 2: "/pod-2"}
+    for cgroup_id in range(3, 400):  # an endless stream of new cgroups, a read every 10 ms
+        now[0] += 0.010
+        names.paths_of([cgroup_id])
+    elapsed = now[0] - 100.0
+    assert len(walks) * 0.010 <= 0.050 + 0.05 * elapsed + 0.010
