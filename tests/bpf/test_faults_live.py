@@ -147,28 +147,20 @@ def test_exporter_on_every_address_warns_once(tmp_path: Path) -> None:
     assert quiet.returncode == 0 and quiet.stderr == ""
 
 
-def test_largest_perf_buffer_really_opens_and_samples(workload_factory) -> None:
-    workload = workload_factory("--getppid=3000")
-    process = subprocess.Popen(
-        [
-            *SYSCALLTOP,
-            "--events",
-            "--perf-pages",
-            "65536",
-            "--sample",
-            "1",
-            "-p",
-            str(workload.pid),
-            "-i",
-            "0.3",
-            "-d",
-            "5",
-        ],
+def start_events(pid: int, *flags: str) -> subprocess.Popen[str]:
+    """Start `syscalltop --events` on every call of `pid`, 0.3 s intervals."""
+    return subprocess.Popen(
+        [*SYSCALLTOP, "--events", "--sample", "1", "-p", str(pid), "-i", "0.3", *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
     )
+
+
+def test_largest_perf_buffer_really_opens_and_samples(workload_factory) -> None:
+    workload = workload_factory("--getppid=3000")
+    process = start_events(workload.pid, "--perf-pages", "65536", "-d", "5")
     wait_attached(process.pid)  # compile, attach and map 256 MiB per CPU
     workload.go()
     stdout, stderr = process.communicate(timeout=60)
@@ -207,24 +199,7 @@ def test_events_end_when_every_pid_target_has_exited_with_all_its_calls(workload
     workload = workload_factory("--getppid=500")
     # Every call of the Python workload is an event or two (its exit alone makes hundreds): a
     # ring of 1,900 per CPU overflowed when this reader was descheduled on a busy machine.
-    process = subprocess.Popen(
-        [
-            *SYSCALLTOP,
-            "--events",
-            "--sample",
-            "1",
-            "--perf-pages",
-            "1024",
-            "-i",
-            "0.3",
-            "-p",
-            str(workload.pid),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
+    process = start_events(workload.pid, "--perf-pages", "1024")
     wait_attached(process.pid)  # the events stream has no first line to wait for
     workload.go()
     workload.finish()

@@ -744,8 +744,8 @@ class _CgroupTally:
         self.by_syscall: dict[str, int] = {}
 
 
-_SLOT_OF = operator.itemgetter(0)  # ProcessSyscallRow.slot
-_COUNT_OF = operator.itemgetter(3)  # ProcessSyscallRow.count
+_SLOT_OF = operator.attrgetter("slot")
+_COUNT_OF = operator.attrgetter("count")
 
 
 def _process_rows(
@@ -805,7 +805,7 @@ def _process_rows(
                 decoded.compat,
                 count,
                 total,
-                count / interval_s if interval_s > 0 else 0.0,
+                count / interval_s if interval_s > 0 else 0.0,  # _rate, inlined: per entry
                 errors,
                 hist,
                 sum_ns,

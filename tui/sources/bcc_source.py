@@ -637,10 +637,12 @@ class BccSource:
         # What was taken between reads shares with this read, then the next one starts afresh.
         shared, self._shared = self._shared, _SharedParts()
         pairs = list(struct.iter_unpack("<II", keys))  # (tgid, slot) of each entry, in order
+        tgids = {tgid for tgid, _ in pairs}
         # Found gone after the read above: read again, so the entries taken are final.
-        gone = self._take_gone(_gone_from_proc({tgid for tgid, _ in pairs}), shared, closed=closed)
+        gone = self._take_gone(_gone_from_proc(tgids), shared, closed=closed)
+        if not gone:
+            self._tgids_seen = tgids  # else the take set it from its own, later, read
         gone |= self._departed_tgids
-        self._tgids_seen = {tgid for tgid, _ in pairs} - gone
         # Taken out of the map now or between reads: final counts, first in the reading.
         found, self._departed, self._departed_tgids = self._departed, {}, set()
         cache: dict[tuple[int, int], tuple[bytes, ProcessCallCounters]] = {}
