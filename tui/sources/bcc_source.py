@@ -35,7 +35,7 @@ from tui.model.readings import (
 from tui.model.sanitize import comm_text, safe_text
 from tui.sources.fds import FdResolver
 from tui.sources.kernel_headers import HeaderTree, check_trusted, locate_headers
-from tui.sources.program import arg_layout, build_program, header_constants
+from tui.sources.program import ArgLayout, arg_layout, build_program, header_constants
 from tui.sources.tracefs import kernel_prototypes
 
 _C = header_constants()
@@ -280,16 +280,18 @@ class BccSource:
                 for tree, what in trees:
                     check_trusted(tree, what)
                 self.prototypes, self.prototypes_from = kernel_prototypes()
+                kinds = self._kinds_by_slot()
+                self._fd_args = {
+                    slot: tuple(i for i, kind in enumerate(each) if kind is ArgKind.FD)
+                    for slot, each in kinds.items()
+                }
+                layouts = _arg_layouts(kinds) if self._events_on else {}
             except BaseException:
                 compiling.join()
                 compiling.discard()
                 raise
             compiling.join()
         self._bpf, failure = compiling.bpf, compiling.error
-        self._fd_args = {
-            slot: tuple(i for i, kind in enumerate(prototype.kinds()) if kind is ArgKind.FD)
-            for slot, prototype in self._prototypes_by_slot().items()
-        }
         if failure is not None:
             raise BpfLoadFailed(
                 "BPF program failed to load: " + _first_error(said, str(failure).splitlines()[0])
@@ -319,7 +321,7 @@ class BccSource:
         # On a thread: about 25 ms of madvise and malloc_trim, off the way to the first frame.
         threading.Thread(target=_release_compiler_memory, name="release", daemon=True).start()
         if self._events_on:
-            self._fill_arg_layout()
+            self._fill_arg_layout(layouts)
         if self.config.capture_rate > 0:
             self._budget_reader = _BatchReader(
                 bpf[b"capture_budgets"], 4, 8 * _BUDGET_WORDS * self._cpus, _SLOT_COUNT
@@ -368,6 +370,17 @@ class BccSource:
     def _events_on(self) -> bool:
         return self.config.sample_every > 0 or self.config.capture_rate > 0
 
+    def _kinds_by_slot(self) -> dict[int, tuple[ArgKind, ...]]:
+        """Return what each argument of each syscall with a prototype points at, by slot."""
+        by_name: dict[str, tuple[ArgKind, ...]] = {}  # native and compat share prototypes
+        found: dict[int, tuple[ArgKind, ...]] = {}
+        for slot, prototype in self._prototypes_by_slot().items():
+            kinds = by_name.get(prototype.name)
+            if kinds is None:
+                kinds = by_name[prototype.name] = prototype.kinds()
+            found[slot] = kinds
+        return found
+
     def _prototypes_by_slot(self) -> dict[int, Prototype]:
         found: dict[int, Prototype] = {}
         for number, name in self.names.all_native():
@@ -379,15 +392,11 @@ class BccSource:
                 found[slot] = self.prototypes[decoded.name]
         return found
 
-    def _fill_arg_layout(self) -> None:
+    def _fill_arg_layout(self, layouts: dict[int, ArgLayout]) -> None:
         """Tell the kernel which arguments are strings, argv or socket addresses."""
         table = self._bpf[b"arg_layout"]
-        for slot, prototype in self._prototypes_by_slot().items():
-            kinds = [int(k) if k < ArgKind.FD else 0 for k in prototype.kinds()]
-            if not any(kinds):
-                continue
+        for slot, layout in layouts.items():
             leaf = table.Leaf()
-            layout = arg_layout(kinds, _C["SYSCALL_ARGS"])
             for index, kind in enumerate(layout.kinds):
                 leaf.kinds[index] = kind
             leaf.argv_arg, leaf.addr_arg = layout.argv_arg, layout.addr_arg
@@ -869,6 +878,16 @@ class _SharedParts:
     def __init__(self) -> None:
         self.hists: dict[bytes, tuple[int, ...]] = {}
         self.comms: dict[bytes, str] = {}
+
+
+def _arg_layouts(kinds_by_slot: dict[int, tuple[ArgKind, ...]]) -> dict[int, ArgLayout]:
+    """Return the arg_layout entry of each slot whose arguments point at something to read."""
+    layouts: dict[int, ArgLayout] = {}
+    for slot, kinds in kinds_by_slot.items():
+        read = [int(kind) if kind < ArgKind.FD else 0 for kind in kinds]
+        if any(read):
+            layouts[slot] = arg_layout(read, _C["SYSCALL_ARGS"])
+    return layouts
 
 
 def _gone_from_proc(tgids: Iterable[int]) -> set[int]:
