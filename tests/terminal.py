@@ -40,7 +40,8 @@ class Terminal:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             written = self.pid_file.read_text().strip() if self.pid_file.exists() else ""
-            if written.isdigit() and "syscalltop" in self.screen():
+            # The live frame: the screen is drawn earlier, while BPF still compiles.
+            if written.isdigit() and "calls/s" in self.screen():
                 return int(written)
             time.sleep(0.1)
         raise AssertionError(f"dashboard did not start:\n{self.screen()}")

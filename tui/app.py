@@ -4,6 +4,7 @@ the screens."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import resource
 import signal
@@ -13,17 +14,19 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.driver import Driver
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input
 
 from tui.collector import Collector
 from tui.config import Config
+from tui.errors import UsageError
 from tui.export.saved_view import save_view
 from tui.model.anomaly import AnomalySettings
 from tui.model.names import SyscallNames
@@ -63,7 +66,7 @@ from tui.screens.views import (
     InflightScreen,
     TargetsScreen,
 )
-from tui.session import Session, default_facts, target_watch, write_seccomp_profile
+from tui.session import BackgroundStart, Session, default_facts, target_watch, write_seccomp_profile
 from tui.signals import StopRequest
 from tui.sources.base import Source
 from tui.sources.recording import CapturingDescribe, Recorder, RecordingError, ReplaySource
@@ -95,6 +98,14 @@ class TargetExited(Message):
     def __init__(self, line: str) -> None:
         super().__init__()
         self.line = line
+
+
+class SourceStarted(Message):
+    """The live source opened in the background is attached (or failed to start)."""
+
+    def __init__(self, error: UsageError | None) -> None:
+        super().__init__()
+        self.error = error
 
 
 class SourceFailed(Message):
@@ -173,11 +184,14 @@ class SyscallTopApp(App[int]):
         facts: StatusFacts | None = None,
         start_collector: bool = True,
         recorder: Recorder | None = None,
+        driver_class: type[Driver] | None = None,
     ) -> None:
         # NO_COLOR: the terminal's own colours and then none at all (Textual's NoColor), not
         # its default greyscale filter, which still sent 256-colour codes and turned red error
         # numbers into grey on grey.
-        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
+        super().__init__(
+            driver_class=driver_class, ansi_color=True if "NO_COLOR" in os.environ else None
+        )
         self.recorder = recorder
         self.metrics: SyscallMetrics | None = None
         self.replay: ReplayController | None = None
@@ -185,12 +199,7 @@ class SyscallTopApp(App[int]):
         self.config = config
         self.source = source
         self.names = names
-        self.stream = SnapshotStream(
-            names,
-            self.capture,
-            AnomalySettings(deviations=config.anomaly_sensitivity),
-            getattr(source, "prototypes", None),
-        )
+        self.stream = self._new_stream()
         self.anomaly_log: deque[LoggedAnomaly] = deque(maxlen=ANOMALY_LOG_SIZE)
         self.facts = facts or default_facts(config, source)
         self.start_collector = start_collector
@@ -215,6 +224,15 @@ class SyscallTopApp(App[int]):
         self.targets: TargetWatch | None = None
         self.first_reading: RawReading | None = None
         self.session: Session | None = None
+        self.start_error: UsageError | None = None
+
+    def _new_stream(self) -> SnapshotStream:
+        return SnapshotStream(
+            self.names,
+            self.capture,
+            AnomalySettings(deviations=self.config.anomaly_sensitivity),
+            getattr(self.source, "prototypes", None),
+        )
 
     @property
     def interval_s(self) -> float:
@@ -242,14 +260,40 @@ class SyscallTopApp(App[int]):
             )
             return
         if self.start_collector:
-            self.collector = Collector(
-                self.source,
-                self.interval_s,
-                self._reading_arrived,
-                self._collector_failed,
-                first_interval_s=FIRST_FRAME_S,
-            )
-            self.collector.start()
+            starting = self.session.starting if self.session is not None else None
+            if starting is None:
+                self._start_collecting()
+            else:
+                threading.Thread(
+                    target=self._await_start, args=(starting,), name="await-start", daemon=True
+                ).start()
+
+    def _await_start(self, starting: BackgroundStart) -> None:
+        """Runs on a thread: wait for the source's compile and attach, then tell the app."""
+        starting.join()
+        self.post_message(SourceStarted(starting.error))
+
+    def on_source_started(self, message: SourceStarted) -> None:
+        if message.error is not None:
+            # Said by the CLI once the terminal is restored, as in the other modes.
+            self.start_error = message.error
+            self.exit(return_code=message.error.code)
+            return
+        # What the start learnt: the kernel's prototypes, the headers in use.
+        self.stream = self._new_stream()
+        self.facts = default_facts(self.config, self.source)
+        self._start_collecting()
+        self._redraw()
+
+    def _start_collecting(self) -> None:
+        self.collector = Collector(
+            self.source,
+            self.interval_s,
+            self._reading_arrived,
+            self._collector_failed,
+            first_interval_s=FIRST_FRAME_S,
+        )
+        self.collector.start()
 
     def _stopped_by_signal(self, signum: int) -> None:
         assert self.stop is not None
@@ -597,10 +641,18 @@ def make_app(
     facts: StatusFacts | None = None,
     start_collector: bool = True,
     recorder: Recorder | None = None,
+    driver_class: type[Driver] | None = None,
 ) -> SyscallTopApp:
     """Build the app; the CLI and the tests both come through here."""
     return SyscallTopApp(
-        config, source, names or SyscallNames(), describe, facts, start_collector, recorder
+        config,
+        source,
+        names or SyscallNames(),
+        describe,
+        facts,
+        start_collector,
+        recorder,
+        driver_class,
     )
 
 
@@ -610,10 +662,39 @@ def _terminal_hung_up() -> None:
     os._exit(128 + signal.SIGHUP)
 
 
-def run_dashboard(session: Session, stop: StopRequest) -> int:
-    """Run the dashboard on an opened session; the caller closes the session."""
+def own_terminal_driver(terminal: io.TextIOWrapper) -> type[Driver]:
+    """Return Textual's Linux driver drawing on `terminal` (a duplicate of the terminal's fd):
+    while BPF compiles beside the first screen, fds 1 and 2 go to a file that keeps clang's
+    and libbcc's messages for the one line a failure prints."""
+    from textual.drivers.linux_driver import LinuxDriver
+
+    class OwnTerminalDriver(LinuxDriver):
+        def __init__(self, app: App[Any], **options: Any) -> None:
+            super().__init__(app, **options)
+            self._file = terminal
+
+        def _get_terminal_size(self) -> tuple[int, int]:
+            try:
+                size = os.get_terminal_size(terminal.fileno())
+            except OSError:  # not a terminal: Textual's own guess
+                return super()._get_terminal_size()
+            return size.columns or 80, size.lines or 25
+
+    return OwnTerminalDriver
+
+
+def run_dashboard(
+    session: Session, stop: StopRequest, terminal: io.TextIOWrapper | None = None
+) -> int:
+    """Run the dashboard on an opened session (drawing on `terminal` when given); the caller
+    closes the session."""
     app = make_app(
-        session.config, session.source, session.names, session.describe, recorder=session.recorder
+        session.config,
+        session.source,
+        session.names,
+        session.describe,
+        recorder=session.recorder,
+        driver_class=own_terminal_driver(terminal) if terminal is not None else None,
     )
     app.metrics = session.metrics
     app.session = session
@@ -624,6 +705,8 @@ def run_dashboard(session: Session, stop: StopRequest) -> int:
         result = app.run()
     finally:
         stop.install()  # the event loop's close reset the signal handlers
+    if app.start_error is not None:
+        raise app.start_error
     if not write_seccomp_profile(session, app.first_reading, app.stream.previous):
         return 1
     code = app.return_code if app.return_code is not None else (result or 0)

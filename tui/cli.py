@@ -227,24 +227,6 @@ def _settle_garbage_collector() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
-def _import_textual() -> None:
-    """Import the third-party parts of the dashboard (none of them imports ours)."""
-    import rich.text  # noqa: F401
-    import textual.app
-    import textual.containers
-    import textual.screen
-    import textual.scroll_view  # noqa: F401
-    from textual.widgets import Footer, Input, OptionList, SelectionList, Static  # noqa: F401
-
-
-def _preload_textual() -> None:
-    """Import Textual on a thread while the BPF program compiles: clang runs in a C call that
-    lets go of the GIL, so the first frame comes about 0.1 s sooner."""
-    import threading
-
-    threading.Thread(target=_import_textual, name="preload-textual", daemon=True).start()
-
-
 def run(config: Config, names: SyscallNames) -> int:
     """Open the session the Config asks for and run its mode; always close it."""
     from tui.signals import StopRequest
@@ -258,12 +240,15 @@ def run(config: Config, names: SyscallNames) -> int:
     from tui.session import open_session
     from tui.signals import Stopped
 
-    if config.mode is Mode.DASHBOARD:
-        _preload_textual()
+    # The dashboard draws its first screen while BPF compiles (and reports a failure to start
+    # as the other modes do, once the terminal is restored). Fds 1 and 2 go to a file while
+    # BPF compiles, so it draws on a duplicate of the terminal's.
+    background = config.mode is Mode.DASHBOARD and not config.replay_path
+    terminal = os.fdopen(os.dup(2), "w", errors="backslashreplace") if background else None
     try:
         # A recording may come from a pipe that is slow to send, or never does.
         with stop.raising() if config.replay_path else contextlib.nullcontext():
-            session = open_session(config, names)
+            session = open_session(config, names, background=background)
     except Stopped:
         assert stop.exit_code is not None
         return stop.exit_code
@@ -274,9 +259,11 @@ def run(config: Config, names: SyscallNames) -> int:
         if config.mode is Mode.DASHBOARD:
             from tui.app import run_dashboard
 
-            return run_dashboard(session, stop)
+            return run_dashboard(session, stop, terminal)
         from tui.headless import run_batch
 
         return run_batch(session, stop)
     finally:
         session.close()
+        if terminal is not None:
+            terminal.close()

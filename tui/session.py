@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -44,6 +45,8 @@ class Session:
     replay: ReplaySource | None = None
     # --seccomp-profile: which processes of the target were watched from their start.
     starts: ProcessStarts | None = None
+    # The live source still compiling and attaching, when opened with background=True.
+    starting: BackgroundStart | None = None
 
     def observe(self, reading: RawReading) -> None:
         """Note a reading's processes for the seccomp profile written at exit."""
@@ -59,11 +62,32 @@ class Session:
         """Close the recording and detach the source (safe twice)."""
         if self.recorder is not None:
             self.recorder.close()
+        if self.starting is not None:
+            self.starting.join()  # a quit during the compile: what it loads is freed below
         self.source.close()
 
 
-def open_session(config: Config, names: SyscallNames, keep_every_sample: bool = False) -> Session:
-    """Open what `config` asks for: a replay, or (recording, metrics and) the live source."""
+class BackgroundStart(threading.Thread):
+    """Compile, load and attach the live source on a thread, so the dashboard draws its
+    first screen meanwhile (clang lets go of the GIL); a failure is kept as a UsageError."""
+
+    def __init__(self, source: Any) -> None:
+        super().__init__(name="start-source", daemon=True)
+        self.source = source
+        self.error: UsageError | None = None
+
+    def run(self) -> None:
+        try:
+            start_live_source(self.source)
+        except UsageError as error:
+            self.error = error
+
+
+def open_session(
+    config: Config, names: SyscallNames, keep_every_sample: bool = False, background: bool = False
+) -> Session:
+    """Open what `config` asks for: a replay, or (recording, metrics and) the live source;
+    with `background`, the live source starts on a thread (Session.starting)."""
     if config.replay_path:
         replay = open_replay(config.replay_path)
         config = replace(config, interval_s=replay.interval_s)
@@ -74,17 +98,24 @@ def open_session(config: Config, names: SyscallNames, keep_every_sample: bool = 
     recorder = open_recorder(config, names)  # before loading BPF: bad paths fail fast
     try:
         metrics = start_metrics(config, names)  # the port is taken before any BPF is loaded
-        source = open_live_source(config, names, keep_every_sample)
+        source = open_live_source(config, names, keep_every_sample, start=not background)
     except BaseException:
         if recorder is not None:
             recorder.close()
         raise
+    starting = BackgroundStart(source) if background else None
+    if starting is not None:
+        starting.start()
     starts = ProcessStarts(names) if config.seccomp_profile else None
-    return Session(config, names, source, ProcessInfo().describe, recorder, metrics, None, starts)
+    describe = ProcessInfo().describe
+    return Session(config, names, source, describe, recorder, metrics, None, starts, starting)
 
 
-def open_live_source(config: Config, names: SyscallNames, keep_every_sample: bool = False) -> Any:
-    """Start the BCC source, turning each set-up failure into one line and an exit code."""
+def open_live_source(
+    config: Config, names: SyscallNames, keep_every_sample: bool = False, start: bool = True
+) -> Any:
+    """Make (and start, unless `start` is False) the BCC source, turning each set-up failure
+    into one line and an exit code."""
     if not can_load_bpf():
         raise UsageError(
             "needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) to load BPF programs; "
@@ -98,15 +129,23 @@ def open_live_source(config: Config, names: SyscallNames, keep_every_sample: boo
             "/proc cannot name them; run it on the host (or with docker run --pid=host)"
         )
     try:
-        from tui.sources.bcc_source import BccSource, BpfLoadFailed
+        from tui.sources.bcc_source import BccSource
     except ImportError as error:
         raise UsageError(
             f"bcc's Python bindings are missing ({error}); install python3-bpfcc "
             "(make setup does) and use the distro's python3"
         ) from None
+    source = BccSource(config, names, None) if keep_every_sample else BccSource(config, names)
+    if start:
+        start_live_source(source)
+    return source
+
+
+def start_live_source(source: Any) -> None:
+    """Compile, load and attach a BccSource; each failure is one line and an exit code."""
+    from tui.sources.bcc_source import BpfLoadFailed
     from tui.sources.kernel_headers import HeadersMissing
 
-    source = BccSource(config, names, None) if keep_every_sample else BccSource(config, names)
     try:
         source.start()
     except HeadersMissing as error:
@@ -115,7 +154,6 @@ def open_live_source(config: Config, names: SyscallNames, keep_every_sample: boo
     except BpfLoadFailed as error:
         source.close()
         raise UsageError(str(error), EXIT_BPF_FAILED) from None
-    return source
 
 
 def open_replay(path: str) -> ReplaySource:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from tests.ui.scenes import FACTS, running, scene_app
 from tui.app import SyscallTopApp, make_app
 from tui.config import Config
+from tui.errors import UsageError
+from tui.model.snapshot import kernel_identity
 from tui.model.view import view_note
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.drilldown import ProcessScreen, SyscallScreen
 from tui.screens.help import HelpScreen
+from tui.session import BackgroundStart, Session
 from tui.sources.fake_source import FakeCall, FakeProcess, FakeSource, default_scenario
 from tui.widgets.tables import ProcessRatesTable, TopSyscallsTable
 
@@ -489,6 +494,64 @@ async def test_collector_failure_exits_non_zero_with_a_message() -> None:
             if not app.is_running:
                 break
     assert app.return_code == 1
+
+
+class SlowStartSource(FakeSource):
+    """A fake source whose start() waits for `go`, then fails with `error` if one is set."""
+
+    def __init__(self, error: UsageError | None = None) -> None:
+        super().__init__()
+        self.go = threading.Event()
+        self.error = error
+
+    def start(self) -> None:
+        self.go.wait(timeout=10)
+        if self.error is not None:
+            raise self.error
+
+
+def started_in_background(source: SlowStartSource) -> SyscallTopApp:
+    """The dashboard over a session whose source is still compiling, as the CLI opens it."""
+    config = Config(interval_s=0.1)
+    starting = BackgroundStart(source)
+    starting.start()
+    app = make_app(config, source, facts=FACTS)
+    app.session = Session(config, app.names, source, kernel_identity, starting=starting)
+    return app
+
+
+async def test_the_dashboard_is_drawn_while_the_source_starts_and_collects_once_it_has() -> None:
+    source = SlowStartSource()
+    app = started_in_background(source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, DashboardScreen)  # drawn, keys work, nothing read yet
+        assert app.collector is None and app.snapshot is None and source.tick == 0
+        assert "Top syscalls" in app.screen.query_one("#syscalls").pane_title
+        source.go.set()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.snapshot is not None:
+                break
+        assert app.collector is not None
+        assert app.snapshot is not None and app.snapshot.totals.total > 0
+
+
+async def test_a_source_that_fails_to_start_ends_the_dashboard_with_its_exit_code() -> None:
+    failure = UsageError("refusing kernel headers from BCC_KERNEL_SOURCE /x: writable", 2)
+    source = SlowStartSource(failure)
+    app = started_in_background(source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        assert app.is_running
+        source.go.set()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not app.is_running:
+                break
+    assert app.return_code == 2
+    assert app.start_error is failure  # the CLI prints it once the terminal is restored
+    assert app.collector is None and source.tick == 0
 
 
 async def test_an_exception_in_the_ui_exits_non_zero() -> None:
