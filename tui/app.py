@@ -4,6 +4,7 @@ the screens."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import os
 import resource
@@ -279,6 +280,7 @@ class SyscallTopApp(App[int]):
             self.start_error = message.error
             self.exit(return_code=message.error.code)
             return
+        gc.freeze()  # the BPF tables and what else the start built, as the CLI does before
         # What the start learnt: the kernel's prototypes, the headers in use.
         self.stream = self._new_stream()
         self.facts = default_facts(self.config, self.source)
