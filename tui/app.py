@@ -104,7 +104,7 @@ class TargetExited(Message):
 class SourceStarted(Message):
     """The live source opened in the background is attached (or failed to start)."""
 
-    def __init__(self, error: UsageError | None) -> None:
+    def __init__(self, error: BaseException | None) -> None:
         super().__init__()
         self.error = error
 
@@ -203,6 +203,7 @@ class SyscallTopApp(App[int]):
         self.stream = self._new_stream()
         self.anomaly_log: deque[LoggedAnomaly] = deque(maxlen=ANOMALY_LOG_SIZE)
         self.facts = facts or default_facts(config, source)
+        self._facts_given = facts is not None
         self.start_collector = start_collector
         live = not isinstance(source, ReplaySource) and not config.show_self
         self.view = ViewState(
@@ -225,7 +226,7 @@ class SyscallTopApp(App[int]):
         self.targets: TargetWatch | None = None
         self.first_reading: RawReading | None = None
         self.session: Session | None = None
-        self.start_error: UsageError | None = None
+        self.start_error: BaseException | None = None
 
     def _new_stream(self) -> SnapshotStream:
         return SnapshotStream(
@@ -276,14 +277,17 @@ class SyscallTopApp(App[int]):
 
     def on_source_started(self, message: SourceStarted) -> None:
         if message.error is not None:
-            # Said by the CLI once the terminal is restored, as in the other modes.
+            # Raised again once the terminal is restored: the CLI says a UsageError in one
+            # line with its exit code, as in the other modes.
             self.start_error = message.error
-            self.exit(return_code=message.error.code)
+            code = message.error.code if isinstance(message.error, UsageError) else 1
+            self.exit(return_code=code)
             return
         gc.freeze()  # the BPF tables and what else the start built, as the CLI does before
         # What the start learnt: the kernel's prototypes, the headers in use.
         self.stream = self._new_stream()
-        self.facts = default_facts(self.config, self.source)
+        if not self._facts_given:
+            self.facts = default_facts(self.config, self.source)
         self._start_collecting()
         self._redraw()
 

@@ -69,17 +69,18 @@ class Session:
 
 class BackgroundStart(threading.Thread):
     """Compile, load and attach the live source on a thread, so the dashboard draws its
-    first screen meanwhile (clang lets go of the GIL); a failure is kept as a UsageError."""
+    first screen meanwhile (clang lets go of the GIL); a failure is kept for the dashboard to
+    raise once the terminal is restored (a UsageError is one line and its exit code)."""
 
     def __init__(self, source: Any) -> None:
         super().__init__(name="start-source", daemon=True)
         self.source = source
-        self.error: UsageError | None = None
+        self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
             start_live_source(self.source)
-        except UsageError as error:
+        except BaseException as error:  # raised again on the main thread, not lost here
             self.error = error
 
 

@@ -499,7 +499,7 @@ async def test_collector_failure_exits_non_zero_with_a_message() -> None:
 class SlowStartSource(FakeSource):
     """A fake source whose start() waits for `go`, then fails with `error` if one is set."""
 
-    def __init__(self, error: UsageError | None = None) -> None:
+    def __init__(self, error: BaseException | None = None) -> None:
         super().__init__()
         self.go = threading.Event()
         self.error = error
@@ -535,10 +535,19 @@ async def test_the_dashboard_is_drawn_while_the_source_starts_and_collects_once_
                 break
         assert app.collector is not None
         assert app.snapshot is not None and app.snapshot.totals.total > 0
+        assert app.facts == FACTS  # facts handed in are kept, not replaced at the start
 
 
-async def test_a_source_that_fails_to_start_ends_the_dashboard_with_its_exit_code() -> None:
-    failure = UsageError("refusing kernel headers from BCC_KERNEL_SOURCE /x: writable", 2)
+@pytest.mark.parametrize(
+    ("failure", "code"),
+    [
+        (UsageError("refusing kernel headers from BCC_KERNEL_SOURCE /x: writable", 2), 2),
+        (RuntimeError("a bug in the start"), 1),  # raised again after the terminal is back
+    ],
+)
+async def test_a_source_that_fails_to_start_ends_the_dashboard_with_its_exit_code(
+    failure: BaseException, code: int
+) -> None:
     source = SlowStartSource(failure)
     app = started_in_background(source)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -549,7 +558,7 @@ async def test_a_source_that_fails_to_start_ends_the_dashboard_with_its_exit_cod
             await pilot.pause(0.05)
             if not app.is_running:
                 break
-    assert app.return_code == 2
+    assert app.return_code == code
     assert app.start_error is failure  # the CLI prints it once the terminal is restored
     assert app.collector is None and source.tick == 0
 
