@@ -538,6 +538,30 @@ async def test_the_dashboard_is_drawn_while_the_source_starts_and_collects_once_
         assert app.facts == FACTS  # facts handed in are kept, not replaced at the start
 
 
+async def test_every_key_works_before_the_first_reading_while_the_source_starts() -> None:
+    """The first screen is up for about half a second before BPF is attached: keys pressed
+    then open their views (with nothing in them yet) and the data comes in afterwards."""
+    source = SlowStartSource()
+    app = started_in_background(source)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.1)
+        for key in ("question_mark", "escape", "e", "i", "a", "c", "enter", "escape", "escape"):
+            await pilot.press(key)
+        await pilot.press("x", "p", "plus", "minus", "t", "b", "s", "tab", "enter", "escape")
+        await pilot.press("slash", *"open", "enter", "escape", "G", "space")
+        assert app.is_running and app.snapshot is None and source.tick == 0
+        assert app.view.paused and app.view.interval_s != 0.1  # p once; + and - changed it
+        await pilot.press("p")
+        source.go.set()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.snapshot is not None:
+                break
+        assert app.snapshot is not None and isinstance(app.screen, DashboardScreen)
+        # The interval chosen before the start is the collector's.
+        assert app.collector is not None and app.collector.interval_s == app.view.interval_s
+
+
 @pytest.mark.parametrize(
     ("failure", "code"),
     [
