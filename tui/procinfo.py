@@ -123,15 +123,18 @@ class ProcessInfo:
             # comm is read every time: processes rename themselves (prctl PR_SET_NAME).
             with open(f"/proc/{pid}/comm", "rb") as comm_file:
                 comm = safe_text(comm_file.read().rstrip(b"\n"), 64)
+            # And cmdline: a fork that execs keeps its pid and start time, and a process seen
+            # in the middle of its exec has no argv yet.
+            cmdline = safe_text(" ".join(process.cmdline()), CMDLINE_MAX)
         except (psutil.Error, OSError):
             self._by_pid.pop(pid, None)
             return ProcessIdentity(comm=kernel_comm, user=user_name(uid, self._users))
         cached = self._by_pid.get(pid)
-        if cached is None or cached.create_time != create_time:
-            try:
-                cmdline = safe_text(" ".join(process.cmdline()), CMDLINE_MAX)
-            except (psutil.Error, OSError):
-                cmdline = ""
+        if (
+            cached is None
+            or cached.create_time != create_time
+            or cached.identity.cmdline != cmdline
+        ):
             cached = _Cached(
                 create_time,
                 ProcessIdentity(

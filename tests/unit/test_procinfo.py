@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 from tui.procinfo import ProcessInfo, send_signal, strace_command
 
@@ -96,11 +98,42 @@ def test_signals_go_to_the_process_but_never_to_init_or_the_tool_itself() -> Non
         child.wait()
 
 
+def wait_for_cmdline(pid: int, part: bytes, timeout_s: float = 5.0) -> None:
+    """Wait until /proc/<pid>/cmdline holds `part` (exec sets argv after Popen returns)."""
+    deadline = time.monotonic() + timeout_s
+    while part not in Path(f"/proc/{pid}/cmdline").read_bytes():
+        assert time.monotonic() < deadline, f"no {part!r} in {pid}'s cmdline"
+        time.sleep(0.01)
+
+
+def test_a_process_that_execs_is_shown_with_its_new_command_line() -> None:
+    """A fork that execs keeps its pid and start time: its cmdline is read again, not kept
+    from before the exec (a shell's child running something else must not show the shell)."""
+    info = ProcessInfo()
+    script = "import os, sys; sys.stdin.readline(); os.execvp('sleep', ['sleep', '31'])"
+    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE)
+    try:
+        wait_for_cmdline(child.pid, b"execvp")
+        before = info.describe(child.pid, os.getuid(), "python3")
+        assert "execvp" in before.cmdline
+        assert child.stdin is not None
+        child.stdin.write(b"go\n")
+        child.stdin.flush()
+        wait_for_cmdline(child.pid, b"sleep\x0031")  # not in the script's own text
+        after = info.describe(child.pid, os.getuid(), "sleep")
+        assert (after.comm, after.cmdline) == ("sleep", "sleep 31")
+    finally:
+        child.kill()
+        child.wait()
+
+
 def test_a_process_the_reading_marks_gone_is_not_looked_up_again() -> None:
     """Its pid may already belong to a new process: the kernel's comm, no cmdline."""
     info = ProcessInfo()
     child = subprocess.Popen(["sleep", "30"])
     try:
+        # Popen returns once exec has closed the child's fds: argv may come a moment later.
+        wait_for_cmdline(child.pid, b"30")
         alive = info.describe(child.pid, os.getuid(), "was-here")
         assert alive.comm == "sleep" and "30" in alive.cmdline
         gone = info.describe(child.pid, os.getuid(), "was-here", gone=True)
