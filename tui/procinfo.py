@@ -119,7 +119,9 @@ class ProcessInfo:
             return ProcessIdentity(comm=kernel_comm, user=user_name(uid, self._users))
         try:
             process = psutil.Process(pid)
-            create_time = process.create_time()
+            with process.oneshot():  # /proc/<pid>/stat read once for both
+                create_time = process.create_time()
+                ppid = _ppid(process)  # an orphan is re-parented
             # comm is read every time: processes rename themselves (prctl PR_SET_NAME).
             with open(f"/proc/{pid}/comm", "rb") as comm_file:
                 comm = safe_text(comm_file.read().rstrip(b"\n"), 64)
@@ -134,11 +136,12 @@ class ProcessInfo:
             cached is None
             or cached.create_time != create_time
             or cached.identity.cmdline != cmdline
+            or cached.identity.ppid != ppid
         ):
             cached = _Cached(
                 create_time,
                 ProcessIdentity(
-                    comm, user_name(uid, self._users), cmdline, seccomp_mode(pid), _ppid(process)
+                    comm, user_name(uid, self._users), cmdline, seccomp_mode(pid), ppid
                 ),
             )
             self._by_pid[pid] = cached

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -24,6 +25,9 @@ class FakeProcess:
 
     def ppid(self) -> int:
         return 1
+
+    def oneshot(self) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
 
 
 def test_reused_pid_never_shows_the_dead_processs_command(monkeypatch) -> None:
@@ -125,6 +129,27 @@ def test_a_process_that_execs_is_shown_with_its_new_command_line() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+def test_an_orphan_is_shown_with_its_new_parent() -> None:
+    """A process whose parent exits is re-parented: PPID follows it, it is not kept."""
+    info = ProcessInfo()
+    shell = subprocess.Popen(
+        ["sh", "-c", "sleep 30 & echo $!; read x"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert shell.stdout is not None and shell.stdin is not None
+    orphan = int(shell.stdout.readline())
+    try:
+        wait_for_cmdline(orphan, b"sleep\x0030")
+        assert info.describe(orphan, os.getuid(), "sleep").ppid == shell.pid
+        shell.stdin.write(b"go\n")
+        shell.stdin.flush()
+        shell.wait()
+        new_parent = int(Path(f"/proc/{orphan}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        assert new_parent != shell.pid
+        assert info.describe(orphan, os.getuid(), "sleep").ppid == new_parent
+    finally:
+        os.kill(orphan, signal.SIGKILL)  # the pid echoed by the shell we started
 
 
 def test_a_process_the_reading_marks_gone_is_not_looked_up_again() -> None:
