@@ -17,7 +17,11 @@ REPO = Path(__file__).resolve().parent.parent
 class Terminal:
     """A tmux session running the dashboard, with every byte it printed captured raw."""
 
-    def __init__(self, tmp_path: Path, *args: str, size: str = "100x30") -> None:
+    def __init__(
+        self, tmp_path: Path, *args: str, size: str = "100x30", until: str = "calls/s"
+    ) -> None:
+        """Start the dashboard; return once the screen shows `until` (by default the live
+        frame: the first screen is drawn earlier, while BPF still compiles)."""
         if shutil.which("tmux") is None:
             raise RuntimeError("tmux is needed (make setup-test installs it)")
         self.name = f"st-{uuid.uuid4().hex[:8]}"
@@ -34,16 +38,15 @@ class Terminal:
         command = " ".join([sys.executable, "-m", "tui", *args])
         wrapped = shlex.quote(f"echo $$ > {self.pid_file}; exec {command}")
         self.keys(f"cd {REPO} && sh -c {wrapped}", "Enter")
-        self.pid = self._wait_for_pid()
+        self.pid = self._wait_for_pid(until)
 
-    def _wait_for_pid(self) -> int:
+    def _wait_for_pid(self, until: str) -> int:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             written = self.pid_file.read_text().strip() if self.pid_file.exists() else ""
-            # The live frame: the screen is drawn earlier, while BPF still compiles.
-            if written.isdigit() and "calls/s" in self.screen():
+            if written.isdigit() and until in self.screen():
                 return int(written)
-            time.sleep(0.1)
+            time.sleep(0.02)
         raise AssertionError(f"dashboard did not start:\n{self.screen()}")
 
     def keys(self, *keys: str) -> None:

@@ -39,51 +39,20 @@ def test_signals_exit_fast_and_restore_the_terminal(tmp_path: Path, signum: int)
 def test_the_dashboard_draws_at_the_terminal_s_width_while_bpf_compiles(tmp_path: Path) -> None:
     """Fds 1 and 2 go to a file during the compile: the dashboard draws on a terminal of its
     own, at its real size, and a stop during the compile exits cleanly."""
-    name = f"st-{os.getpid()}-early"
-    raw = tmp_path / "early.raw"
-    pid_file = tmp_path / "early.pid"
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "132", "-y", "30"], check=True)
+    terminal = Terminal(tmp_path, size="132x30", until="palette")  # the footer: first screen
     try:
-        subprocess.run(["tmux", "pipe-pane", "-t", name, "-o", f"cat >> {raw}"], check=True)
-        command = f"echo $$ > {pid_file}; exec {sys.executable} -m tui"
-        subprocess.run(
-            ["tmux", "send-keys", "-t", name, f"cd {REPO} && sh -c '{command}'", "Enter"],
-            check=True,
-        )
-        deadline = time.monotonic() + 20
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = subprocess.run(
-                ["tmux", "capture-pane", "-t", name, "-p"], capture_output=True, text=True
-            ).stdout
-            if "palette" in screen:  # the footer: the first screen is drawn
-                break
-            time.sleep(0.02)
-        pid = int(pid_file.read_text())
-        assert "palette" in screen, f"no first screen in 20 s:\n{screen}"
-        footer = next(line for line in screen.splitlines() if "palette" in line)
-        assert len(footer.rstrip()) > 120, screen  # drawn at 132 columns, not a guessed 80
-        os.kill(pid, signal.SIGTERM)  # most likely still compiling: it must end all the same
-        started = time.monotonic()
-        while time.monotonic() - started < 10:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("still running 10 s after SIGTERM")
+        footer = next(line for line in terminal.screen().splitlines() if "palette" in line)
+        assert len(footer.rstrip()) > 120, terminal.screen()  # 132 columns, not a guessed 80
+        os.kill(terminal.pid, signal.SIGTERM)  # most likely still compiling: it ends all the same
+        terminal.wait_exit(10.0)
         time.sleep(0.3)
-        tail = raw.read_bytes()[-400:]
-        assert LEAVE_ALT_SCREEN in tail and b"Traceback" not in raw.read_bytes(), tail
-        subprocess.run(["tmux", "send-keys", "-t", name, "echo rc=$?", "Enter"], check=True)
+        raw = terminal.raw.read_bytes()
+        assert LEAVE_ALT_SCREEN in raw[-400:] and b"Traceback" not in raw, raw[-400:]
+        terminal.keys("echo rc=$?", "Enter")
         time.sleep(0.3)
-        screen = subprocess.run(
-            ["tmux", "capture-pane", "-t", name, "-p"], capture_output=True, text=True
-        ).stdout
-        assert f"rc={128 + signal.SIGTERM}" in screen
+        assert f"rc={128 + signal.SIGTERM}" in terminal.screen()
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        terminal.close()
 
 
 def test_restart_right_after_sigkill_works(tmp_path: Path) -> None:
