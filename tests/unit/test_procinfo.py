@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -10,35 +9,40 @@ import sys
 import time
 from pathlib import Path
 
-from tui.procinfo import ProcessInfo, send_signal, strace_command
+import pytest
+
+from tui.procinfo import ProcessInfo, read_process, send_signal, strace_command
 
 
-class FakeProcess:
-    def __init__(self, pid: int, created: float, cmdline: list[str]) -> None:
-        self.pid, self.created, self._cmdline = pid, created, cmdline
-
-    def create_time(self) -> float:
-        return self.created
-
-    def cmdline(self) -> list[str]:
-        return self._cmdline
-
-    def ppid(self) -> int:
-        return 1
-
-    def oneshot(self) -> contextlib.nullcontext[None]:
-        return contextlib.nullcontext()
-
-
-def test_reused_pid_never_shows_the_dead_processs_command(monkeypatch) -> None:
+def test_reused_pid_is_described_afresh(monkeypatch) -> None:
+    """A new start time is a new process, even with the same command line: its user and
+    seccomp mode are looked up again, nothing is kept from the dead one."""
     info = ProcessInfo()
-    world = {"process": FakeProcess(os.getpid(), 100.0, ["old-daemon", "--serve"])}
-    monkeypatch.setattr("tui.procinfo.psutil.Process", lambda pid: world["process"])
+    world = {"proc": (100, 1, "daemon", "daemon --serve"), "seccomp": "disabled"}
+    monkeypatch.setattr("tui.procinfo.read_process", lambda pid: world["proc"])
+    monkeypatch.setattr("tui.procinfo.seccomp_mode", lambda pid: world["seccomp"])
     first = info.describe(os.getpid(), 0, "x")
-    assert first.cmdline == "old-daemon --serve"
-    world["process"] = FakeProcess(os.getpid(), 200.0, ["new-tool"])  # same pid, new start
-    second = info.describe(os.getpid(), 0, "x")
-    assert second.cmdline == "new-tool"
+    assert (first.cmdline, first.seccomp) == ("daemon --serve", "disabled")
+    world["proc"], world["seccomp"] = (200, 1, "daemon", "daemon --serve"), "filter"
+    second = info.describe(os.getpid(), 0, "x")  # same pid and argv, started later
+    assert (second.cmdline, second.seccomp) == ("daemon --serve", "filter")
+    world["seccomp"] = "strict"  # the same process: its identity stays cached
+    assert info.describe(os.getpid(), 0, "x").seccomp == "filter"
+
+
+def test_read_process_reads_a_live_process_and_fails_for_a_gone_one() -> None:
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        wait_for_cmdline(child.pid, b"30")
+        start_ticks, ppid, comm, cmdline = read_process(child.pid)
+        assert (ppid, comm, cmdline) == (os.getpid(), "sleep", "sleep 30")
+        boot_s = time.clock_gettime(time.CLOCK_BOOTTIME)
+        assert 0 < start_ticks <= boot_s * os.sysconf("SC_CLK_TCK") + 1
+    finally:
+        child.kill()
+        child.wait()
+    with pytest.raises(OSError):
+        read_process(child.pid)
 
 
 def test_comm_is_read_live_after_a_rename() -> None:
