@@ -241,9 +241,21 @@ static __always_inline int is_exec(u32 slot)
 }
 
 /* Returns 1 when this call made the (syscall, errno) entry: the first such failure. */
-static __always_inline int count_errno(u32 slot, u32 errno_value)
+static __always_inline int count_errno(struct syscall_stats *stats, u32 slot, u32 errno_value)
 {
+    u64 cache = stats->errno_cache;
+    if (cache >> ERRNO_CACHE_SHIFT == errno_value) {
+        stats->errno_cache = cache + 1; /* this CPU's line: no atomic needed */
+        return 0;
+    }
     struct errno_key key = {.slot = slot, .errno_value = errno_value};
+    if (!cache) {
+        /* The syscall's first failure on this CPU: its errno is counted in the line from now
+         * on. An entry with count 0 says whether any CPU had seen the pair before. */
+        stats->errno_cache = ((u64)errno_value << ERRNO_CACHE_SHIFT) | 1;
+        u64 zero = 0;
+        return errno_counts.insert(&key, &zero) == 0;
+    }
     u64 *count = errno_counts.lookup(&key);
     if (count) {
         __sync_fetch_and_add(count, 1);
@@ -532,7 +544,7 @@ static __always_inline void account(struct bpf_raw_tracepoint_args *ctx, u32 tgi
             stats->interval_max_ns = duration_ns;
         count_fine(slot, fine_bucket(duration_ns, log2));
     }
-    int new_errno = failed ? count_errno(slot, (u32)(-ret)) : 0;
+    int new_errno = failed ? count_errno(stats, slot, (u32)(-ret)) : 0;
     int new_pair = count_process(tgid, slot, failed, timed, duration_ns, bucket, epoch);
 #ifdef SEND_EVENTS
     u32 reasons = 0;

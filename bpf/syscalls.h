@@ -34,6 +34,8 @@
 #define INFLIGHT_ENTRIES 32768
 #define ERRNO_MAP_ENTRIES 8192
 #define MAX_ERRNO_VALUE 4095
+/* syscall_stats.errno_cache: errno << 52 | count (MAX_ERRNO_VALUE fits the 12 bits above). */
+#define ERRNO_CACHE_SHIFT 52
 
 /* Indexes of the per-CPU loss counters: every way of losing data is counted. */
 #define LOSS_PROC_MAP_FULL 0
@@ -69,9 +71,12 @@ struct syscall_stats {
      * each read, so this is the interval's own max, not the max since start. */
     u64 interval_max_ns;
     u64 max_epoch;
-    /* One cache line a syscall a CPU: the histogram is the fine row (user space folds it
-     * into log2 buckets where those are wanted). */
-    u64 reserved;
+    /* The first errno this syscall failed with on this CPU (top ERRNO_CACHE_SHIFT bits up)
+     * and how many of its failures since had that errno (the bits below): the usual case, one
+     * syscall failing one way again and again, is counted here, with no hash and no atomic.
+     * Other errnos go to errno_counts; user space adds the two. One cache line a syscall a
+     * CPU: the histogram is the fine row (user space folds it into log2 buckets). */
+    u64 errno_cache;
 };
 
 struct fine_hist {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -158,6 +159,80 @@ def test_failures_only_keeps_only_failed_calls(live, workload_factory) -> None:
     source = live(Config(filters=Filters(pids=(workload.pid,), failures_only=True)))
     snapshot = run_and_measure(source, workload)
     assert counts(snapshot) == {"openat": M_ENOENT}
+
+
+MIXED_ERRNO_SCRIPT = """
+import os, sys, threading
+root, calls = sys.argv[1], int(sys.argv[2])
+os.mkdir(root + "/dir")
+open(root + "/file", "w").close()
+paths = [(root + "/missing", os.O_RDONLY), (root + "/file/x", os.O_RDONLY),
+         (root + "/dir", os.O_WRONLY)]
+def fail_three_ways(cpu):
+    os.sched_setaffinity(0, {cpu})  # this thread only
+    for _ in range(calls):
+        for path, flags in paths:
+            try:
+                os.open(path, flags)
+            except OSError:
+                pass
+cpus = sorted(os.sched_getaffinity(0))[:2]
+print(len(cpus), flush=True)
+sys.stdin.readline()
+threads = [threading.Thread(target=fail_three_ways, args=(cpu,)) for cpu in cpus]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print("done", flush=True)
+sys.stdin.readline()
+"""
+
+
+@pytest.mark.parametrize("level", ["full", "counts"])
+def test_a_syscall_failing_several_ways_on_several_cpus_has_exact_errno_counts(
+    live, tmp_path, level: str
+) -> None:
+    """Each CPU counts a syscall's first errno in its own stats line and the others in the
+    errno map: the sums are exact, and each errno's first failure is captured once."""
+    import subprocess
+    import sys
+
+    calls = 400
+    worker = subprocess.Popen(
+        [sys.executable, "-c", MIXED_ERRNO_SCRIPT, str(tmp_path), str(calls)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert worker.stdin is not None and worker.stdout is not None
+    try:
+        threads = int(worker.stdout.readline())
+        config = Config(filters=Filters(pids=(worker.pid,)), level=level, sample_every=0)
+        source = live(config if level == "full" else replace(config, capture_rate=0))
+        before = source.read()  # type: ignore[attr-defined]
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+        assert worker.stdout.readline() == "done\n"
+        source.poll(0.05)  # type: ignore[attr-defined]
+        after = source.read()  # type: ignore[attr-defined]
+    finally:
+        worker.stdin.close()
+        worker.wait(timeout=10)
+    snapshot = build_snapshot(before, after, NAMES)
+    openat = next(row for row in snapshot.syscalls if row.name == "openat")
+    each = threads * calls
+    assert dict(openat.errnos) == {"ENOENT": each, "ENOTDIR": each, "EISDIR": each}
+    assert openat.errors == openat.count == 3 * each
+    if level == "full":
+        from tui.model.readings import REASON_NEW_ERRNO
+
+        firsts = [
+            event.ret
+            for event in after.samples
+            if event.reasons & REASON_NEW_ERRNO and NAMES.decode(event.slot).name == "openat"
+        ]
+        assert sorted(firsts) == sorted(-errno_value for errno_value in (2, 20, 21))
 
 
 def test_errno_filter(live, workload_factory) -> None:

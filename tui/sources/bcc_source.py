@@ -42,7 +42,9 @@ _C = header_constants()
 _HIST = _C["HIST_BUCKETS"]
 _SLOT_COUNT = _C["SLOT_COUNT"]
 _STATS_WORDS = 8  # struct syscall_stats
-_STATS_INTERVAL_MAX, _STATS_MAX_EPOCH = 5, 6
+_STATS_INTERVAL_MAX, _STATS_MAX_EPOCH, _STATS_ERRNO_CACHE = 5, 6, 7
+_ERRNO_CACHE_SHIFT = _C["ERRNO_CACHE_SHIFT"]
+_ERRNO_CACHE_COUNT = (1 << _ERRNO_CACHE_SHIFT) - 1
 _NO_HIST = (0,) * _HIST
 _FINE = _C["FINE_BUCKETS"]
 # struct proc_stats, its histogram left as bytes: decoded once per distinct histogram per
@@ -258,6 +260,8 @@ class BccSource:
         self.prototypes: dict[str, Prototype] = {}
         self.prototypes_from = ""
         self._fd_args: dict[int, tuple[int, ...]] = {}
+        # Per slot, the (slot, errno) counts the CPUs keep in their syscall_stats lines.
+        self._errnos_in_stats: dict[int, dict[tuple[int, int], int]] = {}
         self._cgroups = CgroupNames(cgroup_root())
         # Slots of --syscall, for threads found blocked in /proc (the kernel filters the rest).
         self._filter_slots = {
@@ -612,6 +616,13 @@ class BccSource:
                 words[base + cpu * _STATS_WORDS : base + (cpu + 1) * _STATS_WORDS]
                 for cpu in range(self._cpus)
             ]
+            cached: dict[tuple[int, int], int] = {}
+            for cpu in per_cpu:
+                if cpu[_STATS_ERRNO_CACHE]:
+                    pair = (slot, cpu[_STATS_ERRNO_CACHE] >> _ERRNO_CACHE_SHIFT)
+                    count_here = cpu[_STATS_ERRNO_CACHE] & _ERRNO_CACHE_COUNT
+                    cached[pair] = cached.get(pair, 0) + count_here
+            self._errnos_in_stats[slot] = cached
             current[slot] = CallCounters(
                 count=sum(cpu[0] for cpu in per_cpu),
                 errors=sum(cpu[1] for cpu in per_cpu),
@@ -628,13 +639,20 @@ class BccSource:
         return current
 
     def _read_errnos(self) -> dict[tuple[int, int], int]:
+        """Return the count of each (syscall, errno): the errno_counts map plus what each
+        CPU counted in its syscall_stats line (read just before, by _read_syscalls)."""
         assert self._errno_reader is not None
         keys, values, count = self._errno_reader.read()
         found: dict[tuple[int, int], int] = {}
         for index in range(count):
             slot, value = struct.unpack_from("<II", keys, 8 * index)
             (found[(slot, value)],) = struct.unpack_from("<Q", values, 8 * index)
-        return found
+        for cached in self._errnos_in_stats.values():
+            for pair, count_here in cached.items():
+                found[pair] = found.get(pair, 0) + count_here
+        # A CPU makes its pair's entry (count 0) just after counting it in its line: read
+        # between the two, the pair has no count yet, and is left for the next read.
+        return {pair: total for pair, total in found.items() if total}
 
     def _read_processes(
         self, closed: int
