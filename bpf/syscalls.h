@@ -71,11 +71,12 @@ struct syscall_stats {
      * each read, so this is the interval's own max, not the max since start. */
     u64 interval_max_ns;
     u64 max_epoch;
-    /* The first errno this syscall failed with on this CPU (top ERRNO_CACHE_SHIFT bits up)
-     * and how many of its failures since had that errno (the bits below): the usual case, one
-     * syscall failing one way again and again, is counted here, with no hash and no atomic.
-     * Other errnos go to errno_counts; user space adds the two. One cache line a syscall a
-     * CPU: the histogram is the fine row (user space folds it into log2 buckets). */
+    /* The first errno this syscall failed with on this CPU, in the bits from
+     * ERRNO_CACHE_SHIFT up, and how many of its failures since had that errno, in the bits
+     * below: the usual case, one syscall failing one way again and again, is counted here
+     * with no hash and no atomic. Other errnos go to errno_counts; user space adds the two.
+     * One cache line a syscall a CPU: the histogram is the fine row (user space folds it
+     * into log2 buckets). */
     u64 errno_cache;
 };
 
