@@ -375,25 +375,16 @@ class BccSource:
         return self.config.sample_every > 0 or self.config.capture_rate > 0
 
     def _kinds_by_slot(self) -> dict[int, tuple[ArgKind, ...]]:
-        """Return what each argument of each syscall with a prototype points at, by slot."""
-        by_name: dict[str, tuple[ArgKind, ...]] = {}  # native and compat share prototypes
-        found: dict[int, tuple[ArgKind, ...]] = {}
-        for slot, prototype in self._prototypes_by_slot().items():
-            kinds = by_name.get(prototype.name)
-            if kinds is None:
-                kinds = by_name[prototype.name] = prototype.kinds()
-            found[slot] = kinds
-        return found
-
-    def _prototypes_by_slot(self) -> dict[int, Prototype]:
-        found: dict[int, Prototype] = {}
-        for number, name in self.names.all_native():
-            if name in self.prototypes:
-                found[number] = self.prototypes[name]
+        """Return what each argument of each syscall with a prototype points at, by slot
+        (native and compat ids of one syscall share its prototype: worked out once)."""
+        by_name = {name: prototype.kinds() for name, prototype in self.prototypes.items()}
+        found = {
+            number: by_name[name] for number, name in self.names.all_native() if name in by_name
+        }
         for slot in range(COMPAT_SLOT_BASE, COMPAT_SLOT_BASE + 512):
-            decoded = self.names.decode(slot)
-            if decoded.name in self.prototypes:
-                found[slot] = self.prototypes[decoded.name]
+            name = self.names.decode(slot).name
+            if name in by_name:
+                found[slot] = by_name[name]
         return found
 
     def _fill_arg_layout(self, layouts: dict[int, ArgLayout]) -> None:
@@ -616,16 +607,18 @@ class BccSource:
                 words[base + cpu * _STATS_WORDS : base + (cpu + 1) * _STATS_WORDS]
                 for cpu in range(self._cpus)
             ]
-            cached: dict[tuple[int, int], int] = {}
-            for cpu in per_cpu:
-                if cpu[_STATS_ERRNO_CACHE]:
-                    pair = (slot, cpu[_STATS_ERRNO_CACHE] >> _ERRNO_CACHE_SHIFT)
-                    count_here = cpu[_STATS_ERRNO_CACHE] & _ERRNO_CACHE_COUNT
-                    cached[pair] = cached.get(pair, 0) + count_here
-            self._errnos_in_stats[slot] = cached
+            errors = sum(cpu[1] for cpu in per_cpu)
+            if errors:  # a syscall that never failed has no errno in its lines
+                cached: dict[tuple[int, int], int] = {}
+                for cpu in per_cpu:
+                    if cpu[_STATS_ERRNO_CACHE]:
+                        pair = (slot, cpu[_STATS_ERRNO_CACHE] >> _ERRNO_CACHE_SHIFT)
+                        count_here = cpu[_STATS_ERRNO_CACHE] & _ERRNO_CACHE_COUNT
+                        cached[pair] = cached.get(pair, 0) + count_here
+                self._errnos_in_stats[slot] = cached
             current[slot] = CallCounters(
                 count=sum(cpu[0] for cpu in per_cpu),
-                errors=sum(cpu[1] for cpu in per_cpu),
+                errors=errors,
                 latency_sum_ns=sum(cpu[2] for cpu in per_cpu),
                 latency_max_ns=max(cpu[3] for cpu in per_cpu),
                 latency_hist=_NO_HIST,  # from the fine row (_with_fine_hists), where it has one
