@@ -232,3 +232,70 @@ def test_a_quiet_process_keeps_its_recent_calls_while_busy_ones_fill_the_global_
     gone = replace(reading(3, {39: counters(3)}, processes=procs), exited=frozenset({7}))
     third = stream.push(gone)
     assert third is not None and third.calls_of(7) == ()
+
+
+def test_calls_nothing_shows_are_not_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under churn most captured calls are the first calls of processes gone by the read:
+    only failed, slow, still-running and the newest calls are decoded, and each of those
+    reaches its target list, slowest list or process."""
+    import tui.model.snapshot as snapshot_module
+    from tui.model.readings import REASON_FAILED, REASON_NEW, REASON_SLOW
+
+    decoded: list[str] = []
+    real_decode = snapshot_module.decode_call
+
+    def counting_decode(name, *args):  # type: ignore[no-untyped-def]
+        decoded.append(name)
+        return real_decode(name, *args)
+
+    monkeypatch.setattr(snapshot_module, "decode_call", counting_decode)
+    gone = set(range(1000, 1300))
+    first_calls = [replace(call_event(pid, 39, pid, pid), reasons=REASON_NEW) for pid in gone]
+    failed = replace(  # open("/etc/ld.so.preload") = -ENOENT, as every dynamic binary does
+        call_event(1001, 2, -2, 5000),
+        reasons=REASON_FAILED,
+        strings=(b"/etc/ld.so.preload",),
+        truncated=(False,),
+    )
+    slow = replace(call_event(1002, 0, 0, 5001), duration_ns=9_000_000, reasons=REASON_SLOW)
+    running = replace(call_event(7, 39, 7, 5002), reasons=REASON_NEW)
+    events = (failed, slow, running, *first_calls)  # the newest 64 are first calls
+    stream = SnapshotStream(NAMES)
+    stream.push(reading(0, {}))
+    now = replace(
+        reading(1, {39: counters(301)}), samples=events, exited=frozenset(gone | {1001, 1002})
+    )
+    snapshot = stream.push(now)
+    assert snapshot is not None
+    assert len(decoded) == 3 + 64
+    assert [(t.syscall, t.errno, t.target, t.pid) for t in snapshot.targets] == [
+        ("open", "ENOENT", "/etc/ld.so.preload", 1001)
+    ]
+    assert [row.duration_ns for row in snapshot.slowest] == [9_000_000]
+    assert [c.name for c in snapshot.calls_of(7)] == ["getpid"]
+    assert [c.pid for c in snapshot.samples] == [c.tgid for c in first_calls[-64:]]
+    assert all(c.call for c in snapshot.samples)
+
+
+def test_a_process_that_moved_cgroups_counts_in_both_groups() -> None:
+    """A process moved mid-interval (into a container) has entries in two cgroups: each
+    group counts the calls made in it, and the process is shown in the one it used most."""
+    paths = {41: "/system.slice/cron.service", 42: "/system.slice/docker-abc123.scope"}
+
+    def entry(slot: int, count: int, cgroup: int) -> ProcessCallCounters:
+        return ProcessCallCounters(9, slot, 0, "moved", counters(count), cgroup)
+
+    before = reading(0, {})
+    after = replace(
+        reading(
+            1,
+            {0: counters(3), 1: counters(5), 39: counters(2)},
+            processes={(9, 0): entry(0, 3, 41), (9, 1): entry(1, 5, 42), (9, 39): entry(39, 2, 42)},
+        ),
+        cgroup_paths=paths,
+    )
+    snapshot = build_snapshot(before, after, NAMES)
+    (process,) = snapshot.processes
+    assert (process.count, process.cgroup_id) == (10, 42)
+    groups = {row.cgroup_ids: (row.count, row.pids, row.top_syscall) for row in snapshot.groups}
+    assert groups == {(41,): (3, (9,), "read"), (42,): (7, (9,), "write")}

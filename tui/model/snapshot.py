@@ -504,12 +504,25 @@ def _errno_rows_by_slot(
 
 
 def _decode_samples(
-    samples: Iterable[SampleEvent], names: SyscallNames, prototypes: Mapping[str, Prototype]
+    samples: tuple[SampleEvent, ...],
+    names: SyscallNames,
+    prototypes: Mapping[str, Prototype],
+    exited: frozenset[int] = frozenset(),
 ) -> tuple[SampleRow, ...]:
+    """Return the rows of the interval's calls that something shows: every failed or slow
+    call, every call of a process still running, and the newest RECENT_SAMPLES_KEPT.
+
+    The rest (under churn, most: the first calls of processes gone by the read) would reach
+    no screen, target or export, so their arguments are not decoded."""
     rows: list[SampleRow] = []
-    for event in samples:
-        decoded = names.decode(event.slot)
+    tail_from = len(samples) - RECENT_SAMPLES_KEPT
+    for index, event in enumerate(samples):
         failed = -4095 <= event.ret < 0
+        if not (
+            failed or index >= tail_from or event.tgid not in exited or event.reasons & REASON_SLOW
+        ):
+            continue
+        decoded = names.decode(event.slot)
         call = decode_call(
             decoded.name,
             prototypes.get(decoded.name),
@@ -645,7 +658,7 @@ def build_snapshot(
         loss=now.loss,
         lost_samples_interval=max(lost_now - prev.loss.lost_samples, 0),
     )
-    calls = _decode_samples(now.samples, names, prototypes or shipped_prototypes())
+    calls = _decode_samples(now.samples, names, prototypes or shipped_prototypes(), now.exited)
     samples = (prev_samples + calls)[-RECENT_SAMPLES_KEPT:]
     targets, targets_dropped = _failing_targets(calls)
     recent_by_pid = _recent_by_pid(prev_by_pid or {}, calls, now.exited)
@@ -746,6 +759,8 @@ class _CgroupTally:
 
 _SLOT_OF = operator.attrgetter("slot")
 _COUNT_OF = operator.attrgetter("count")
+_ERRORS_OF = operator.attrgetter("errors")
+_CGROUP_OF = operator.attrgetter("cgroup_id")
 
 
 def _process_rows(
@@ -757,12 +772,13 @@ def _process_rows(
 ) -> tuple[tuple[ProcessRow, ...], dict[int, _CgroupTally]]:
     """Return the process rows, and per cgroup id what its processes did this interval."""
     per_cgroup: dict[int, _CgroupTally] = {}
-    by_pid: dict[int, list[tuple[ProcessCallCounters, ProcessSyscallRow]]] = {}
+    by_pid: dict[int, tuple[list[ProcessCallCounters], list[ProcessSyscallRow]]] = {}
     totals: dict[int, int] = {}  # each process's calls since start, idle entries included
     exited = prev.exited
     before_of = prev.processes.get
     decoded_of: dict[int, SlotName] = {}
-    top_of: dict[int, int] = {}  # id of a histogram (alive while now is) → its top bucket
+    # id of a histogram (alive while now is) → the max its entries report for an epoch max.
+    max_of: dict[tuple[int, int], int | None] = {}
     # One pass over the entries, one row each: under churn there are ~20 per process.
     for key, entry in now.processes.items():
         pid, slot = key
@@ -777,14 +793,16 @@ def _process_rows(
             # New this interval (most entries under churn): its counters are the interval's.
             count, errors, hist = total, counters.errors, counters.latency_hist
             sum_ns = counters.latency_sum_ns
-            if counters.interval_max_ns is None:
+            epoch_max = counters.interval_max_ns
+            if epoch_max is None:
                 max_ns = _interval_max(counters, 0, hist)
             else:
                 # Entries share their histogram objects (sources intern them): scan each once.
-                top = top_of.get(id(hist))
-                if top is None:
-                    top = top_of[id(hist)] = _top_bucket(hist)
-                max_ns = _epoch_max(counters.interval_max_ns, top)
+                shared = (id(hist), epoch_max)
+                if shared in max_of:
+                    max_ns = max_of[shared]
+                else:
+                    max_ns = max_of[shared] = _epoch_max(epoch_max, _top_bucket(hist))
         elif before.counters is counters:
             continue  # sources hand back the same object for an unchanged entry: idle
         else:
@@ -814,40 +832,33 @@ def _process_rows(
         )
         found = by_pid.get(pid)
         if found is None:
-            by_pid[pid] = [(entry, call)]
+            by_pid[pid] = ([entry], [call])
         else:
-            found.append((entry, call))
+            found[0].append(entry)
+            found[1].append(call)
 
     rows: list[ProcessRow] = []
-    for pid, entries in by_pid.items():
-        count = errors = 0
-        by_cgroup: dict[int, int] = {}
+    for pid, (entries, calls) in by_pid.items():
+        count = sum(map(_COUNT_OF, calls))
+        errors = sum(map(_ERRORS_OF, calls))
+        cgroups = set(map(_CGROUP_OF, entries))
+        if len(cgroups) == 1:  # the usual case: the whole interval in one cgroup
+            (cgroup_id,) = cgroups
+            _tally(per_cgroup, cgroup_id, pid, calls, count, errors)
+        else:
+            by_cgroup: dict[int, list[ProcessSyscallRow]] = {}
+            for entry, call in zip(entries, calls, strict=True):
+                by_cgroup.setdefault(entry.cgroup_id, []).append(call)
+            calls_in = {c: sum(map(_COUNT_OF, part)) for c, part in by_cgroup.items()}
+            for cgroup, part in by_cgroup.items():
+                _tally(per_cgroup, cgroup, pid, part, calls_in[cgroup], sum(map(_ERRORS_OF, part)))
+            cgroup_id = max(calls_in, key=lambda c: (calls_in[c], c))
         # The entry created last carries the newest comm the kernel saw (after a rename):
-        # the one with most calls this interval, then most in all.
-        newest, newest_count, newest_total = entries[0][0], -1, -1
-        for entry, call in entries:
-            calls_now = call.count
-            count += calls_now
-            errors += call.errors
-            cgroup = entry.cgroup_id
-            by_cgroup[cgroup] = by_cgroup.get(cgroup, 0) + calls_now
-            tally = per_cgroup.get(cgroup)
-            if tally is None:
-                tally = per_cgroup[cgroup] = _CgroupTally()
-            tally.count += calls_now
-            tally.errors += call.errors
-            tally.pids.add(pid)
-            label = call.label
-            tally.by_syscall[label] = tally.by_syscall.get(label, 0) + calls_now
-            if calls_now > newest_count or (
-                calls_now == newest_count and call.total > newest_total
-            ):
-                newest, newest_count, newest_total = entry, calls_now, call.total
-        calls = [call for _, call in entries]
+        # the one with most calls this interval, then most in all (the first such one).
+        newest = entries[max(range(len(calls)), key=lambda i: (calls[i].count, calls[i].total))]
         # Busiest first, then by slot: two sorts on C-level keys (the sort is stable).
         calls.sort(key=_SLOT_OF)
         calls.sort(key=_COUNT_OF, reverse=True)
-        cgroup_id = max(by_cgroup, key=lambda c: (by_cgroup[c], c)) if by_cgroup else 0
         path = now.cgroup_paths.get(cgroup_id)
         identity = describe(pid, newest.uid, newest.comm, pid in now.exited)
         rows.append(
@@ -874,6 +885,27 @@ def _process_rows(
         )
     rows.sort(key=lambda r: (-r.count, r.pid))
     return tuple(rows), per_cgroup
+
+
+def _tally(
+    per_cgroup: dict[int, _CgroupTally],
+    cgroup_id: int,
+    pid: int,
+    calls: list[ProcessSyscallRow],
+    count: int,
+    errors: int,
+) -> None:
+    """Add one process's calls in one cgroup to that cgroup's interval."""
+    tally = per_cgroup.get(cgroup_id)
+    if tally is None:
+        tally = per_cgroup[cgroup_id] = _CgroupTally()
+    tally.count += count
+    tally.errors += errors
+    tally.pids.add(pid)
+    by_syscall = tally.by_syscall
+    for call in calls:
+        label = f"{call.name} (i386)" if call.compat else call.name  # call.label, inlined
+        by_syscall[label] = by_syscall.get(label, 0) + call.count
 
 
 def _group_rows(
