@@ -284,34 +284,23 @@ class AnomalyDetector:
             if (anomaly := self._spike(observation, wall_time)) is not None
         ]
         for pid, (comm, calls) in process_syscalls.items():
-            # Born and gone within one interval: no history to judge it by, but a first-sight
-            # call (ptrace, bpf, …) still counts.
-            short_lived = pid in exited and pid not in self._processes
-            history = (
-                _ProcessHistory()
-                if short_lived
-                else self._processes.setdefault(pid, _ProcessHistory())
-            )
+            if pid in exited and pid not in self._processes:
+                # Born and gone within one interval (most processes under churn): no history
+                # to judge it by, but a first-sight call (ptrace, bpf, …) still counts.
+                found.extend(
+                    _novel(wall_time, slot, name, pid, comm)
+                    for slot, name in calls
+                    if name in FIRST_SIGHT_SYSCALLS
+                )
+                continue
+            history = self._processes.setdefault(pid, _ProcessHistory())
             formed = history.intervals >= self.settings.warmup_intervals and not self.warming_up
             for slot, name in calls:
                 if slot in history.slots:
                     continue
                 history.slots.add(slot)
-                first_sight = name in FIRST_SIGHT_SYSCALLS
-                if first_sight or (formed and not short_lived and name not in ROUTINE_SYSCALLS):
-                    found.append(
-                        Anomaly(
-                            wall_time=wall_time,
-                            kind="novel",
-                            syscall=name,
-                            slot=slot,
-                            pid=pid,
-                            comm=comm,
-                            value=1.0,
-                            baseline=0.0,
-                            severity="high" if name in SECURITY_SYSCALLS else "normal",
-                        )
-                    )
+                if name in FIRST_SIGHT_SYSCALLS or (formed and name not in ROUTINE_SYSCALLS):
+                    found.append(_novel(wall_time, slot, name, pid, comm))
             history.intervals += 1
             history.last_seen = self.intervals
         self.intervals += 1
@@ -337,3 +326,18 @@ class AnomalyDetector:
             del self._processes[pid]
         for key in [k for k in self._baselines if k[0] == "pid" and k[1] not in self._processes]:
             del self._baselines[key]
+
+
+def _novel(wall_time: float, slot: int, name: str, pid: int, comm: str) -> Anomaly:
+    """Return the anomaly of a process making a syscall it had not made before."""
+    return Anomaly(
+        wall_time=wall_time,
+        kind="novel",
+        syscall=name,
+        slot=slot,
+        pid=pid,
+        comm=comm,
+        value=1.0,
+        baseline=0.0,
+        severity="high" if name in SECURITY_SYSCALLS else "normal",
+    )
