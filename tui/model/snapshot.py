@@ -777,8 +777,7 @@ def _process_rows(
     exited = prev.exited
     before_of = prev.processes.get
     decoded_of: dict[int, SlotName] = {}
-    # id of a histogram (alive while now is) → the max its entries report for an epoch max.
-    max_of: dict[tuple[int, int], int | None] = {}
+    top_of: dict[int, int] = {}  # id of a histogram (alive while now is) → its top bucket
     # One pass over the entries, one row each: under churn there are ~20 per process.
     for key, entry in now.processes.items():
         pid, slot = key
@@ -798,11 +797,13 @@ def _process_rows(
                 max_ns = _interval_max(counters, 0, hist)
             else:
                 # Entries share their histogram objects (sources intern them): scan each once.
-                shared = (id(hist), epoch_max)
-                if shared in max_of:
-                    max_ns = max_of[shared]
+                top = top_of.get(id(hist))
+                if top is None:
+                    top = top_of[id(hist)] = _top_bucket(hist)
+                if epoch_max and 0 <= top < epoch_max.bit_length():
+                    max_ns = epoch_max  # _epoch_max's usual answer, inlined: per entry
                 else:
-                    max_ns = max_of[shared] = _epoch_max(epoch_max, _top_bucket(hist))
+                    max_ns = _epoch_max(epoch_max, top)
         elif before.counters is counters:
             continue  # sources hand back the same object for an unchanged entry: idle
         else:
