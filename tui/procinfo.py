@@ -55,9 +55,12 @@ def read_process(pid: int) -> tuple[int, int, str, str]:
     /proc, read afresh each time: a process renames itself, an orphan is re-parented, and a
     fork that execs keeps its pid and start time. Raises OSError once it is gone."""
     with open(f"/proc/{pid}/stat", "rb") as stat_file:
-        after_comm = stat_file.read().rsplit(b")", 1)[1].split()
-    with open(f"/proc/{pid}/comm", "rb") as comm_file:
-        comm = safe_text(comm_file.read().rstrip(b"\n"), 64)
+        line = stat_file.read()
+    # "pid (comm) state ppid ...": comm is what /proc/pid/comm says (any bytes but NUL, ")"
+    # and newlines too), so it runs from the first "(" to the last ")".
+    comm_bytes, _, rest = line.partition(b"(")[2].rpartition(b")")
+    after_comm = rest.split()
+    comm = safe_text(comm_bytes, 64)
     with open(f"/proc/{pid}/cmdline", "rb") as cmdline_file:
         argv = cmdline_file.read(CMDLINE_BYTES)  # empty mid-exec, for a zombie, a kernel thread
     cmdline = safe_text(argv.rstrip(b"\0").replace(b"\0", b" "), CMDLINE_MAX)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tui.model.sanitize import safe_text
 from tui.procinfo import ProcessInfo, read_process, send_signal, strace_command
 
 
@@ -43,6 +44,32 @@ def test_read_process_reads_a_live_process_and_fails_for_a_gone_one() -> None:
         child.wait()
     with pytest.raises(OSError):
         read_process(child.pid)
+
+
+@pytest.mark.parametrize("name", [b"a) b (c) 1 2", b"x)\n(y", b"))((", b" \x1b[2J"])
+def test_the_comm_in_stat_is_the_comm_of_comm(name: bytes) -> None:
+    """read_process takes comm from /proc/PID/stat: parentheses, spaces, newlines and
+    escapes inside it neither cut it short nor shift the fields after it."""
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import ctypes,sys; ctypes.CDLL(None).prctl(15, {name!r}, 0, 0, 0); "
+            "print(flush=True); sys.stdin.readline()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == b"\n"  # renamed
+        with open(f"/proc/{child.pid}/comm", "rb") as comm_file:
+            kernel_comm = comm_file.read().rstrip(b"\n")
+        assert kernel_comm == name
+        _, ppid, comm, _ = read_process(child.pid)
+        assert (ppid, comm) == (os.getpid(), safe_text(kernel_comm, 64))
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_comm_is_read_live_after_a_rename() -> None:
