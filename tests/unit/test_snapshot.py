@@ -299,3 +299,25 @@ def test_a_process_that_moved_cgroups_counts_in_both_groups() -> None:
     assert (process.count, process.cgroup_id) == (10, 42)
     groups = {row.cgroup_ids: (row.count, row.pids, row.top_syscall) for row in snapshot.groups}
     assert groups == {(41,): (3, (9,), "read"), (42,): (7, (9,), "write")}
+
+
+def test_a_thread_pool_waiting_is_described_once_per_process() -> None:
+    """2,000 threads of one server blocked in futex: the in-flight list names the process
+    once, not once per thread (a /proc look-up each, every interval)."""
+    from tui.model.readings import InflightCall
+    from tui.model.snapshot import kernel_identity
+
+    described: list[int] = []
+
+    def counting_describe(pid: int, uid: int, comm: str, gone: bool = False):  # type: ignore[no-untyped-def]
+        described.append(pid)
+        return kernel_identity(pid, uid, comm, gone)
+
+    futex = NAMES.slots_for("futex")[0]
+    waiting = tuple(InflightCall(5000 + i, 4242, futex, 10**9) for i in range(2000))
+    waiting += (InflightCall(77, 77, NAMES.slots_for("read")[0], 2 * 10**9),)
+    now = replace(reading(5, {}), inflight=waiting)
+    snapshot = build_snapshot(reading(4, {}), now, NAMES, counting_describe)
+    assert sorted(described) == [77, 4242]
+    assert len(snapshot.inflight) == 2001
+    assert {row.pid for row in snapshot.inflight if row.name == "futex"} == {4242}

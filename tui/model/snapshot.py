@@ -714,13 +714,17 @@ def _inflight_rows(
         return ()
     # What the kernel recorded of each process (uid, comm), from any one of its entries.
     entry_of = {entry.tgid: entry for entry in now.processes.values()}
+    # Once per process: a server's thread pool is hundreds of threads of one process waiting.
+    identity_of: dict[int, ProcessIdentity] = {}
     rows: list[InflightRow] = []
     for call in now.inflight:
         decoded = names.decode(call.slot)
-        entry = entry_of.get(call.tgid)
-        identity = describe(
-            call.tgid, entry.uid if entry else 0, entry.comm if entry else "?", False
-        )
+        identity = identity_of.get(call.tgid)
+        if identity is None:
+            entry = entry_of.get(call.tgid)
+            identity = identity_of[call.tgid] = describe(
+                call.tgid, entry.uid if entry else 0, entry.comm if entry else "?", False
+            )
         rows.append(
             InflightRow(
                 pid=call.tgid,
