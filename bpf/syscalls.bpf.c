@@ -57,6 +57,10 @@ BPF_PERCPU_ARRAY(fine_hists, struct fine_hist, HIST_ROWS);
  * from the hist_rows_used counter (64-bit: the atomics that return a value need it). */
 BPF_ARRAY(hist_row_of, u64, SLOT_COUNT);
 BPF_ARRAY(hist_rows_used, u64, 1);
+/* Threads seen leaving a call they entered before the programs were attached (no entry
+ * state): user space drops them from the threads it found blocked at start, at its next
+ * read, instead of reading each one's /proc/.../syscall at every read. */
+BPF_F_TABLE("hash", u32, u8, unseen_exits, UNSEEN_EXIT_ENTRIES, BPF_F_NO_PREALLOC);
 #endif
 /* Never written: the all-zero value a new per-process entry starts from (too big for the stack). */
 BPF_ARRAY(zero_proc_stats, struct proc_stats, 1);
@@ -704,6 +708,8 @@ RAW_TRACEPOINT_PROGRAM(sys_exit)
         } else {
             /* No entry seen: a call rejected before sys_enter (seccomp, ptrace) or one that
              * was already running when we attached. Count it untimed under orig_ax's id. */
+            u8 returned = 1;
+            unseen_exits.update(&tid, &returned);
             s64 nr = -1;
             bpf_probe_read_kernel(&nr, sizeof(nr), (void *)(ctx->args[0] + REG_ORIG_AX * 8));
             slot = slot_of(nr, is_compat_task(ctx->args[0]));

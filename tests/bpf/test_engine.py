@@ -484,6 +484,41 @@ def test_thread_blocked_before_start_is_found_as_a_lower_bound(live, workload_fa
     ]
 
 
+def test_threads_blocked_before_start_leave_the_list_with_no_proc_look_up(
+    live, workload_factory, monkeypatch
+) -> None:
+    """A server's idle pool waited in its calls before we attached: each read lists them
+    without reading each one's /proc/.../syscall, and one that returns leaves the list at
+    the next read (the kernel saw its exit)."""
+    import tui.sources.bcc_source as bcc_source
+
+    waiting = [workload_factory("--getppid=1") for _ in range(3)]
+    for workload in waiting:
+        workload.go()  # each blocked in read(0) before any program is loaded
+    source = live(Config(filters=Filters(pids=tuple(w.pid for w in waiting))))
+    looked_up: list[int] = []
+    real_lookup = bcc_source._current_syscall
+
+    def counting_lookup(tgid: int, tid: int) -> int | None:
+        looked_up.append(tid)
+        return real_lookup(tgid, tid)
+
+    monkeypatch.setattr(bcc_source, "_current_syscall", counting_lookup)
+
+    def blocked() -> set[int]:
+        return {call.tid for call in source.read().inflight if call.lower_bound}
+
+    pids = {w.pid for w in waiting}
+    assert blocked() == pids
+    waiting[0].finish()  # its read returns (EOF): an exit the kernel had no entry for
+    assert blocked() == pids - {waiting[0].pid}
+    assert blocked() == pids - {waiting[0].pid}
+    assert looked_up == []
+    source._reads_since_recheck = bcc_source.BLOCKED_RECHECK_READS  # the periodic check
+    assert blocked() == pids - {waiting[0].pid}
+    assert sorted(looked_up) == sorted(pids - {waiting[0].pid})
+
+
 def test_blocked_threads_are_named_with_thread_wait_channel_target_and_real_age(
     live, workload_factory
 ) -> None:
