@@ -303,6 +303,51 @@ def test_cgroup_filter(live, workload_factory) -> None:
         group.rmdir()
 
 
+@pytest.mark.parametrize("kind", ["comm", "uid", "cgroup"])
+def test_threads_blocked_before_start_obey_the_comm_uid_and_cgroup_filters(
+    live, workload_factory, kind: str
+) -> None:
+    """The kernel filters the calls it sees; threads found blocked in /proc at start are
+    filtered the same way, not listed from every process on the machine."""
+    from tui.system import cgroup2_root, resolve_cgroup
+
+    nobody = 65534
+
+    def drop_to_nobody() -> None:
+        os.setgid(nobody)
+        os.setuid(nobody)
+
+    wanted = workload_factory(
+        "--getppid=1", **({"preexec_fn": drop_to_nobody} if kind == "uid" else {})
+    )
+    other = workload_factory("--getppid=1")
+    group = cgroup2_root() / f"syscalltop-blocked-{os.getpid()}"
+    if kind == "cgroup":
+        group.mkdir()
+        (group / "cgroup.procs").write_text(str(wanted.pid))
+    try:
+        for workload in (wanted, other):
+            workload.go()  # each blocked in read(0) before any program is loaded
+        if kind == "comm":
+            filters = Filters(comm=wanted.name)
+        elif kind == "uid":
+            filters = Filters(uid=nobody)
+        else:
+            cgroup_id, level, _ = resolve_cgroup(str(group))
+            filters = Filters(cgroup_id=cgroup_id, cgroup_level=level)
+        source = live(Config(filters=filters))
+        blocked = {call.tgid for call in source.read().inflight if call.lower_bound}
+        assert wanted.pid in blocked
+        assert other.pid not in blocked
+        if kind != "uid":  # nothing else runs as nobody here; other processes may wait too
+            assert blocked == {wanted.pid}
+    finally:
+        for workload in (wanted, other):
+            workload.finish()
+        if kind == "cgroup":
+            group.rmdir()
+
+
 def test_out_of_table_ids_are_counted_not_dropped(live, workload_factory) -> None:
     workload = workload_factory("--bad-nr=17")
     snapshot = run_and_measure(live(Config(filters=Filters(pids=(workload.pid,)))), workload)

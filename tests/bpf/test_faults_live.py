@@ -25,7 +25,8 @@ pytestmark = pytest.mark.bpf
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path):
-    """A 64 KiB tmpfs with two free pages left (a header and a few readings fit)."""
+    """A 64 KiB tmpfs with one free page left: a header and a score of empty readings
+    (about 170 bytes each) fit."""
     mount = tmp_path / "disk"
     mount.mkdir()
     subprocess.run(
@@ -36,7 +37,7 @@ def tiny_disk(tmp_path: Path):
         with filler.open("wb") as out, contextlib.suppress(OSError):
             out.write(b"x" * (64 * 1024))
         size = filler.stat().st_size
-        os.truncate(filler, size - 8192)
+        os.truncate(filler, size - 4096)
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
@@ -45,14 +46,14 @@ def tiny_disk(tmp_path: Path):
 def test_full_disk_under_json_record_is_one_line_exit_1_and_whole_lines(tiny_disk: Path) -> None:
     record = tiny_disk / "run.jsonl"
     result = run_cli(
-        "--json", "--record", str(record), "-i", "0.2", "-n", "25", "--comm", "nobody-xyz"
+        "--json", "--record", str(record), "-i", "0.2", "-n", "60", "--comm", "nobody-xyz"
     )
     errors = result.stderr.strip().splitlines()
     assert result.returncode == 1, result.stderr
     assert errors == [
         f"syscalltop: stopped recording to {record}: No space left on device; going on without it"
     ]
-    assert len(json_lines(result.stdout)) == 25  # the counts went on to the end
+    assert len(json_lines(result.stdout)) == 60  # the counts went on to the end
     data = record.read_bytes()
     assert data.endswith(b"\n")  # the half-written line was cut
     recording = load_recording(record)

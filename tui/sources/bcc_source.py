@@ -325,7 +325,7 @@ class BccSource:
             {
                 tid: call
                 for tid, call in blocked_threads(self.names, time.monotonic_ns()).items()
-                if self._wanted(call.tgid, tid, call.slot)
+                if self._wanted(call.tgid, tid, call.slot) and self._passes_task_filters(call)
             }
             if self.config.timed
             else {}
@@ -884,6 +884,27 @@ class BccSource:
             return False
         return not self._filter_slots or slot in self._filter_slots
 
+    def _passes_task_filters(self, call: InflightCall) -> bool:
+        """Apply the comm, uid and cgroup filters (which the kernel applies to the calls it
+        sees) to a thread found blocked in /proc."""
+        filters = self.config.filters
+        task = f"/proc/{call.tgid}/task/{call.tid}"
+        if filters.comm is not None:
+            try:
+                with open(f"{task}/comm", "rb") as comm_file:
+                    comm = comm_file.read().removesuffix(b"\n")
+            except OSError:
+                return False
+            if comm != os.fsencode(filters.comm)[:15]:  # as the kernel compares it
+                return False
+        if filters.uid is not None and _real_uid(f"{task}/status") != filters.uid:
+            return False
+        if filters.cgroup_id is not None and filters.cgroup_level is not None:
+            ancestor = _ancestor_cgroup(self._cgroups.root, call.tgid, filters.cgroup_level)
+            if ancestor != filters.cgroup_id:
+                return False
+        return True
+
 
 class _Compile(threading.Thread):
     """Compile a program with BCC on a thread: clang runs in a C call that lets go of the GIL,
@@ -976,6 +997,35 @@ def _read_text(path: str, limit: int) -> str:
             return safe_text(source.read(limit * 4).strip(), limit)
     except OSError:
         return ""
+
+
+def _real_uid(status_path: str) -> int | None:
+    """Return the real uid of a /proc status file (what bpf_get_current_uid_gid reports)."""
+    try:
+        with open(status_path) as status:
+            for line in status:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _ancestor_cgroup(root: Path | None, tgid: int, level: int) -> int | None:
+    """Return the id (inode) of a process's cgroup v2 ancestor at `level` (0: the root)."""
+    if root is None:
+        return None
+    try:
+        with open(f"/proc/{tgid}/cgroup") as cgroups:
+            path = next((line[3:].strip() for line in cgroups if line.startswith("0::")), None)
+        if path is None:
+            return None
+        parts = [part for part in path.split("/") if part]
+        if len(parts) < level:
+            return None
+        return os.stat(root.joinpath(*parts[:level])).st_ino
+    except OSError:
+        return None
 
 
 def _first_arg(task: str) -> int | None:
