@@ -817,7 +817,7 @@ class BccSource:
 
         A thread the kernel saw leave a call it entered before the programs were attached
         is in unseen_exits; one that entered a call since is in `seen`. The rest wait on:
-        no /proc read per thread per read (a server's pool of 2,000 idle threads cost 2.8%
+        no /proc read per thread per read (a server's pool of 2,000 idle threads cost 3.7%
         of a core that way). /proc is asked again when the kernel's list may have filled,
         and every BLOCKED_RECHECK_READS reads in case an exit went unseen.
         """
