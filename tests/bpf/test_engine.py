@@ -554,6 +554,11 @@ def test_threads_blocked_before_start_leave_the_list_with_no_proc_look_up(
         return {call.tid for call in source.read().inflight if call.lower_bound}
 
     pids = {w.pid for w in waiting}
+    # They were found beside the compile: the first read asks /proc whether they still wait
+    # (one may have returned before the programs were attached).
+    assert blocked() == pids
+    assert sorted(looked_up) == sorted(pids)
+    looked_up.clear()
     assert blocked() == pids
     waiting[0].finish()  # its read returns (EOF): an exit the kernel had no entry for
     assert blocked() == pids - {waiting[0].pid}
