@@ -558,8 +558,12 @@ def test_threads_blocked_before_start_leave_the_list_with_no_proc_look_up(
     # (one may have returned before the programs were attached).
     assert blocked() == pids
     assert sorted(looked_up) == sorted(pids)
-    looked_up.clear()
+    # And /proc is scanned once more after the first frame, for threads that blocked while
+    # the programs were loading.
     assert blocked() == pids
+    assert blocked() == pids
+    assert len(looked_up) > len(pids)
+    looked_up.clear()
     waiting[0].finish()  # its read returns (EOF): an exit the kernel had no entry for
     assert blocked() == pids - {waiting[0].pid}
     assert blocked() == pids - {waiting[0].pid}
@@ -567,6 +571,25 @@ def test_threads_blocked_before_start_leave_the_list_with_no_proc_look_up(
     source._reads_since_recheck = bcc_source.BLOCKED_RECHECK_READS  # the periodic check
     assert blocked() == pids - {waiting[0].pid}
     assert sorted(looked_up) == sorted(pids - {waiting[0].pid})
+
+
+def test_a_thread_that_blocked_while_the_programs_loaded_is_found_after_the_first_frame(
+    live, workload_factory
+) -> None:
+    """The scan beside the compile misses a thread that blocks before the programs attach
+    (the kernel never sees it enter): the scan at the third read finds it."""
+    from tui.sources.bcc_source import RESCAN_AT_READ
+
+    workload = workload_factory("--getppid=1")
+    workload.go()  # blocked in read(0) before any program is loaded
+    source = live(Config(filters=Filters(pids=(workload.pid,))))
+    del source._blocked_at_start[workload.pid]  # as if it blocked just after the scan
+    found = [
+        {call.tid for call in source.read().inflight if call.lower_bound}
+        for _ in range(RESCAN_AT_READ)
+    ]
+    assert found == [set()] * (RESCAN_AT_READ - 1) + [{workload.pid}]
+    workload.finish()
 
 
 def test_blocked_threads_are_named_with_thread_wait_channel_target_and_real_age(

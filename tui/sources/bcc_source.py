@@ -228,6 +228,7 @@ class BccSource:
         self._blocked_at_start: dict[int, InflightCall] = {}
         self._unseen_reader: _BatchReader | None = None
         self._reads_since_recheck = 0
+        self._inflight_reads = 0
         self._prev_stats_raw: list[bytes] = []
         self._prev_stats: dict[int, CallCounters] = {}
         # The read epoch the kernel files interval maxima under; advanced at each read.
@@ -293,19 +294,9 @@ class BccSource:
                 }
                 layouts = _arg_layouts(kinds) if self._events_on else {}
                 # Also beside it (2,000 waiting threads: 85 ms of /proc). A thread that
-                # returns before the programs attach is dropped by the first read's check.
-                blocked = (
-                    {
-                        tid: call
-                        for tid, call in blocked_threads(
-                            self.names, time.monotonic_ns(), self.config.filters.pids
-                        ).items()
-                        if self._wanted(call.tgid, tid, call.slot)
-                        and self._passes_task_filters(call)
-                    }
-                    if self.config.timed
-                    else {}
-                )
+                # returns before the programs attach is dropped by the first read's check;
+                # one that blocks before they attach is found by a second scan, later.
+                blocked = self._scan_blocked() if self.config.timed else {}
             except BaseException:
                 compiling.join()
                 compiling.discard()
@@ -814,6 +805,11 @@ class BccSource:
             for tid in gone:
                 with contextlib.suppress(KeyError):
                     del table[table.Key(tid)]
+        self._inflight_reads += 1
+        if self._inflight_reads == RESCAN_AT_READ:
+            # Threads that blocked after the scan beside the compile but before the programs
+            # attached: the kernel saw them enter nothing. After the first frame, off its path.
+            self._blocked_at_start = {**self._scan_blocked(), **self._blocked_at_start}
         if self._blocked_at_start:
             self._blocked_at_start = self._still_blocked({call.tid for call in calls})
         calls.extend(self._blocked_at_start.values())  # the filters were applied at start
@@ -890,6 +886,16 @@ class BccSource:
         if filters.tids and tid not in filters.tids:
             return False
         return not self._filter_slots or slot in self._filter_slots
+
+    def _scan_blocked(self) -> dict[int, InflightCall]:
+        """Return the threads /proc shows blocked in a syscall that the filters let through."""
+        return {
+            tid: call
+            for tid, call in blocked_threads(
+                self.names, time.monotonic_ns(), self.config.filters.pids
+            ).items()
+            if self._wanted(call.tgid, tid, call.slot) and self._passes_task_filters(call)
+        }
 
     def _passes_task_filters(self, call: InflightCall) -> bool:
         """Apply the comm, uid and cgroup filters (which the kernel applies to the calls it
@@ -996,6 +1002,8 @@ def _decode_process(
 INFLIGHT_ENRICHED = 200
 # Threads blocked since start are checked in /proc this often (in reads) in any case.
 BLOCKED_RECHECK_READS = 30
+# The read that scans /proc again for threads that blocked while the programs were loading.
+RESCAN_AT_READ = 3
 
 
 def _read_text(path: str, limit: int) -> str:
