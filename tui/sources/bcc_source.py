@@ -889,17 +889,20 @@ class BccSource:
 
     def _scan_blocked(self) -> dict[int, InflightCall]:
         """Return the threads /proc shows blocked in a syscall that the filters let through."""
+        ancestors: dict[int, int | None] = {}  # tgid → its cgroup at the filter's level
         return {
             tid: call
             for tid, call in blocked_threads(
                 self.names, time.monotonic_ns(), self.config.filters.pids
             ).items()
-            if self._wanted(call.tgid, tid, call.slot) and self._passes_task_filters(call)
+            if self._wanted(call.tgid, tid, call.slot)
+            and self._passes_task_filters(call, ancestors)
         }
 
-    def _passes_task_filters(self, call: InflightCall) -> bool:
+    def _passes_task_filters(self, call: InflightCall, ancestors: dict[int, int | None]) -> bool:
         """Apply the comm, uid and cgroup filters (which the kernel applies to the calls it
-        sees) to a thread found blocked in /proc."""
+        sees) to a thread found blocked in /proc; a process's cgroup is read once into
+        `ancestors` (its threads share it)."""
         filters = self.config.filters
         task = f"/proc/{call.tgid}/task/{call.tid}"
         if filters.comm is not None:
@@ -913,8 +916,11 @@ class BccSource:
         if filters.uid is not None and _real_uid(f"{task}/status") != filters.uid:
             return False
         if filters.cgroup_id is not None and filters.cgroup_level is not None:
-            ancestor = _ancestor_cgroup(self._cgroups.root, call.tgid, filters.cgroup_level)
-            if ancestor != filters.cgroup_id:
+            if call.tgid not in ancestors:
+                ancestors[call.tgid] = _ancestor_cgroup(
+                    self._cgroups.root, call.tgid, filters.cgroup_level
+                )
+            if ancestors[call.tgid] != filters.cgroup_id:
                 return False
         return True
 
