@@ -39,10 +39,11 @@
 
 BPF_PERCPU_ARRAY(syscall_stats, struct syscall_stats, SLOT_COUNT);
 BPF_PERCPU_ARRAY(loss_counts, u64, LOSS_SLOTS);
-/* Allocated on first use: sized for process churn (each short-lived process leaves ~30
- * entries until reclaimed) without holding 20 MB of kernel memory up front. */
-BPF_F_TABLE("hash", struct proc_key, struct proc_stats, proc_stats, PROC_MAP_ENTRIES,
-            BPF_F_NO_PREALLOC);
+/* Sized for process churn (each short-lived process leaves ~20 entries until user space
+ * takes them). Preallocated: under churn user space deletes tens of thousands of entries a
+ * second, and a preallocated entry is freed (and the next one made) in a third of the time
+ * of an allocated one (measured: 0.4 against 1.2 us a delete), for 26 MB held up front. */
+BPF_HASH(proc_stats, struct proc_key, struct proc_stats, PROC_MAP_ENTRIES);
 BPF_HASH(errno_counts, struct errno_key, u64, ERRNO_MAP_ENTRIES);
 BPF_PERCPU_ARRAY(cpu_states, struct cpu_state, 1);
 BPF_HASH(inflight, u32, struct enter_state, INFLIGHT_ENTRIES);
@@ -604,7 +605,7 @@ RAW_TRACEPOINT_PROGRAM(cgroup_attach_task)
 /* The counts tier: one program, at exit, with no clock read. Exact counts, errors and errnos
  * per syscall and per process; no latency, no in-flight list, no events. exit and
  * exit_group never reach sys_exit, so they are not counted (as with syscount). */
-RAW_TRACEPOINT_PROGRAM(sys_exit)
+static __always_inline int count_exit(u64 regs_addr, s64 nr, s64 ret)
 {
     u32 zero = 0;
     struct cpu_state *cpu = cpu_states.lookup(&zero);
@@ -612,16 +613,30 @@ RAW_TRACEPOINT_PROGRAM(sys_exit)
         return 0;
     u64 pid_tgid = bpf_get_current_pid_tgid();
     u32 tid = (u32)pid_tgid;
-    u32 compat = task_abi_compat(cpu, tid, ctx->args[0]);
-    s64 nr = -1;
-    bpf_probe_read_kernel(&nr, sizeof(nr), (void *)(ctx->args[0] + REG_ORIG_AX * 8));
+    u32 compat = task_abi_compat(cpu, tid, regs_addr);
     u32 slot = slot_of(nr, compat);
     if (is_exec(slot))
         cpu->abi_flags = 0; /* exec may switch the ABI: read it afresh next time */
     if (!passes_filter(pid_tgid, slot))
         return 0;
-    account(ctx, pid_tgid >> 32, slot, (s64)ctx->args[1], 0, 0, 0);
+    account(0, pid_tgid >> 32, slot, ret, 0, 0, 0);
     return 0;
+}
+
+/* Where the kernel has BTF, user space loads this one instead, as a BTF-typed raw tracepoint
+ * (tp_btf; BCC 0.26 cannot load that kind itself): args[0] is then a typed struct pt_regs
+ * pointer, and orig_ax one plain load rather than a helper call (measured: ~25 ns a call). */
+int btf_sys_exit(u64 *args)
+{
+    s64 nr = *(s64 *)((char *)args[0] + REG_ORIG_AX * 8);
+    return count_exit(args[0], nr, (s64)args[1]);
+}
+
+RAW_TRACEPOINT_PROGRAM(sys_exit)
+{
+    s64 nr = -1;
+    bpf_probe_read_kernel(&nr, sizeof(nr), (void *)(ctx->args[0] + REG_ORIG_AX * 8));
+    return count_exit(ctx->args[0], nr, (s64)ctx->args[1]);
 }
 #else
 RAW_TRACEPOINT_PROGRAM(sys_enter)

@@ -97,18 +97,36 @@ def test_exact_counts_under_pid_filter(live, workload_factory) -> None:
     assert {row.pid for row in snapshot.processes} == {workload.pid}
 
 
-@pytest.mark.parametrize("filtered", [True, False])
+@pytest.mark.parametrize(("filtered", "btf"), [(True, True), (False, True), (True, False)])
 def test_counts_tier_is_exact_with_no_latency_and_one_program(
-    live, workload_factory, filtered: bool
+    live, workload_factory, monkeypatch, filtered: bool, btf: bool
 ) -> None:
-    """--level counts: one exit-side program, no clock; counts, errors and errnos exact."""
+    """--level counts: one exit-side program, no clock; counts, errors and errnos exact,
+    attached as a BTF-typed tracepoint where it can be, else as a raw one."""
+    from tui.sources import bcc_source
+
+    if not btf:  # as on a machine without a tp_btf layout: the raw tracepoint instead
+        monkeypatch.setattr(bcc_source, "_SYS_BPF", None)
     workload = workload_factory(*WORKLOAD_FLAGS)
     filters = Filters(pids=(workload.pid,)) if filtered else Filters()
     source = live(Config(filters=filters, level="counts", sample_every=0, capture_rate=0))
     bpf = source._bpf  # type: ignore[attr-defined]
     # One program per call, at exit; the other runs only when a task changes cgroups.
-    assert list(bpf.raw_tracepoint_fds) == [b"cgroup_attach_task", b"sys_exit"]
-    assert BPF_FUNC_KTIME_GET_NS not in helpers_called(bpf.dump_func(b"on_sys_exit"))
+    raw_exit = helpers_called(bpf.dump_func(b"on_sys_exit"))
+    assert BPF_FUNC_KTIME_GET_NS not in raw_exit
+    if btf:
+        assert source.exit_attachment == "tp_btf"  # type: ignore[attr-defined]
+        assert list(bpf.raw_tracepoint_fds) == [b"cgroup_attach_task"]
+        # The syscall id is a plain load there: one probe read fewer than the raw program.
+        btf_exit = bpf.dump_func(b"btf_sys_exit")
+        assert BPF_FUNC_KTIME_GET_NS not in helpers_called(btf_exit)
+        reads = helper_calls(bpf.dump_func(b"on_sys_exit"), BPF_FUNC_PROBE_READ_KERNEL)
+        assert helper_calls(btf_exit, BPF_FUNC_PROBE_READ_KERNEL) == reads - 1
+        btf_fds = list(source._btf_fds)  # type: ignore[attr-defined]
+    else:
+        assert source.exit_attachment.startswith("raw_tp (")  # type: ignore[attr-defined]
+        assert list(bpf.raw_tracepoint_fds) == [b"cgroup_attach_task", b"sys_exit"]
+        btf_fds = []
     snapshot = run_and_measure(source, workload)
     process = snapshot.process(workload.pid)
     assert process is not None
@@ -123,9 +141,25 @@ def test_counts_tier_is_exact_with_no_latency_and_one_program(
         assert counts(snapshot).get("getppid") == N_GETPPID
         assert all(row.latency.p50_ns is None for row in snapshot.syscalls)
     assert snapshot.inflight == ()
+    source.close()  # type: ignore[attr-defined]
+    for fd in btf_fds:  # the program and its link are let go: nothing stays attached
+        with pytest.raises(OSError):
+            os.fstat(fd)
 
 
 BPF_FUNC_KTIME_GET_NS = 5  # include/uapi/linux/bpf.h
+BPF_FUNC_PROBE_READ_KERNEL = 113
+
+
+def helper_calls(bytecode: bytes, helper: int) -> int:
+    """Return how many calls to one BPF helper a program makes."""
+    return sum(
+        1
+        for offset in range(0, len(bytecode), 8)
+        if bytecode[offset] == 0x85
+        and bytecode[offset + 1] >> 4 == 0
+        and int.from_bytes(bytecode[offset + 4 : offset + 8], "little", signed=True) == helper
+    )
 
 
 def helpers_called(bytecode: bytes) -> set[int]:

@@ -76,6 +76,12 @@ TRACEPOINTS_COUNTS = (b"cgroup_attach_task", b"sys_exit")
 # slice, once a read finds the map this full (1/8) or this many processes exited in a slice.
 EARLY_TAKE_FRACTION = 8
 EARLY_TAKE_EXITS = 32
+# The bpf(2) ABI for loading the counts tier's exit program as a BTF-typed raw tracepoint.
+_SYS_BPF = {"x86_64": 321}.get(os.uname().machine)
+_BPF_PROG_LOAD = 5
+_BPF_PROG_TYPE_TRACING = 26
+_BPF_TRACE_RAW_TP = 23
+_PROG_LOAD_ATTR_SIZE = 128  # union bpf_attr up to fd_array; the kernel zero-extends the rest
 
 
 class BpfLoadFailed(RuntimeError):
@@ -248,6 +254,10 @@ class BccSource:
         self._shared = _SharedParts()
         self._prev_budgets: tuple[bytes, dict[int, CaptureCounts]] = (b"", {})
         self._enriched: dict[tuple[int, int, int], InflightCall] = {}  # (tid, enter_ns, slot)
+        # How the exit program is attached: "tp_btf" (a plain load of the syscall id) or
+        # "raw_tp" (a helper call), with why tp_btf was not used; and its fds to close.
+        self.exit_attachment = ""
+        self._btf_fds: list[int] = []
         self._proc_map_busy = False
         self._exit_group_key = struct.pack("<I", names.slots_for("exit_group")[0])
         self._exits_seen = 0
@@ -364,6 +374,13 @@ class BccSource:
                 raise BpfLoadFailed(f"{problem} ({opened} opened); use a smaller --perf-pages")
         # Last: every map is ready and the buffer open before the first call is counted.
         for event in TRACEPOINTS_TIMED if self.config.timed else TRACEPOINTS_COUNTS:
+            if event == b"sys_exit" and not self.config.timed:
+                fds, why = _attach_btf_exit(bpf)
+                if fds:
+                    self._btf_fds = fds
+                    self.exit_attachment = "tp_btf"
+                    continue
+                self.exit_attachment = f"raw_tp ({why})"
             try:
                 bpf.attach_raw_tracepoint(tp=event, fn_name=b"on_" + event)
             except Exception as error:  # bcc raises a bare Exception
@@ -373,6 +390,9 @@ class BccSource:
 
     def close(self) -> None:
         """Detach every program and free the maps."""
+        fds, self._btf_fds = self._btf_fds, []
+        for fd in fds:  # the link first: closing it detaches the program
+            os.close(fd)
         if self._bpf is not None:
             bpf, self._bpf = self._bpf, None
             with contextlib.suppress(Exception):
@@ -948,6 +968,64 @@ class _Compile(threading.Thread):
         if self.bpf is not None:
             self.bpf.cleanup()
             self.bpf = None
+
+
+def _attach_btf_exit(bpf: Any) -> tuple[list[int], str]:
+    """Load btf_sys_exit as a BTF-typed raw tracepoint on sys_exit and attach it; return its
+    (link, program) fds, or no fds and why not (the raw tracepoint is used then)."""
+    if _SYS_BPF is None:
+        return [], f"no tp_btf layout for {os.uname().machine}"
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        return [], "no kernel BTF"
+    try:
+        libbpf = ct.CDLL("libbpf.so.1", use_errno=True)
+    except OSError:
+        return [], "no libbpf.so.1"
+    from bcc.libbcc import lib
+
+    find = libbpf.libbpf_find_vmlinux_btf_id
+    find.argtypes, find.restype = [ct.c_char_p, ct.c_int], ct.c_int
+    btf_id = find(b"sys_exit", _BPF_TRACE_RAW_TP)
+    if btf_id <= 0:
+        return [], "sys_exit not in kernel BTF"
+    name = b"btf_sys_exit"
+    start = lib.bpf_function_start(bpf.module, name)
+    size = lib.bpf_function_size(bpf.module, name)
+    if not start or not size:
+        return [], "no btf_sys_exit in the program"
+    # BCC has put the maps' fds into these instructions already: they load as they are.
+    insns = ct.create_string_buffer(ct.string_at(start, size), size)
+    license_text = ct.create_string_buffer(lib.bpf_module_license(bpf.module))
+    attr = ct.create_string_buffer(_PROG_LOAD_ATTR_SIZE)
+    # union bpf_attr, BPF_PROG_LOAD: prog_type, insn_cnt, insns, license, (no log),
+    # kern_version, prog_flags, prog_name, prog_ifindex, expected_attach_type; attach_btf_id.
+    struct.pack_into(
+        "<IIQQIIQII16sII",
+        attr,
+        0,
+        _BPF_PROG_TYPE_TRACING,
+        size // 8,
+        ct.addressof(insns),
+        ct.addressof(license_text),
+        0,
+        0,
+        0,
+        0,
+        0,
+        b"btf_sys_exit",
+        0,
+        _BPF_TRACE_RAW_TP,
+    )
+    struct.pack_into("<I", attr, 108, btf_id)
+    libc = ct.CDLL(None, use_errno=True)
+    prog_fd = libc.syscall(_SYS_BPF, _BPF_PROG_LOAD, attr, _PROG_LOAD_ATTR_SIZE)
+    if prog_fd < 0:
+        return [], f"tp_btf load refused: {os.strerror(ct.get_errno())}"
+    link_fd = lib.bpf_attach_raw_tracepoint(prog_fd, None)  # named by the BTF id, not here
+    if link_fd < 0:
+        os.close(prog_fd)
+        return [], f"tp_btf attach refused: {os.strerror(-link_fd)}"
+    return [link_fd, prog_fd], ""
 
 
 class _SharedParts:
