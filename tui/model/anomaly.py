@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 # Syscalls an incident responder wants to hear about the first time a process makes them.
 SECURITY_SYSCALLS = frozenset(
@@ -274,10 +275,11 @@ class AnomalyDetector:
         self,
         wall_time: float,
         observations: Iterable[Observation],
-        process_syscalls: dict[int, tuple[str, list[tuple[int, str]]]],
+        process_syscalls: Mapping[int, tuple[str, Sequence[tuple[Any, ...]]]],
         exited: Container[int] = (),
     ) -> list[Anomaly]:
-        """Feed one interval; return the anomalies that started in it."""
+        """Feed one interval; return the anomalies that started in it (each process's calls
+        are tuples that start (slot, name, …): the snapshot's own rows, not copies)."""
         found = [
             anomaly
             for observation in observations
@@ -288,14 +290,15 @@ class AnomalyDetector:
                 # Born and gone within one interval (most processes under churn): no history
                 # to judge it by, but a first-sight call (ptrace, bpf, …) still counts.
                 found.extend(
-                    _novel(wall_time, slot, name, pid, comm)
-                    for slot, name in calls
-                    if name in FIRST_SIGHT_SYSCALLS
+                    _novel(wall_time, call[0], call[1], pid, comm)
+                    for call in calls
+                    if call[1] in FIRST_SIGHT_SYSCALLS
                 )
                 continue
             history = self._processes.setdefault(pid, _ProcessHistory())
             formed = history.intervals >= self.settings.warmup_intervals and not self.warming_up
-            for slot, name in calls:
+            for call in calls:
+                slot, name = call[0], call[1]
                 if slot in history.slots:
                     continue
                 history.slots.add(slot)

@@ -1183,9 +1183,6 @@ def observations(snapshot: Snapshot) -> list[Observation]:
     return found
 
 
-def process_calls(snapshot: Snapshot) -> dict[int, tuple[str, list[tuple[int, str]]]]:
-    """Return each active process's comm and the (slot, name) of the syscalls it made."""
-    return {
-        process.pid: (process.comm, [(call.slot, call.name) for call in process.syscalls])
-        for process in snapshot.processes
-    }
+def process_calls(snapshot: Snapshot) -> dict[int, tuple[str, tuple[ProcessSyscallRow, ...]]]:
+    """Return each active process's comm and its syscall rows (each starts slot, name)."""
+    return {process.pid: (process.comm, process.syscalls) for process in snapshot.processes}
