@@ -307,6 +307,7 @@ class BccSource:
                 # returns before the programs attach is dropped by the first read's check;
                 # one that blocks before they attach is found by a second scan, later.
                 blocked = self._scan_blocked() if self.config.timed else {}
+                btf_id, no_btf = (0, "") if self.config.timed else _exit_btf_id()
             except BaseException:
                 compiling.join()
                 compiling.discard()
@@ -375,7 +376,7 @@ class BccSource:
         # Last: every map is ready and the buffer open before the first call is counted.
         for event in TRACEPOINTS_TIMED if self.config.timed else TRACEPOINTS_COUNTS:
             if event == b"sys_exit" and not self.config.timed:
-                fds, why = _attach_btf_exit(bpf)
+                fds, why = _attach_btf_exit(bpf, btf_id) if btf_id else ([], no_btf)
                 if fds:
                     self._btf_fds = fds
                     self.exit_attachment = "tp_btf"
@@ -970,24 +971,38 @@ class _Compile(threading.Thread):
             self.bpf = None
 
 
-def _attach_btf_exit(bpf: Any) -> tuple[list[int], str]:
-    """Load btf_sys_exit as a BTF-typed raw tracepoint on sys_exit and attach it; return its
-    (link, program) fds, or no fds and why not (the raw tracepoint is used then)."""
-    if _SYS_BPF is None:
-        return [], f"no tp_btf layout for {os.uname().machine}"
-    if not os.path.exists("/sys/kernel/btf/vmlinux"):
-        return [], "no kernel BTF"
+def _libbpf() -> Any:
+    """Return the system libbpf (BCC links it), or None."""
     try:
-        libbpf = ct.CDLL("libbpf.so.1", use_errno=True)
+        return ct.CDLL("libbpf.so.1", use_errno=True)
     except OSError:
-        return [], "no libbpf.so.1"
-    from bcc.libbcc import lib
+        return None
 
+
+def _exit_btf_id() -> tuple[int, str]:
+    """Return the kernel BTF id of the sys_exit tracepoint (a tp_btf target), or 0 and why not.
+
+    libbpf parses the kernel's BTF for it (~50 ms): start() asks beside the compile."""
+    if _SYS_BPF is None:
+        return 0, f"no tp_btf layout for {os.uname().machine}"
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        return 0, "no kernel BTF"
+    libbpf = _libbpf()
+    if libbpf is None:
+        return 0, "no libbpf.so.1"
     find = libbpf.libbpf_find_vmlinux_btf_id
     find.argtypes, find.restype = [ct.c_char_p, ct.c_int], ct.c_int
     btf_id = find(b"sys_exit", _BPF_TRACE_RAW_TP)
     if btf_id <= 0:
-        return [], "sys_exit not in kernel BTF"
+        return 0, "sys_exit not in kernel BTF"
+    return btf_id, ""
+
+
+def _attach_btf_exit(bpf: Any, btf_id: int) -> tuple[list[int], str]:
+    """Load btf_sys_exit as a BTF-typed raw tracepoint on sys_exit (BTF id `btf_id`) and
+    attach it; return its (link, program) fds, or no fds and why not (raw_tp is used then)."""
+    from bcc.libbcc import lib
+
     name = b"btf_sys_exit"
     start = lib.bpf_function_start(bpf.module, name)
     size = lib.bpf_function_size(bpf.module, name)
@@ -1017,11 +1032,15 @@ def _attach_btf_exit(bpf: Any) -> tuple[list[int], str]:
         _BPF_TRACE_RAW_TP,
     )
     struct.pack_into("<I", attr, 108, btf_id)
-    libc = ct.CDLL(None, use_errno=True)
-    prog_fd = libc.syscall(_SYS_BPF, _BPF_PROG_LOAD, attr, _PROG_LOAD_ATTR_SIZE)
+    syscall = ct.CDLL(None, use_errno=True).syscall
+    syscall.argtypes = [ct.c_long, ct.c_long, ct.c_void_p, ct.c_long]
+    syscall.restype = ct.c_long
+    prog_fd = syscall(_SYS_BPF, _BPF_PROG_LOAD, attr, _PROG_LOAD_ATTR_SIZE)
     if prog_fd < 0:
         return [], f"tp_btf load refused: {os.strerror(ct.get_errno())}"
-    link_fd = lib.bpf_attach_raw_tracepoint(prog_fd, None)  # named by the BTF id, not here
+    tracepoint_open = _libbpf().bpf_raw_tracepoint_open
+    tracepoint_open.argtypes, tracepoint_open.restype = [ct.c_char_p, ct.c_int], ct.c_int
+    link_fd = tracepoint_open(None, prog_fd)  # named by the BTF id at load, not here
     if link_fd < 0:
         os.close(prog_fd)
         return [], f"tp_btf attach refused: {os.strerror(-link_fd)}"
