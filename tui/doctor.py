@@ -82,7 +82,9 @@ def findings() -> list[Finding]:
         Finding(
             "BTF",
             BTF.exists(),
-            str(BTF) if BTF.exists() else "the kernel has no BTF",
+            f"{BTF} (--level counts attaches as tp_btf on x86-64)"
+            if BTF.exists()
+            else "the kernel has no BTF (--level counts pays a helper call more per syscall)",
             "a kernel built with CONFIG_DEBUG_INFO_BTF=y",
             required=False,
         )

@@ -262,6 +262,10 @@ def test_doctor_names_what_this_machine_has() -> None:
     lines = dict(line.split(None, 1) for line in result.stdout.splitlines() if line[:1] != " ")
     assert "no exact headers" in result.stdout and "merged Debian tree" in result.stdout
     assert "hybrid layout" in lines["cgroup"] or "unified layout" in lines["cgroup"]
+    assert (
+        lines["BTF"]
+        == "ok       /sys/kernel/btf/vmlinux (--level counts attaches as tp_btf on x86-64)"
+    )
     assert result.stdout.splitlines()[-1] == "syscalltop can run here"
 
 
