@@ -112,16 +112,16 @@ def test_counts_tier_is_exact_with_no_latency_and_one_program(
     source = live(Config(filters=filters, level="counts", sample_every=0, capture_rate=0))
     bpf = source._bpf  # type: ignore[attr-defined]
     # One program per call, at exit; the other runs only when a task changes cgroups.
-    raw_exit = helpers_called(bpf.dump_func(b"on_sys_exit"))
+    raw_exit = helper_call_ids(bpf.dump_func(b"on_sys_exit"))
     assert BPF_FUNC_KTIME_GET_NS not in raw_exit
     if btf:
         assert source.exit_attachment == "tp_btf"  # type: ignore[attr-defined]
         assert list(bpf.raw_tracepoint_fds) == [b"cgroup_attach_task"]
         # The syscall id is a plain load there: one probe read fewer than the raw program.
-        btf_exit = bpf.dump_func(b"btf_sys_exit")
-        assert BPF_FUNC_KTIME_GET_NS not in helpers_called(btf_exit)
-        reads = helper_calls(bpf.dump_func(b"on_sys_exit"), BPF_FUNC_PROBE_READ_KERNEL)
-        assert helper_calls(btf_exit, BPF_FUNC_PROBE_READ_KERNEL) == reads - 1
+        btf_exit = helper_call_ids(bpf.dump_func(b"btf_sys_exit"))
+        assert BPF_FUNC_KTIME_GET_NS not in btf_exit
+        reads = raw_exit.count(BPF_FUNC_PROBE_READ_KERNEL)
+        assert btf_exit.count(BPF_FUNC_PROBE_READ_KERNEL) == reads - 1
         btf_fds = list(source._btf_fds)  # type: ignore[attr-defined]
     else:
         assert source.exit_attachment.startswith("raw_tp (")  # type: ignore[attr-defined]
@@ -151,25 +151,14 @@ BPF_FUNC_KTIME_GET_NS = 5  # include/uapi/linux/bpf.h
 BPF_FUNC_PROBE_READ_KERNEL = 113
 
 
-def helper_calls(bytecode: bytes, helper: int) -> int:
-    """Return how many calls to one BPF helper a program makes."""
-    return sum(
-        1
+def helper_call_ids(bytecode: bytes) -> list[int]:
+    """Return the BPF helper id of each helper call a program makes (BPF_JMP|BPF_CALL with
+    src_reg 0), in order."""
+    return [
+        int.from_bytes(bytecode[offset + 4 : offset + 8], "little", signed=True)
         for offset in range(0, len(bytecode), 8)
-        if bytecode[offset] == 0x85
-        and bytecode[offset + 1] >> 4 == 0
-        and int.from_bytes(bytecode[offset + 4 : offset + 8], "little", signed=True) == helper
-    )
-
-
-def helpers_called(bytecode: bytes) -> set[int]:
-    """Return the BPF helper ids a program calls (BPF_JMP|BPF_CALL with src_reg 0)."""
-    found = set()
-    for offset in range(0, len(bytecode), 8):
-        opcode, registers = bytecode[offset], bytecode[offset + 1]
-        if opcode == 0x85 and registers >> 4 == 0:
-            found.add(int.from_bytes(bytecode[offset + 4 : offset + 8], "little", signed=True))
-    return found
+        if bytecode[offset] == 0x85 and bytecode[offset + 1] >> 4 == 0
+    ]
 
 
 def test_unfiltered_per_process_counts_are_exact(live, workload_factory) -> None:

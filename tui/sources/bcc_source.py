@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes as ct
 import errno
+import functools
 import os
 import resource
 import struct
@@ -971,8 +972,9 @@ class _Compile(threading.Thread):
             self.bpf = None
 
 
+@functools.cache
 def _libbpf() -> Any:
-    """Return the system libbpf (BCC links it), or None."""
+    """Return the system libbpf (BCC links it), or None; opened once."""
     try:
         return ct.CDLL("libbpf.so.1", use_errno=True)
     except OSError:
@@ -1027,7 +1029,7 @@ def _attach_btf_exit(bpf: Any, btf_id: int) -> tuple[list[int], str]:
         0,
         0,
         0,
-        b"btf_sys_exit",
+        name,
         0,
         _BPF_TRACE_RAW_TP,
     )
