@@ -21,6 +21,19 @@ REPO = Path(__file__).resolve().parent.parent
 WORKLOAD = REPO / "tests" / "workload.py"
 
 
+def _own_program_cache() -> None:
+    """Give this test run (and the tools it starts) a program cache of its own: each
+    configuration compiles once in the run, and every later start of it loads the image."""
+    if "SYSCALLTOP_PROGRAM_CACHE" in os.environ:
+        return
+    directory = tempfile.mkdtemp(prefix="syscalltop-programs-")
+    atexit.register(shutil.rmtree, directory, True)
+    os.environ["SYSCALLTOP_PROGRAM_CACHE"] = directory
+
+
+_own_program_cache()
+
+
 def bpf_unavailable_reason() -> str | None:
     """Return why real BPF tests cannot run here, or None when they can."""
     if os.geteuid() != 0:

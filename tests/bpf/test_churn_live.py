@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tests.bpf.test_engine import entries_in_map
 from tui.config import Config
 from tui.model.names import SyscallNames
 from tui.model.snapshot import SnapshotStream
@@ -39,7 +40,7 @@ def test_short_lived_processes_are_reclaimed(tmp_path) -> None:
             time.sleep(0.2)
             reading = source.read()
             snapshot = stream.push(reading)
-        in_map = {key.tgid for key in source._bpf[b"proc_stats"]}
+        in_map = {tgid for tgid, _ in entries_in_map(source)}
     finally:
         source.close()
     # What the last read found gone is out of the map; of 3,000 processes, few pairs remain.
@@ -72,7 +73,7 @@ def test_busy_map_is_relieved_between_reads() -> None:
     exit_group = NAMES.slots_for("exit_group")[0]
 
     def in_map() -> set[int]:
-        return {key.tgid for key in source._bpf[b"proc_stats"]}
+        return {tgid for tgid, _ in entries_in_map(source)}
 
     taken_early = []
     try:
@@ -124,7 +125,7 @@ def test_pairs_held_between_reads_are_bounded_by_the_map_size() -> None:
         second = run_short_lived(EARLY_TAKE_EXITS + 8)
         source.poll(0.01)
         assert len(source._departed) == 512  # taken up to one map's worth, no more
-        assert {key.tgid for key in source._bpf[b"proc_stats"]} & set(second)
+        assert {tgid for tgid, _ in entries_in_map(source)} & set(second)
         reading = source.read()
     finally:
         source.close()

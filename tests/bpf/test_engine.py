@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import struct
 from collections.abc import Callable, Iterator
@@ -40,6 +41,12 @@ def live() -> Iterator[Callable[[Config], object]]:
         source.close()
 
 
+def entries_in_map(source: object) -> list[tuple[int, int]]:
+    """Return the (tgid, slot) keys in the per-process map now."""
+    keys, _, _ = source._proc_reader.read()  # type: ignore[attr-defined]
+    return list(struct.iter_unpack("<II", keys))
+
+
 def run_and_measure(source: object, workload: Workload) -> Snapshot:
     """Read, let the workload do its calls, read again; return that interval."""
     before = source.read()  # type: ignore[attr-defined]
@@ -53,7 +60,7 @@ def counts(snapshot: Snapshot) -> dict[str, int]:
     return {row.label: row.count for row in snapshot.syscalls if row.count}
 
 
-def assert_workload_exact(snapshot: Snapshot) -> None:
+def assert_workload_exact(snapshot: Snapshot, timed: bool = True) -> None:
     found = counts(snapshot)
     assert found.get("getppid") == N_GETPPID
     openat = next(row for row in snapshot.syscalls if row.name == "openat")
@@ -63,6 +70,9 @@ def assert_workload_exact(snapshot: Snapshot) -> None:
     sleeps = next(row for row in snapshot.syscalls if row.name == "clock_nanosleep")
     assert sleeps.count == K_SLEEPS
     assert sleeps.errors == 0
+    if not timed:
+        assert sleeps.latency.p50_ns is None
+        return
     # 2 ms sleeps: p50 is the upper bound of the log2 bucket holding ~2 ms (capped by max).
     assert sleeps.latency.p50_ns is not None
     assert 2_000_000 <= sleeps.latency.p50_ns <= 1 << 22
@@ -89,6 +99,54 @@ def test_exact_counts_under_comm_filter(live, workload_factory) -> None:
     assert process.errors == M_ENOENT
 
 
+@pytest.mark.parametrize("level", ["full", "counts"])
+def test_a_kept_image_loads_without_a_compile_and_counts_as_exactly(
+    live, workload_factory, monkeypatch, tmp_path, level: str
+) -> None:
+    """The first start of a program compiles it and keeps its image; the next start loads
+    that image with no compile at all, and its counts are as exact."""
+    import bcc
+
+    from tui.sources.program_cache import load_image
+
+    os.chmod(tmp_path, 0o700)
+    cache = tmp_path / "programs"
+    monkeypatch.setenv("SYSCALLTOP_PROGRAM_CACHE", str(cache))
+    workload = workload_factory(*WORKLOAD_FLAGS, "--rounds=3")
+    config = Config(filters=Filters(pids=(workload.pid,)), level=level)
+    if level == "counts":
+        config = replace(config, sample_every=0, capture_rate=0)
+    first = live(config)
+    assert (first.image_origin, first.image_not_kept) == ("compiled", "")
+    [kept] = cache.glob("*.json")
+    attached = list(first._loaded.attached)
+    assert_workload_exact(run_and_measure(first, workload), timed=level == "full")
+    first.close()
+
+    def no_compile(*args: object, **kwargs: object) -> None:
+        raise AssertionError("compiled although an image was kept")
+
+    monkeypatch.setattr(bcc, "BPF", no_compile)
+    second = live(config)
+    assert second.image_origin == "cached"
+    assert second._loaded.attached == attached
+    assert_workload_exact(run_and_measure(second, workload), timed=level == "full")
+    second.close()
+    monkeypatch.undo()
+    monkeypatch.setenv("SYSCALLTOP_PROGRAM_CACHE", str(cache))
+
+    # Damage the kernel refuses (well formed, so no check before the load sees it): the
+    # start compiles afresh and keeps a good image in its place.
+    document = json.loads(kept.read_text())
+    for function in document["functions"]:
+        function[1] = "ff" * 8 + function[1][16:]  # an opcode no kernel knows
+    kept.write_text(json.dumps(document))
+    third = live(config)
+    assert third.image_origin == "compiled"
+    assert load_image(cache, kept.stem) is not None
+    assert_workload_exact(run_and_measure(third, workload), timed=level == "full")
+
+
 def test_exact_counts_under_pid_filter(live, workload_factory) -> None:
     workload = workload_factory(*WORKLOAD_FLAGS)
     source = live(Config(filters=Filters(pids=(workload.pid,))))
@@ -110,23 +168,24 @@ def test_counts_tier_is_exact_with_no_latency_and_one_program(
     workload = workload_factory(*WORKLOAD_FLAGS)
     filters = Filters(pids=(workload.pid,)) if filtered else Filters()
     source = live(Config(filters=filters, level="counts", sample_every=0, capture_rate=0))
-    bpf = source._bpf  # type: ignore[attr-defined]
+    loaded = source._loaded  # type: ignore[attr-defined]
     # One program per call, at exit; the other runs only when a task changes cgroups.
-    raw_exit = helper_call_ids(bpf.dump_func(b"on_sys_exit"))
+    raw_exit = helper_call_ids(loaded.image.function("on_sys_exit").insns)
     assert BPF_FUNC_KTIME_GET_NS not in raw_exit
     if btf:
         assert source.exit_attachment == "tp_btf"  # type: ignore[attr-defined]
-        assert list(bpf.raw_tracepoint_fds) == [b"cgroup_attach_task"]
+        assert loaded.attached == ["cgroup_attach_task"]
         # The syscall id is a plain load there: one probe read fewer than the raw program.
-        btf_exit = helper_call_ids(bpf.dump_func(b"btf_sys_exit"))
+        btf_exit = helper_call_ids(loaded.image.function("btf_sys_exit").insns)
         assert BPF_FUNC_KTIME_GET_NS not in btf_exit
         reads = raw_exit.count(BPF_FUNC_PROBE_READ_KERNEL)
         assert btf_exit.count(BPF_FUNC_PROBE_READ_KERNEL) == reads - 1
-        btf_fds = list(source._btf_fds)  # type: ignore[attr-defined]
     else:
         assert source.exit_attachment.startswith("raw_tp (")  # type: ignore[attr-defined]
-        assert list(bpf.raw_tracepoint_fds) == [b"cgroup_attach_task", b"sys_exit"]
-        btf_fds = []
+        assert loaded.attached == ["cgroup_attach_task", "sys_exit"]
+    # Two programs and their links (with tp_btf, one of each is BTF-typed).
+    program_fds = list(loaded._fds)
+    assert len(program_fds) == 4
     snapshot = run_and_measure(source, workload)
     process = snapshot.process(workload.pid)
     assert process is not None
@@ -142,7 +201,7 @@ def test_counts_tier_is_exact_with_no_latency_and_one_program(
         assert all(row.latency.p50_ns is None for row in snapshot.syscalls)
     assert snapshot.inflight == ()
     source.close()  # type: ignore[attr-defined]
-    for fd in btf_fds:  # the program and its link are let go: nothing stays attached
+    for fd in program_fds:  # the programs and links are let go: nothing stays attached
         with pytest.raises(OSError):
             os.fstat(fd)
 
@@ -408,7 +467,7 @@ def test_exit_group_counted_once_and_dead_process_reclaimed(live, workload_facto
     assert counts(snapshot)["getppid"] == 10
     # The first read after its death carries its final counts and frees its entries.
     assert any(tgid == workload.pid for tgid, _ in first.processes)
-    assert source._bpf[b"proc_stats"].items() == []
+    assert entries_in_map(source) == []
     second = source.read()
     assert second.processes == {}
     # Global per-syscall totals are untouched by the reclaim.
@@ -436,18 +495,19 @@ def test_process_dying_after_the_map_was_read_keeps_its_final_counts(
     assert reading.processes[(workload.pid, getppid)].counters.count == 200
     assert reading.processes[(workload.pid, exit_group)].counters.count == 1  # made after it
     assert workload.pid in reading.exited
-    assert source._bpf[b"proc_stats"].items() == []
+    assert entries_in_map(source) == []
 
 
 def test_batch_delete_frees_every_key_past_one_already_gone(live) -> None:
     """A key missing mid-batch (ENOENT from the kernel) does not stop the keys after it."""
     source = live(Config(filters=Filters(pids=(1,))))  # pid 1 is idle: the map stays ours
-    table = source._bpf[b"proc_stats"]
+    from tui.sources.bcc_source import _PROC_SIZE
+
     for slot in range(5):
-        table[table.Key(4_000_000, slot)] = table.Leaf()
+        source._loaded.update("proc_stats", struct.pack("<II", 4_000_000, slot), bytes(_PROC_SIZE))
     keys = b"".join(struct.pack("<II", 4_000_000, slot) for slot in (0, 1, 9, 3, 4))
     source._proc_reader.delete(keys)  # slot 9 never existed
-    assert sorted(key.slot for key in table if key.tgid == 4_000_000) == [2]
+    assert [slot for tgid, slot in entries_in_map(source) if tgid == 4_000_000] == [2]
 
 
 def test_state_flag_does_not_leak_into_next_call(live, workload_factory) -> None:

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,18 @@ from tui.model.sanitize import comm_text, safe_text
 from tui.sources.fds import FdResolver
 from tui.sources.kernel_headers import HeaderTree, check_trusted, locate_headers
 from tui.sources.program import ArgLayout, arg_layout, build_program, header_constants
+from tui.sources.program_cache import (
+    INSN_SIZE,
+    FunctionImage,
+    MapSpec,
+    ProgramImage,
+    cache_dir,
+    image_key,
+    load_image,
+    map_refs_of,
+    store_image,
+    with_fds,
+)
 from tui.sources.tracefs import kernel_prototypes
 
 _C = header_constants()
@@ -71,8 +83,8 @@ SAMPLES_KEPT_PER_READ = 1024
 SAMPLE_WAKEUP_EVENTS = 64
 # The programs each tier attaches, in this order (bpf/syscalls.bpf.c, on_<tracepoint>).
 # cgroup_attach_task runs only when a task changes cgroups (attribution follows the move).
-TRACEPOINTS_TIMED = (b"cgroup_attach_task", b"sys_enter", b"sched_switch", b"sys_exit")
-TRACEPOINTS_COUNTS = (b"cgroup_attach_task", b"sys_exit")
+TRACEPOINTS_TIMED = ("cgroup_attach_task", "sys_enter", "sched_switch", "sys_exit")
+TRACEPOINTS_COUNTS = ("cgroup_attach_task", "sys_exit")
 # Gone processes are also taken out of the per-process map between reads, in each poll
 # slice, once a read finds the map this full (1/8) or this many processes exited in a slice.
 EARLY_TAKE_FRACTION = 8
@@ -80,6 +92,7 @@ EARLY_TAKE_EXITS = 32
 # The bpf(2) ABI for loading the counts tier's exit program as a BTF-typed raw tracepoint.
 _SYS_BPF = {"x86_64": 321}.get(os.uname().machine)
 _BPF_PROG_LOAD = 5
+_BPF_PROG_TYPE_RAW_TRACEPOINT = 17
 _BPF_PROG_TYPE_TRACING = 26
 _BPF_TRACE_RAW_TP = 23
 _PROG_LOAD_ATTR_SIZE = 128  # union bpf_attr up to fd_array; the kernel zero-extends the rest
@@ -141,13 +154,12 @@ class _BatchReader:
 
     CHUNK = 4096
 
-    def __init__(self, table: Any, key_size: int, value_size: int, max_entries: int) -> None:
-        from bcc.libbcc import lib
-
+    def __init__(self, map_fd: int, key_size: int, value_size: int, max_entries: int) -> None:
+        lib = _lib()
         self._lookup_batch = lib.bpf_lookup_batch
         self._delete_batch = lib.bpf_delete_batch
         self._lookup = lib.bpf_lookup_elem
-        self._fd = table.map_fd
+        self._fd = map_fd
         self._key_size = key_size
         self._value_size = value_size
         self._max = max_entries
@@ -225,7 +237,11 @@ class BccSource:
         self.names = names
         self.program = build_program(config, names)
         self.headers: HeaderTree | None = None
-        self._bpf: Any = None
+        # The maps and programs in the kernel, and where their image came from: "compiled"
+        # (and kept for the next start) or "cached" (no compile).
+        self._loaded: _Loaded | None = None
+        self.image_origin = ""
+        self.image_not_kept = ""  # why a compiled image could not be kept, if it was not
         self._cpus = 0
         self._stats_reader: _BatchReader | None = None
         self._proc_reader: _BatchReader | None = None
@@ -240,7 +256,6 @@ class BccSource:
         self._prev_stats: dict[int, CallCounters] = {}
         # The read epoch the kernel files interval maxima under; advanced at each read.
         self._epoch = 0
-        self._epoch_table: Any = None
         # Fine histograms: the row the kernel handed each syscall (rows never move), and per
         # slot the counters read last with the fine histogram added to them.
         self._fine_reader: _BatchReader | None = None
@@ -256,9 +271,8 @@ class BccSource:
         self._prev_budgets: tuple[bytes, dict[int, CaptureCounts]] = (b"", {})
         self._enriched: dict[tuple[int, int, int], InflightCall] = {}  # (tid, enter_ns, slot)
         # How the exit program is attached: "tp_btf" (a plain load of the syscall id) or
-        # "raw_tp" (a helper call), with why tp_btf was not used; and its fds to close.
+        # "raw_tp" (a helper call), with why tp_btf was not used.
         self.exit_attachment = ""
-        self._btf_fds: list[int] = []
         self._proc_map_busy = False
         self._exit_group_key = struct.pack("<I", names.slots_for("exit_group")[0])
         self._exits_seen = 0
@@ -285,17 +299,35 @@ class BccSource:
     # -- life cycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Compile, load and attach; raise BpfLoadFailed or HeadersMissing with one line."""
+        """Load the program's kept image, or compile it; attach; raise BpfLoadFailed or
+        HeadersMissing with one line."""
+        try:
+            self._start(use_cache=True)
+        except BpfLoadFailed:
+            if self.image_origin != "cached":
+                raise
+            # The kernel refused what was kept (it made the image, so that is damage no
+            # check caught): start afresh from a compile, which keeps a new image.
+            self.close()
+            self._start(use_cache=False)
+
+    def _start(self, use_cache: bool) -> None:
         trees: list[tuple[Path, str]] = []
         self.headers = locate_headers(trust=lambda tree, what: trees.append((tree, what)))
         os.environ["BCC_KERNEL_SOURCE"] = str(self.headers.path)
-        compiling = _Compile(self.program.text)
+        directory = cache_dir()
+        key = image_key(self.program.text, self._image_facts())
+        image = load_image(directory, key) if directory is not None and use_cache else None
+        self.image_origin = ""
+        compiling = _Compile(self.program.text) if image is None else None
         with _captured_output() as said:
-            compiling.start()
+            if compiling is not None:
+                compiling.start()
             try:
                 # Beside the compile (clang lets go of the GIL), about 0.1 s off the first
-                # frame. What it makes is loaded below, only once every tree has passed.
-                for tree, what in trees:
+                # frame. What it makes is loaded below, only once every tree has passed (a
+                # cached image was made from trees that had).
+                for tree, what in trees if compiling is not None else ():
                     check_trusted(tree, what)
                 self.prototypes, self.prototypes_from = kernel_prototypes()
                 kinds = self._kinds_by_slot()
@@ -310,95 +342,102 @@ class BccSource:
                 blocked = self._scan_blocked() if self.config.timed else {}
                 btf_id, no_btf = (0, "") if self.config.timed else _exit_btf_id()
             except BaseException:
-                compiling.join()
-                compiling.discard()
+                if compiling is not None:
+                    compiling.join()
+                    compiling.discard()
                 raise
-            compiling.join()
-        self._bpf, failure = compiling.bpf, compiling.error
-        if failure is not None:
+            if compiling is not None:
+                compiling.join()
+                if compiling.error is None:
+                    image = compiling.take_image()
+        if compiling is not None and compiling.error is not None:
+            first_line = str(compiling.error).splitlines()[0]
             raise BpfLoadFailed(
-                "BPF program failed to load: " + _first_error(said, str(failure).splitlines()[0])
+                "BPF program failed to load: " + _first_error(said, first_line)
             ) from None
+        assert image is not None
+        self.image_origin = "compiled" if compiling is not None else "cached"
+        # On a thread: about 25 ms of madvise and malloc_trim, off the first frame. Loading
+        # libbcc alone makes 60 MB of LLVM resident (relocations, static constructors).
+        threading.Thread(target=_release_compiler_memory, name="release", daemon=True).start()
+        loaded = self._loaded = _Loaded(image, dict(self.program.constants))
+        loaded.create_maps()
         self._cpus = _possible_cpus()
-        bpf = self._bpf
+        fds = loaded.map_fds
         self._stats_reader = _BatchReader(
-            bpf[b"syscall_stats"], 4, 8 * _STATS_WORDS * self._cpus, _SLOT_COUNT
+            fds["syscall_stats"], 4, 8 * _STATS_WORDS * self._cpus, _SLOT_COUNT
         )
         self._proc_reader = _BatchReader(
-            bpf[b"proc_stats"], 8, _PROC_SIZE, self.config.proc_map_entries
+            fds["proc_stats"], 8, _PROC_SIZE, self.config.proc_map_entries
         )
-        self._errno_reader = _BatchReader(bpf[b"errno_counts"], 8, 8, _C["ERRNO_MAP_ENTRIES"])
-        self._epoch_table = bpf[b"read_epoch"]
+        self._errno_reader = _BatchReader(fds["errno_counts"], 8, 8, _C["ERRNO_MAP_ENTRIES"])
         if self.config.timed:
             self._fine_reader = _BatchReader(
-                bpf[b"fine_hists"], 4, 8 * _FINE * self._cpus, self.config.hist_rows
+                fds["fine_hists"], 4, 8 * _FINE * self._cpus, self.config.hist_rows
             )
-            self._row_reader = _BatchReader(bpf[b"hist_row_of"], 4, 8, _SLOT_COUNT)
-        self._loss_reader = _BatchReader(bpf[b"loss_counts"], 4, 8 * self._cpus, _C["LOSS_SLOTS"])
+            self._row_reader = _BatchReader(fds["hist_row_of"], 4, 8, _SLOT_COUNT)
+        self._loss_reader = _BatchReader(fds["loss_counts"], 4, 8 * self._cpus, _C["LOSS_SLOTS"])
         self._inflight_reader = _BatchReader(
-            bpf[b"inflight"], 4, _INFLIGHT_SIZE, _C["INFLIGHT_ENTRIES"]
+            fds["inflight"], 4, _INFLIGHT_SIZE, _C["INFLIGHT_ENTRIES"]
         )
         self._blocked_at_start = blocked
         self._reads_since_recheck = BLOCKED_RECHECK_READS - 1  # the first read asks /proc
         if self.config.timed:
-            self._unseen_reader = _BatchReader(
-                bpf[b"unseen_exits"], 4, 1, _C["UNSEEN_EXIT_ENTRIES"]
-            )
-        # On a thread: about 25 ms of madvise and malloc_trim, off the way to the first frame.
-        threading.Thread(target=_release_compiler_memory, name="release", daemon=True).start()
+            self._unseen_reader = _BatchReader(fds["unseen_exits"], 4, 1, _C["UNSEEN_EXIT_ENTRIES"])
         if self._events_on:
             self._fill_arg_layout(layouts)
         if self.config.capture_rate > 0:
             self._budget_reader = _BatchReader(
-                bpf[b"capture_budgets"], 4, 8 * _BUDGET_WORDS * self._cpus, _SLOT_COUNT
+                fds["capture_budgets"], 4, 8 * _BUDGET_WORDS * self._cpus, _SLOT_COUNT
             )
         if self._events_on:
             # bcc wakes the poll for every event by default: thousands of wakeups a second
             # under a hot workload. Wake per batch instead (a quarter of what fits), and
             # drain the remainder at each read.
             fits = self.config.perf_pages * resource.getpagesize() // (_SAMPLE_SIZE + 16)
-            table = bpf[b"samples"]
-            problem = f"cannot open a {self.config.perf_pages}-page perf buffer on every CPU"
+            loaded.open_perf_buffer(
+                "samples",
+                self._on_sample,
+                self._on_lost,
+                self.config.perf_pages,
+                max(1, min(SAMPLE_WAKEUP_EVENTS, fits // 4)),
+            )
+        refused: BpfLoadFailed | None = None
+        with _captured_output() as said:  # libbcc prints the verifier's log of a refusal
             try:
-                table.open_perf_buffer(
-                    self._on_sample,
-                    page_cnt=self.config.perf_pages,
-                    lost_cb=self._on_lost,
-                    wakeup_events=max(1, min(SAMPLE_WAKEUP_EVENTS, fits // 4)),
-                )
-            except Exception as error:  # bcc raises a bare Exception
-                raise BpfLoadFailed(f"{problem} ({error}); use a smaller --perf-pages") from None
-            # A buffer that did not open is no buffer at all: samples would vanish uncounted.
-            from bcc.utils import get_online_cpus
+                # Last: every map is ready and the buffer open before the first call counts.
+                for event in TRACEPOINTS_TIMED if self.config.timed else TRACEPOINTS_COUNTS:
+                    if event == "sys_exit" and not self.config.timed:
+                        why = loaded.attach_btf_exit(btf_id) if btf_id else no_btf
+                        if not why:
+                            self.exit_attachment = "tp_btf"
+                            continue
+                        self.exit_attachment = f"raw_tp ({why})"
+                    loaded.attach_raw_tracepoint(event)
+            except BpfLoadFailed as error:
+                refused = error
+        if refused is not None:
+            raise BpfLoadFailed(f"{refused}{_verifier_said(said)}") from None
+        if self.image_origin == "compiled" and directory is not None:
+            # Only once it loaded and attached: an image the kernel refuses is never kept.
+            self.image_not_kept = store_image(directory, key, image) or ""
 
-            opened = sum(1 for key in bpf.perf_buffers if key[0] == id(table))
-            if opened != len(get_online_cpus()):
-                raise BpfLoadFailed(f"{problem} ({opened} opened); use a smaller --perf-pages")
-        # Last: every map is ready and the buffer open before the first call is counted.
-        for event in TRACEPOINTS_TIMED if self.config.timed else TRACEPOINTS_COUNTS:
-            if event == b"sys_exit" and not self.config.timed:
-                fds, why = _attach_btf_exit(bpf, btf_id) if btf_id else ([], no_btf)
-                if fds:
-                    self._btf_fds = fds
-                    self.exit_attachment = "tp_btf"
-                    continue
-                self.exit_attachment = f"raw_tp ({why})"
-            try:
-                bpf.attach_raw_tracepoint(tp=event, fn_name=b"on_" + event)
-            except Exception as error:  # bcc raises a bare Exception
-                raise BpfLoadFailed(
-                    f"cannot attach to the {event.decode()} tracepoint: {error}"
-                ) from None
+    def _image_facts(self) -> tuple[str, ...]:
+        """Return what besides its text shapes a compiled program (its cache key)."""
+        assert self.headers is not None
+        tree = self.headers.path
+        stamps = []
+        for part in (tree, tree / "include/generated/autoconf.h", tree / "Makefile"):
+            with contextlib.suppress(OSError):
+                info = os.stat(part)
+                stamps.append(f"{part}:{info.st_mtime_ns}:{info.st_size}")
+        return (bcc_version(), *os.uname(), str(_possible_cpus()), *stamps)
 
     def close(self) -> None:
         """Detach every program and free the maps."""
-        fds, self._btf_fds = self._btf_fds, []
-        for fd in fds:  # the link first: closing it detaches the program
-            os.close(fd)
-        if self._bpf is not None:
-            bpf, self._bpf = self._bpf, None
-            with contextlib.suppress(Exception):
-                bpf.cleanup()
+        loaded, self._loaded = self._loaded, None
+        if loaded is not None:
+            loaded.close()
 
     # -- sampled events ---------------------------------------------------------------------
 
@@ -421,13 +460,11 @@ class BccSource:
 
     def _fill_arg_layout(self, layouts: dict[int, ArgLayout]) -> None:
         """Tell the kernel which arguments are strings, argv or socket addresses."""
-        table = self._bpf[b"arg_layout"]
+        assert self._loaded is not None
         for slot, layout in layouts.items():
-            leaf = table.Leaf()
-            for index, kind in enumerate(layout.kinds):
-                leaf.kinds[index] = kind
-            leaf.argv_arg, leaf.addr_arg = layout.argv_arg, layout.addr_arg
-            table[table.Key(slot)] = leaf
+            kinds = bytes(layout.kinds).ljust(_C["SYSCALL_ARGS"], b"\0")  # struct arg_layout
+            value = kinds + bytes((layout.argv_arg, layout.addr_arg))
+            self._loaded.update("arg_layout", struct.pack("<I", slot), value)
 
     def _on_sample(self, cpu: int, data: Any, size: int) -> None:
         # Runs once per event inside libbcc's drain loop: as little work as possible.
@@ -485,8 +522,8 @@ class BccSource:
 
     def poll(self, timeout_s: float) -> None:
         """Wait up to `timeout_s` for sampled events (or just sleep when sampling is off)."""
-        if self._bpf is not None and self._events_on:
-            self._bpf.perf_buffer_poll(timeout=max(int(timeout_s * 1000), 0))
+        if self._loaded is not None and self._events_on:
+            self._loaded.poll_perf_buffers(max(int(timeout_s * 1000), 0))
         else:
             time.sleep(max(timeout_s, 0.0))
         # Under heavy churn the map would fill within one interval: make room as we go, as far
@@ -519,8 +556,8 @@ class BccSource:
         processes, exited = self._read_processes(closed)
         cgroup_paths = self._cgroups.paths_of({entry.cgroup_id for entry in processes.values()})
         loss = self._read_loss()
-        if self._events_on:
-            self._bpf.perf_buffer_consume()  # what has not reached a wakeup batch yet
+        if self._events_on and self._loaded is not None:
+            self._loaded.consume_perf_buffers()  # what has not reached a wakeup batch yet
         fds = FdResolver()
         samples = tuple(self._decode_sample(raw, fds) for raw in self._take_events())
         captures = self._read_captures()
@@ -582,8 +619,8 @@ class BccSource:
         filed under it, and under the new one for calls that ended since the turn)."""
         closed = self._epoch
         self._epoch += 1
-        table = self._epoch_table
-        table[table.Key(0)] = table.Leaf(self._epoch)
+        assert self._loaded is not None
+        self._loaded.update("read_epoch", struct.pack("<I", 0), struct.pack("<Q", self._epoch))
         return closed
 
     def _with_fine_hists(self, syscalls: dict[int, CallCounters]) -> dict[int, CallCounters]:
@@ -823,10 +860,10 @@ class BccSource:
                 continue
             calls.append(InflightCall(tid, tgid, slot, enter_ns))
         if gone:
-            table = self._bpf[b"inflight"]
+            assert self._loaded is not None
+            delete, fd = _lib().bpf_delete_elem, self._loaded.map_fds["inflight"]
             for tid in gone:
-                with contextlib.suppress(KeyError):
-                    del table[table.Key(tid)]
+                delete(fd, struct.pack("<I", tid))  # ENOENT: its exit took it meanwhile
         self._inflight_reads += 1
         if self._inflight_reads == RESCAN_AT_READ:
             # Threads that blocked after the scan beside the compile but before the programs
@@ -954,22 +991,294 @@ class _Compile(threading.Thread):
     def __init__(self, text: str) -> None:
         super().__init__(name="compile", daemon=True)
         self._text = text
-        self.bpf: Any = None
+        self._bpf: Any = None
         self.error: Exception | None = None
 
     def run(self) -> None:
         try:
             from bcc import BPF
 
-            self.bpf = BPF(text=self._text.encode())
+            self._bpf = BPF(text=self._text.encode())
         except Exception as error:  # bcc raises bare Exception on compile/load errors
             self.error = error
 
     def discard(self) -> None:
         """Free what the compile made (its maps): start-up failed before anything loaded."""
-        if self.bpf is not None:
-            self.bpf.cleanup()
-            self.bpf = None
+        bpf, self._bpf = self._bpf, None
+        if bpf is not None:
+            bpf.cleanup()
+
+    def take_image(self) -> ProgramImage:
+        """Return what the compile made as an image, and free BCC's copy (its maps, LLVM's
+        module): the image is loaded like a cached one."""
+        bpf, self._bpf = self._bpf, None
+        try:
+            return _image_from_module(bpf.module)
+        finally:
+            bpf.cleanup()
+
+
+@functools.cache
+def _lib() -> Any:
+    """Return libbcc, with the prototypes bcc's bindings leave out declared."""
+    from bcc.libbcc import lib
+
+    size, name, fd = ct.c_size_t, ct.c_char_p, ct.c_int
+    for function, restype, argtypes in (
+        ("bpf_num_tables", size, [ct.c_void_p]),
+        ("bpf_table_name", name, [ct.c_void_p, size]),
+        ("bpf_table_fd_id", fd, [ct.c_void_p, size]),
+        ("bpf_table_key_size_id", size, [ct.c_void_p, size]),
+        ("bpf_table_leaf_size_id", size, [ct.c_void_p, size]),
+        ("bcc_create_map", fd, [ct.c_int, name, ct.c_int, ct.c_int, ct.c_int, ct.c_int]),
+        (
+            "bcc_prog_load",
+            fd,
+            [ct.c_int, name, ct.c_void_p, ct.c_int, name, ct.c_uint, ct.c_int, name, ct.c_uint],
+        ),
+    ):
+        declared = getattr(lib, function)
+        declared.restype, declared.argtypes = restype, argtypes
+    return lib
+
+
+def _image_from_module(module: int) -> ProgramImage:
+    """Return a compiled BCC module's maps and functions, map references by name."""
+    lib = _lib()
+    maps = []
+    name_of_fd: dict[int, str] = {}
+    for index in range(lib.bpf_num_tables(module)):
+        name = lib.bpf_table_name(module, index).decode()
+        name_of_fd[lib.bpf_table_fd_id(module, index)] = name
+        maps.append(
+            MapSpec(
+                name,
+                lib.bpf_table_type_id(module, index),
+                lib.bpf_table_key_size_id(module, index),
+                lib.bpf_table_leaf_size_id(module, index),
+                lib.bpf_table_max_entries_id(module, index),
+                lib.bpf_table_flags_id(module, index),
+            )
+        )
+    functions = []
+    for index in range(lib.bpf_num_functions(module)):
+        name = lib.bpf_function_name(module, index)
+        start, size = lib.bpf_function_start(module, name), lib.bpf_function_size(module, name)
+        insns = bytearray(ct.string_at(start, size))
+        refs = []
+        for at, map_fd in map_refs_of(bytes(insns)):
+            if map_fd not in name_of_fd:
+                raise BpfLoadFailed(f"{name.decode()} names a map BCC did not declare")
+            refs.append((at, name_of_fd[map_fd]))
+            insns[at * INSN_SIZE + 4 : at * INSN_SIZE + 8] = bytes(4)  # filled at load
+        functions.append(FunctionImage(name.decode(), bytes(insns), tuple(refs)))
+    license_text = lib.bpf_module_license(module).decode()
+    return ProgramImage(tuple(maps), tuple(functions), license_text)
+
+
+def _verifier_said(lines: list[str]) -> str:
+    """Return the verifier's last words on a refused program (after its log), or nothing."""
+    said = [line.strip() for line in lines if line.strip()]
+    said = [line for line in said if not line.startswith(("processed ", "HINT:"))]
+    return f": {safe_text(said[-1])[:300]}" if said else ""
+
+
+class _Loaded:
+    """One image in the kernel: its maps, programs, links and perf buffers, all closed by
+    close(); loaded with libbcc's calls (no compile, no BCC module)."""
+
+    def __init__(self, image: ProgramImage, constants: dict[int, int]) -> None:
+        self.image = image
+        self.constants = constants  # placeholder immediates → this load's values
+        self.map_fds: dict[str, int] = {}
+        self.attached: list[str] = []  # tracepoints with a raw_tp program, in order
+        self._fds: list[int] = []  # programs and links, closed links first (last made)
+        self._readers: list[int] = []
+        self._reader_array: Any = None
+        self._callbacks: list[Any] = []  # ctypes callbacks must outlive their readers
+
+    def create_maps(self) -> None:
+        """Create every map of the image."""
+        create = _lib().bcc_create_map
+        for spec in self.image.maps:
+            fd = create(
+                spec.map_type,
+                spec.name.encode(),
+                spec.key_size,
+                spec.value_size,
+                spec.max_entries,
+                spec.flags,
+            )
+            if fd < 0:
+                raise BpfLoadFailed(
+                    f"cannot create the {spec.name} map: {os.strerror(ct.get_errno())}"
+                )
+            self.map_fds[spec.name] = fd
+
+    def update(self, map_name: str, key: bytes, value: bytes) -> None:
+        """Write one entry of a map (BPF_ANY); key and value are its exact sizes (the kernel
+        copies as many bytes as the map says, whatever the buffer holds)."""
+        spec = next(spec for spec in self.image.maps if spec.name == map_name)
+        if (len(key), len(value)) != (spec.key_size, spec.value_size):
+            raise ValueError(
+                f"{map_name}: a {len(key)}/{len(value)}-byte entry, "
+                f"not {spec.key_size}/{spec.value_size}"
+            )
+        if _lib().bpf_update_elem(self.map_fds[map_name], key, value, 0) != 0:
+            error = ct.get_errno()
+            raise OSError(error, f"BPF_MAP_UPDATE_ELEM {map_name}: {os.strerror(error)}")
+
+    def insns(self, name: str) -> bytes:
+        """Return function `name`'s instructions with this load's map fds and constants."""
+        function = self.image.function(name)
+        if function is None:
+            raise BpfLoadFailed(f"no {name} in the program")
+        return with_fds(function, self.map_fds, self.constants)
+
+    def attach_raw_tracepoint(self, tracepoint: str) -> None:
+        """Load on_<tracepoint> as a raw tracepoint program and attach it."""
+        name = f"on_{tracepoint}"
+        insns = self.insns(name)
+        lib = _lib()
+        prog_fd = lib.bcc_prog_load(
+            _BPF_PROG_TYPE_RAW_TRACEPOINT,
+            name.encode(),
+            insns,
+            len(insns),
+            self.image.license.encode(),
+            0,
+            0,
+            None,
+            0,
+        )
+        if prog_fd < 0:
+            raise BpfLoadFailed(f"BPF program {name} failed to load: {os.strerror(ct.get_errno())}")
+        self._fds.append(prog_fd)
+        link_fd = lib.bpf_attach_raw_tracepoint(prog_fd, tracepoint.encode())
+        if link_fd < 0:
+            raise BpfLoadFailed(
+                f"cannot attach to the {tracepoint} tracepoint: {os.strerror(ct.get_errno())}"
+            )
+        self._fds.append(link_fd)
+        self.attached.append(tracepoint)
+
+    def attach_btf_exit(self, btf_id: int) -> str:
+        """Load btf_sys_exit as a BTF-typed raw tracepoint on sys_exit (BTF id `btf_id`) and
+        attach it; return why not, or nothing (raw_tp is used then)."""
+        name = b"btf_sys_exit"
+        if self.image.function(name.decode()) is None:
+            return "no btf_sys_exit in the program"
+        code = self.insns(name.decode())
+        insns = ct.create_string_buffer(code, len(code))
+        license_text = ct.create_string_buffer(self.image.license.encode())
+        attr = ct.create_string_buffer(_PROG_LOAD_ATTR_SIZE)
+        # union bpf_attr, BPF_PROG_LOAD: prog_type, insn_cnt, insns, license, (no log),
+        # kern_version, prog_flags, prog_name, prog_ifindex, expected_attach_type;
+        # attach_btf_id.
+        struct.pack_into(
+            "<IIQQIIQII16sII",
+            attr,
+            0,
+            _BPF_PROG_TYPE_TRACING,
+            len(code) // INSN_SIZE,
+            ct.addressof(insns),
+            ct.addressof(license_text),
+            0,
+            0,
+            0,
+            0,
+            0,
+            name,
+            0,
+            _BPF_TRACE_RAW_TP,
+        )
+        struct.pack_into("<I", attr, 108, btf_id)
+        syscall = ct.CDLL(None, use_errno=True).syscall
+        syscall.argtypes = [ct.c_long, ct.c_long, ct.c_void_p, ct.c_long]
+        syscall.restype = ct.c_long
+        prog_fd = syscall(_SYS_BPF, _BPF_PROG_LOAD, attr, _PROG_LOAD_ATTR_SIZE)
+        if prog_fd < 0:
+            return f"tp_btf load refused: {os.strerror(ct.get_errno())}"
+        tracepoint_open = _libbpf().bpf_raw_tracepoint_open
+        tracepoint_open.argtypes, tracepoint_open.restype = [ct.c_char_p, ct.c_int], ct.c_int
+        link_fd = tracepoint_open(None, prog_fd)  # named by the BTF id at load, not here
+        if link_fd < 0:
+            os.close(prog_fd)
+            return f"tp_btf attach refused: {os.strerror(-link_fd)}"
+        self._fds.extend((prog_fd, link_fd))
+        return ""
+
+    def open_perf_buffer(
+        self,
+        map_name: str,
+        on_event: Callable[[int, Any, int], None],
+        on_lost: Callable[[int], None],
+        pages: int,
+        wakeup_events: int,
+    ) -> None:
+        """Open a perf buffer on every online CPU, each in `map_name` at its CPU's index."""
+        from bcc.libbcc import _LOST_CB_TYPE, _RAW_CB_TYPE, bcc_perf_buffer_opts
+        from bcc.utils import get_online_cpus
+
+        lib = _lib()
+        problem = f"cannot open a {pages}-page perf buffer on every CPU"
+        if pages <= 0 or pages & (pages - 1):
+            raise BpfLoadFailed(f"{problem} (not a power of two); use another --perf-pages")
+        for cpu in get_online_cpus():
+            # Bound now: each CPU's callbacks know their CPU (a late-binding lambda would not).
+            raw = _RAW_CB_TYPE(functools.partial(_on_raw, on_event, cpu))
+            lost = _LOST_CB_TYPE(functools.partial(_on_lost_count, on_lost))
+            self._callbacks.append((raw, lost))
+            options = bcc_perf_buffer_opts()
+            options.pid, options.cpu, options.wakeup_events = -1, cpu, wakeup_events
+            reader = lib.bpf_open_perf_buffer_opts(raw, lost, None, pages, ct.byref(options))
+            if not reader:
+                raise BpfLoadFailed(
+                    f"{problem} (CPU {cpu}: {os.strerror(ct.get_errno())}); "
+                    "use a smaller --perf-pages"
+                )
+            self._readers.append(reader)
+            self.update(
+                map_name, struct.pack("<I", cpu), struct.pack("<I", lib.perf_reader_fd(reader))
+            )
+        self._reader_array = (ct.c_void_p * len(self._readers))(*self._readers)
+
+    def poll_perf_buffers(self, timeout_ms: int) -> None:
+        """Wait up to `timeout_ms` for events, handing each to its callback."""
+        if self._readers:
+            _lib().perf_reader_poll(len(self._readers), self._reader_array, timeout_ms)
+        else:
+            time.sleep(timeout_ms / 1000)
+
+    def consume_perf_buffers(self) -> None:
+        """Hand over every event waiting in the buffers, woken or not."""
+        if self._readers:
+            _lib().perf_reader_consume(len(self._readers), self._reader_array)
+
+    def close(self) -> None:
+        """Detach and free everything, links first."""
+        lib = _lib()
+        readers, self._readers = self._readers, []
+        for reader in readers:
+            lib.perf_reader_free(reader)
+        fds, self._fds = self._fds, []
+        for fd in reversed(fds):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        map_fds, self.map_fds = self.map_fds, {}
+        for fd in map_fds.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _on_raw(
+    on_event: Callable[[int, Any, int], None], cpu: int, _: Any, data: Any, size: int
+) -> None:
+    on_event(cpu, data, size)
+
+
+def _on_lost_count(on_lost: Callable[[int], None], _: Any, lost: int) -> None:
+    on_lost(lost)
 
 
 @functools.cache
@@ -998,55 +1307,6 @@ def _exit_btf_id() -> tuple[int, str]:
     if btf_id <= 0:
         return 0, "sys_exit not in kernel BTF"
     return btf_id, ""
-
-
-def _attach_btf_exit(bpf: Any, btf_id: int) -> tuple[list[int], str]:
-    """Load btf_sys_exit as a BTF-typed raw tracepoint on sys_exit (BTF id `btf_id`) and
-    attach it; return its (link, program) fds, or no fds and why not (raw_tp is used then)."""
-    from bcc.libbcc import lib
-
-    name = b"btf_sys_exit"
-    start = lib.bpf_function_start(bpf.module, name)
-    size = lib.bpf_function_size(bpf.module, name)
-    if not start or not size:
-        return [], "no btf_sys_exit in the program"
-    # BCC has put the maps' fds into these instructions already: they load as they are.
-    insns = ct.create_string_buffer(ct.string_at(start, size), size)
-    license_text = ct.create_string_buffer(lib.bpf_module_license(bpf.module))
-    attr = ct.create_string_buffer(_PROG_LOAD_ATTR_SIZE)
-    # union bpf_attr, BPF_PROG_LOAD: prog_type, insn_cnt, insns, license, (no log),
-    # kern_version, prog_flags, prog_name, prog_ifindex, expected_attach_type; attach_btf_id.
-    struct.pack_into(
-        "<IIQQIIQII16sII",
-        attr,
-        0,
-        _BPF_PROG_TYPE_TRACING,
-        size // 8,
-        ct.addressof(insns),
-        ct.addressof(license_text),
-        0,
-        0,
-        0,
-        0,
-        0,
-        name,
-        0,
-        _BPF_TRACE_RAW_TP,
-    )
-    struct.pack_into("<I", attr, 108, btf_id)
-    syscall = ct.CDLL(None, use_errno=True).syscall
-    syscall.argtypes = [ct.c_long, ct.c_long, ct.c_void_p, ct.c_long]
-    syscall.restype = ct.c_long
-    prog_fd = syscall(_SYS_BPF, _BPF_PROG_LOAD, attr, _PROG_LOAD_ATTR_SIZE)
-    if prog_fd < 0:
-        return [], f"tp_btf load refused: {os.strerror(ct.get_errno())}"
-    tracepoint_open = _libbpf().bpf_raw_tracepoint_open
-    tracepoint_open.argtypes, tracepoint_open.restype = [ct.c_char_p, ct.c_int], ct.c_int
-    link_fd = tracepoint_open(None, prog_fd)  # named by the BTF id at load, not here
-    if link_fd < 0:
-        os.close(prog_fd)
-        return [], f"tp_btf attach refused: {os.strerror(-link_fd)}"
-    return [link_fd, prog_fd], ""
 
 
 class _SharedParts:

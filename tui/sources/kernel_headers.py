@@ -23,7 +23,7 @@ class HeadersUntrusted(HeadersMissing):
     """A header tree someone other than root could change: what BCC compiles runs in the kernel."""
 
 
-def _unsafe(info: os.stat_result, ancestor: bool = False) -> str | None:
+def unsafe_reason(info: os.stat_result, ancestor: bool = False) -> str | None:
     """Return why a directory could be changed by someone other than root (or us), or None.
 
     Above the tree a root-owned sticky directory (/tmp) is fine: nobody else can rename or
@@ -82,7 +82,7 @@ def _walk_trusted(tree: Path, what: str, follow_links: bool) -> None:
 
 
 def _raise_if_unsafe(directory: Path, tree: Path, what: str, ancestor: bool = False) -> None:
-    reason = _unsafe(os.stat(directory), ancestor)
+    reason = unsafe_reason(os.stat(directory), ancestor)
     if reason is not None:
         raise HeadersUntrusted(
             f"refusing kernel headers from {what} {tree}: {directory} is {reason}, so another "
