@@ -254,7 +254,14 @@ def test_without_capabilities_one_line_and_exit_3() -> None:
     assert "needs root" in one_line_error(result)
 
 
-def test_doctor_names_what_this_machine_has() -> None:
+def doctor_finding(stdout: str, name: str) -> tuple[str, str]:
+    """Return the mark and what was found on --doctor's line for `name`."""
+    line = next(line for line in stdout.splitlines() if line.startswith(name))
+    mark, found = line[len(name) :].split(None, 1)
+    return mark, found
+
+
+def test_doctor_names_what_this_machine_has(tmp_path: Path) -> None:
     # As a user runs it: in-process BPF tests leave BCC_KERNEL_SOURCE in this environment.
     env = {key: value for key, value in os.environ.items() if key != "BCC_KERNEL_SOURCE"}
     result = run_cli("--doctor", env=env)
@@ -265,6 +272,25 @@ def test_doctor_names_what_this_machine_has() -> None:
     assert (
         lines["BTF"]
         == "ok       /sys/kernel/btf/vmlinux (--level counts attaches as tp_btf on x86-64)"
+    )
+    # This run's own cache (tests/conftest.py): the tests before have kept images in it.
+    cache = os.environ["SYSCALLTOP_PROGRAM_CACHE"]
+    kept = len(list(Path(cache).glob("*.json")))
+    assert doctor_finding(result.stdout, "program cache") == (
+        "ok",
+        f"{cache}, {kept} kept (a start with one loads it with no compile)",
+    )
+    result = run_cli("--doctor", env={**env, "SYSCALLTOP_PROGRAM_CACHE": "off"})
+    assert result.returncode == 0  # optional: it only costs start-up time
+    assert doctor_finding(result.stdout, "program cache") == (
+        "optional",
+        "off (SYSCALLTOP_PROGRAM_CACHE=off): every start compiles",
+    )
+    os.chmod(tmp_path, 0o777)
+    result = run_cli("--doctor", env={**env, "SYSCALLTOP_PROGRAM_CACHE": str(tmp_path)})
+    assert doctor_finding(result.stdout, "program cache") == (
+        "optional",
+        f"{tmp_path} is writable by everyone (mode 0777): every start compiles",
     )
     assert result.stdout.splitlines()[-1] == "syscalltop can run here"
 
@@ -303,5 +329,14 @@ def test_own_calls_are_left_out_unless_asked_for() -> None:
         out, _ = process.communicate(timeout=60)
         return [p for line in json_lines(out) for p in line["processes"] if p["pid"] == process.pid]
 
+    def images() -> set[tuple[str, int]]:
+        cache = Path(os.environ["SYSCALLTOP_PROGRAM_CACHE"])
+        return {(path.name, path.stat().st_ino) for path in cache.glob("*.json")}
+
     assert own_rows() == []
+    kept = images()
+    # Another start, another pid, the same program: the kept image is loaded (a compile
+    # would write a new file) and the pid put in it leaves this run's own calls out too.
+    assert own_rows() == []
+    assert images() == kept
     assert own_rows("--show-self")  # it reads maps and writes lines: it makes calls

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 from tui.config import Config, Filters
 from tui.model.names import SyscallNames
 from tui.model.prototypes import ArgKind, shipped_prototypes
-from tui.sources.program import ArgLayout, _comm_words, arg_layout, build_program
+from tui.sources.program import (
+    SELF_TGID_PLACEHOLDER,
+    ArgLayout,
+    _comm_words,
+    arg_layout,
+    build_program,
+)
 
 NAMES = SyscallNames("x86_64")
+BUILD_IN_ANOTHER_PROCESS = (
+    "import sys; from tui.config import Config; from tui.model.names import SyscallNames; "
+    "from tui.sources.program import build_program; "
+    "sys.stdout.write(build_program(Config(), SyscallNames('x86_64')).text)"
+)
 
 
 def defines(config: Config) -> dict[str, str]:
@@ -24,8 +38,20 @@ def test_default_program_has_no_filters_and_samples() -> None:
     assert found["COMPAT_NR_EXIT_GROUP"] == "252"
     # No filter but one: syscalltop's own calls are left out, unless --show-self.
     assert [key for key in found if key.startswith("FILTER_")] == ["FILTER_EXCLUDE_TGID"]
-    assert found["FILTER_EXCLUDE_TGID"] == str(os.getpid())
+    # Its pid is filled in at each load: the text (the kept image's key) is every start's.
+    program = build_program(Config(), NAMES)
+    assert found["FILTER_EXCLUDE_TGID"] == hex(SELF_TGID_PLACEHOLDER)
+    assert program.constants == ((SELF_TGID_PLACEHOLDER, os.getpid()),)
+    another = subprocess.run(
+        [sys.executable, "-c", BUILD_IN_ANOTHER_PROCESS],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert another.stdout == program.text
     assert not any(key.startswith("FILTER_") for key in defines(Config(show_self=True)))
+    assert build_program(Config(show_self=True), NAMES).constants == ()
 
 
 def test_filters_become_defines() -> None:

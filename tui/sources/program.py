@@ -38,10 +38,12 @@ def _any_of(variable: str, values: tuple[int, ...]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ProgramSource:
-    """The C text and the option defines it was built with."""
+    """The C text and the option defines it was built with; `constants` maps placeholders
+    in the text to what each load puts in their place (the same text, one cached image)."""
 
     defines: tuple[tuple[str, str], ...]
     text: str
+    constants: tuple[tuple[int, int], ...] = ()
 
 
 def _abi_numbers(names: SyscallNames) -> list[tuple[str, str]]:
@@ -68,6 +70,10 @@ def _abi_numbers(names: SyscallNames) -> list[tuple[str, str]]:
     return defines
 
 
+# Above any pid (pid_max is at most 2^22) and below 2^31 (a compare's immediate is signed).
+SELF_TGID_PLACEHOLDER = 0x5E1F7A11
+
+
 def build_program(config: Config, names: SyscallNames) -> ProgramSource:
     """Return the program for `config`: option defines, the header, then the program body."""
     filters = config.filters
@@ -87,8 +93,12 @@ def build_program(config: Config, names: SyscallNames) -> ProgramSource:
     defines += _abi_numbers(names)
     if names.arch == "x86_64":
         defines.append(("TRACK_COMPAT", "1"))
+    constants: list[tuple[int, int]] = []
     if not config.show_self and os.getpid() not in filters.pids:
-        defines.append(("FILTER_EXCLUDE_TGID", str(os.getpid())))
+        # Our own pid differs at every start: a placeholder the load fills in, so the text
+        # (and the image kept for it) stays the same.
+        defines.append(("FILTER_EXCLUDE_TGID", f"{SELF_TGID_PLACEHOLDER:#x}"))
+        constants.append((SELF_TGID_PLACEHOLDER, os.getpid()))
     if filters.pids:
         defines.append(("FILTER_TGID_EXPR", _any_of("tgid", filters.pids)))
     if filters.tids:
@@ -115,7 +125,7 @@ def build_program(config: Config, names: SyscallNames) -> ProgramSource:
     text = (
         "/* syscalltop options */\n" + define_block + "\n" + body.replace(_INCLUDE, header_text())
     )
-    return ProgramSource(defines=tuple(defines), text=text)
+    return ProgramSource(defines=tuple(defines), text=text, constants=tuple(constants))
 
 
 @dataclass(frozen=True, slots=True)
