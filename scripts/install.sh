@@ -3,7 +3,8 @@
 #   install:  the app in its own venv (APPDIR, from /usr/bin/python3 --system-site-packages for
 #             bcc's bindings), `syscalltop` on PATH, syscalltop(1), bash and zsh completion
 #   uninstall: removes exactly what install wrote (its manifest: files, and the directories it
-#             made when empty), the service if installed, and the header cache the tool made
+#             made when empty), the service if installed, and the header and program caches
+#             the tool made
 # APPDIR is only ever replaced or removed when it holds the marker install leaves there.
 #   service:  the exporter as a hardened systemd unit (examples/syscalltop-exporter.service)
 set -euo pipefail
@@ -119,8 +120,8 @@ uninstall)
     done < <(sed -n 's/^dir://p' "$manifest" | awk '{ print length, $0 }' | sort -rn | cut -d' ' -f2-)
   fi
   rm -rf "$APPDIR"
-  # The kernel-header cache the tool made at run time (root's, rebuilt when needed).
-  if [ -d "$CACHEDIR/kernel-headers" ] && [ ! -L "$CACHEDIR" ]; then
+  # The header and program caches the tool made at run time (root's, rebuilt when needed).
+  if { [ -d "$CACHEDIR/kernel-headers" ] || [ -d "$CACHEDIR/programs" ]; } && [ ! -L "$CACHEDIR" ]; then
     rm -rf "$CACHEDIR"
   fi
   command -v mandb >/dev/null && mandb -q 2>/dev/null || true

@@ -89,6 +89,18 @@ def findings() -> list[Finding]:
             required=False,
         )
     )
+    from tui.sources.program_cache import CACHE_ENV, cache_state
+
+    cache_ok, cache_what = cache_state()
+    found.append(
+        Finding(
+            "program cache",
+            cache_ok,
+            cache_what,
+            f"unset {CACHE_ENV}, or make its directory root's alone (chmod 700)",
+            required=False,
+        )
+    )
     tracefs = tracefs_dir()
     found.append(
         Finding(

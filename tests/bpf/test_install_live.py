@@ -54,7 +54,7 @@ def test_install_runs_from_anywhere_and_uninstall_removes_it_all(tmp_path: Path)
     assert "--keep-running" in bash and "--keep-running" in zsh
     manifest = (appdir / "installed-files").read_text().split()
     assert len([line for line in manifest if not line.startswith("dir:")]) == 4
-    (tmp_path / "cache" / "kernel-headers").mkdir(parents=True)  # as the tool makes it
+    (tmp_path / "cache" / "programs").mkdir(parents=True)  # as the tool makes it
 
     removed = make("uninstall", prefix, appdir)
     assert removed.returncode == 0, removed.stderr
