@@ -41,8 +41,8 @@ BPF_PERCPU_ARRAY(syscall_stats, struct syscall_stats, SLOT_COUNT);
 BPF_PERCPU_ARRAY(loss_counts, u64, LOSS_SLOTS);
 /* Allocated on first use: sized for process churn (each short-lived process leaves ~20
  * entries until user space takes them). Preallocated, its deletes under churn would cost a
- * third (0.4 against 1.2 us each: 2% of a CPU at 1,500 processes a second), but making the
- * 26 MB up front adds 0.1 s to every start; allocated, the map holds only what is in use. */
+ * third (0.4 against 1.2 us each: 2% of a CPU at 1,500 processes a second), but it would
+ * hold 26 MB of kernel memory on every machine; allocated, it holds only what is in use. */
 BPF_F_TABLE("hash", struct proc_key, struct proc_stats, proc_stats, PROC_MAP_ENTRIES,
             BPF_F_NO_PREALLOC);
 BPF_HASH(errno_counts, struct errno_key, u64, ERRNO_MAP_ENTRIES);
