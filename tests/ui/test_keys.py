@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 
 import pytest
+from textual.pilot import Pilot
 
 from tests.ui.scenes import FACTS, running, scene_app
 from tui.app import SyscallTopApp, make_app
@@ -18,6 +21,13 @@ from tui.screens.help import HelpScreen
 from tui.session import BackgroundStart, Session
 from tui.sources.fake_source import FakeCall, FakeProcess, FakeSource, default_scenario
 from tui.widgets.tables import ProcessRatesTable, TopSyscallsTable
+
+
+async def wait_for(pilot: Pilot[int], done: Callable[[], bool], limit_s: float = 30.0) -> None:
+    """Let the app run until done() holds; the limit only ends a hung test, it times nothing."""
+    deadline = time.monotonic() + limit_s
+    while not done() and time.monotonic() < deadline:
+        await pilot.pause(0.05)
 
 
 def syscalls(app: SyscallTopApp) -> TopSyscallsTable:
@@ -429,7 +439,8 @@ async def test_replay_time_bar_plays_steps_jumps_and_changes_speed() -> None:
         await pilot.press("f")
         assert app.replay.speed == 16.0
         await pilot.press("space")
-        await pilot.pause(0.6)  # 16x of 1 s intervals: the replay runs to its end
+        # At 16x the replay runs on to its end and stops there (however busy the machine is).
+        await wait_for(pilot, lambda: not app.replay.playing)
         assert app.replay.position == 8
         names = {row.comm for row in processes(app).rows_in_order()}
         assert names  # the last interval is shown
@@ -489,10 +500,7 @@ async def test_collector_failure_exits_non_zero_with_a_message() -> None:
 
     app = make_app(Config(interval_s=0.1), BrokenSource())
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(50):
-            await pilot.pause(0.05)
-            if not app.is_running:
-                break
+        await wait_for(pilot, lambda: not app.is_running)
     assert app.return_code == 1
 
 
@@ -529,10 +537,7 @@ async def test_the_dashboard_is_drawn_while_the_source_starts_and_collects_once_
         assert app.collector is None and app.snapshot is None and source.tick == 0
         assert "Top syscalls" in app.screen.query_one("#syscalls").pane_title
         source.go.set()
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app.snapshot is not None:
-                break
+        await wait_for(pilot, lambda: app.snapshot is not None)
         assert app.collector is not None
         assert app.snapshot is not None and app.snapshot.totals.total > 0
         assert app.facts == FACTS  # facts handed in are kept, not replaced at the start
@@ -553,10 +558,7 @@ async def test_every_key_works_before_the_first_reading_while_the_source_starts(
         assert app.view.paused and app.view.interval_s != 0.1  # p once; + and - changed it
         await pilot.press("p")
         source.go.set()
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app.snapshot is not None:
-                break
+        await wait_for(pilot, lambda: app.snapshot is not None)
         assert app.snapshot is not None and isinstance(app.screen, DashboardScreen)
         # The interval chosen before the start is the collector's.
         assert app.collector is not None and app.collector.interval_s == app.view.interval_s
@@ -578,10 +580,7 @@ async def test_a_source_that_fails_to_start_ends_the_dashboard_with_its_exit_cod
         await pilot.pause(0.2)
         assert app.is_running
         source.go.set()
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if not app.is_running:
-                break
+        await wait_for(pilot, lambda: not app.is_running)
     assert app.return_code == code
     assert app.start_error is failure  # the CLI prints it once the terminal is restored
     assert app.collector is None and source.tick == 0

@@ -90,11 +90,11 @@ def test_comm_is_read_live_after_a_rename() -> None:
         assert child.stdin is not None
         child.stdin.write("\n")
         child.stdin.flush()
-        for _ in range(100):
+        # The limit only ends a hung test: a busy machine may take its time to rename.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
             if info.describe(child.pid, 0, "kernel-comm").comm == "renamed-now":
                 break
-            import time
-
             time.sleep(0.02)
         assert info.describe(child.pid, 0, "kernel-comm").comm == "renamed-now"
     finally:
@@ -133,7 +133,7 @@ def test_signals_go_to_the_process_but_never_to_init_or_the_tool_itself() -> Non
         child.wait()
 
 
-def wait_for_cmdline(pid: int, part: bytes, timeout_s: float = 5.0) -> None:
+def wait_for_cmdline(pid: int, part: bytes, timeout_s: float = 30.0) -> None:
     """Wait until /proc/<pid>/cmdline holds `part` (exec sets argv after Popen returns)."""
     deadline = time.monotonic() + timeout_s
     while part not in Path(f"/proc/{pid}/cmdline").read_bytes():
