@@ -318,6 +318,27 @@ def test_version_names_bcc_kernel_and_btf() -> None:
     assert kernel == f"kernel {os.uname().release} (BTF)"
 
 
+def test_a_start_from_a_kept_image_maps_neither_libbcc_nor_llvm() -> None:
+    """With the image kept, a start loads it through BCC's small libbcc_bpf alone: the
+    compiler's libraries (libbcc maps 60 MB of LLVM resident) never come into memory."""
+    assert run_cli("--json", "-n", "1", "-i", "0.2").returncode == 0  # keeps the image
+    process = subprocess.Popen(
+        [*SYSCALLTOP, "--json", "-n", "3", "-i", "0.3"], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    assert process.stdout is not None
+    first = json.loads(process.stdout.readline())  # attached and reading
+    libraries = {
+        Path(line.split()[-1]).name
+        for line in Path(f"/proc/{process.pid}/maps").read_text().splitlines()
+        if line.split()[-1].startswith("/")
+    }
+    rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 0 and len(json_lines(rest)) == 2
+    assert first["totals"]["count"] > 0
+    assert any(name.startswith("libbcc_bpf.so") for name in libraries)
+    assert not [name for name in libraries if name.startswith(("libbcc.so", "libLLVM", "libclang"))]
+
+
 def test_own_calls_are_left_out_unless_asked_for() -> None:
     def own_rows(*flags: str) -> list[dict]:
         process = subprocess.Popen(

@@ -6,7 +6,9 @@ import contextlib
 import ctypes as ct
 import errno
 import functools
+import importlib.util
 import os
+import re
 import resource
 import struct
 import sys
@@ -102,11 +104,20 @@ class BpfLoadFailed(RuntimeError):
     """The program did not compile, load or attach; the message is one line."""
 
 
-def bcc_version() -> str:
-    """Return the version of the bcc Python bindings in use."""
-    import bcc
+_VERSION_LINE = re.compile(r"""^__version__\s*=\s*['"]([^'"]+)['"]""", re.MULTILINE)
 
-    return str(getattr(bcc, "__version__", "unknown"))
+
+def bcc_version() -> str:
+    """Return the version of the bcc Python bindings in use, read from their version.py:
+    importing bcc would load libbcc, and with it LLVM, which a start from a kept image
+    never needs."""
+    spec = importlib.util.find_spec("bcc")
+    for directory in (spec.submodule_search_locations or []) if spec is not None else []:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            found = _VERSION_LINE.search((Path(directory) / "version.py").read_text())
+            if found is not None:
+                return found.group(1)
+    return "unknown"
 
 
 def _fd_number(register: int) -> int:
@@ -115,10 +126,17 @@ def _fd_number(register: int) -> int:
     return value - (1 << 32) if value >> 31 else value
 
 
-def _possible_cpus() -> int:
-    from bcc.utils import get_possible_cpus
+def _cpu_list(path: str) -> list[int]:
+    """Return the CPUs of a sysfs CPU list such as "0-3,8" (possible, online)."""
+    cpus: list[int] = []
+    for part in Path(path).read_text().strip().split(","):
+        first, _, last = part.partition("-")
+        cpus.extend(range(int(first), int(last or first) + 1))
+    return cpus
 
-    return len(get_possible_cpus())
+
+def _possible_cpus() -> int:
+    return len(_cpu_list("/sys/devices/system/cpu/possible"))
 
 
 @contextlib.contextmanager
@@ -1019,8 +1037,10 @@ class _Compile(threading.Thread):
 
 
 @functools.cache
-def _lib() -> Any:
-    """Return libbcc, with the prototypes bcc's bindings leave out declared."""
+@functools.cache
+def _libbcc() -> Any:
+    """Return libbcc (the compiler's library: a compile has loaded it), with the module
+    calls bcc's bindings leave out declared."""
     from bcc.libbcc import lib
 
     size, name, fd = ct.c_size_t, ct.c_char_p, ct.c_int
@@ -1030,12 +1050,47 @@ def _lib() -> Any:
         ("bpf_table_fd_id", fd, [ct.c_void_p, size]),
         ("bpf_table_key_size_id", size, [ct.c_void_p, size]),
         ("bpf_table_leaf_size_id", size, [ct.c_void_p, size]),
-        ("bcc_create_map", fd, [ct.c_int, name, ct.c_int, ct.c_int, ct.c_int, ct.c_int]),
+    ):
+        declared = getattr(lib, function)
+        declared.restype, declared.argtypes = restype, argtypes
+    return lib
+
+
+# The perf reader's callbacks, as libbcc_bpf calls them (cookie, data, size) and (cookie, lost).
+_RAW_CALLBACK = ct.CFUNCTYPE(None, ct.py_object, ct.c_void_p, ct.c_int)
+_LOST_CALLBACK = ct.CFUNCTYPE(None, ct.py_object, ct.c_ulonglong)
+
+
+class _PerfBufferOptions(ct.Structure):
+    """struct bcc_perf_buffer_opts."""
+
+    _fields_ = [("pid", ct.c_int), ("cpu", ct.c_int), ("wakeup_events", ct.c_int)]
+
+
+@functools.cache
+def _lib() -> Any:
+    """Return libbcc_bpf: BCC's map, program and perf buffer calls without its compiler
+    (libbcc itself maps 60 MB of LLVM), with the prototypes of the calls made declared."""
+    lib = ct.CDLL("libbcc_bpf.so.0", use_errno=True)
+    i32, u32p, ptr, name = ct.c_int, ct.POINTER(ct.c_uint32), ct.c_void_p, ct.c_char_p
+    for function, restype, argtypes in (
+        ("bcc_create_map", i32, [i32, name, i32, i32, i32, i32]),
+        ("bcc_prog_load", i32, [i32, name, ptr, i32, name, ct.c_uint, i32, name, ct.c_uint]),
+        ("bpf_attach_raw_tracepoint", i32, [i32, name]),
+        ("bpf_lookup_elem", i32, [i32, ptr, ptr]),
+        ("bpf_update_elem", i32, [i32, ptr, ptr, ct.c_ulonglong]),
+        ("bpf_delete_elem", i32, [i32, ptr]),
+        ("bpf_lookup_batch", i32, [i32, u32p, u32p, ptr, ptr, ptr]),
+        ("bpf_delete_batch", i32, [i32, ptr, ptr]),
         (
-            "bcc_prog_load",
-            fd,
-            [ct.c_int, name, ct.c_void_p, ct.c_int, name, ct.c_uint, ct.c_int, name, ct.c_uint],
+            "bpf_open_perf_buffer_opts",
+            ptr,
+            [_RAW_CALLBACK, _LOST_CALLBACK, ct.py_object, i32, ct.POINTER(_PerfBufferOptions)],
         ),
+        ("perf_reader_poll", i32, [i32, ct.POINTER(ptr), i32]),
+        ("perf_reader_consume", i32, [i32, ct.POINTER(ptr)]),
+        ("perf_reader_free", None, [ptr]),
+        ("perf_reader_fd", i32, [ptr]),
     ):
         declared = getattr(lib, function)
         declared.restype, declared.argtypes = restype, argtypes
@@ -1044,7 +1099,7 @@ def _lib() -> Any:
 
 def _image_from_module(module: int) -> ProgramImage:
     """Return a compiled BCC module's maps and functions, map references by name."""
-    lib = _lib()
+    lib = _libbcc()
     maps = []
     name_of_fd: dict[int, str] = {}
     for index in range(lib.bpf_num_tables(module)):
@@ -1217,19 +1272,16 @@ class _Loaded:
         wakeup_events: int,
     ) -> None:
         """Open a perf buffer on every online CPU, each in `map_name` at its CPU's index."""
-        from bcc.libbcc import _LOST_CB_TYPE, _RAW_CB_TYPE, bcc_perf_buffer_opts
-        from bcc.utils import get_online_cpus
-
         lib = _lib()
         problem = f"cannot open a {pages}-page perf buffer on every CPU"
         if pages <= 0 or pages & (pages - 1):
             raise BpfLoadFailed(f"{problem} (not a power of two); use another --perf-pages")
-        for cpu in get_online_cpus():
+        for cpu in _cpu_list("/sys/devices/system/cpu/online"):
             # Bound now: each CPU's callbacks know their CPU (a late-binding lambda would not).
-            raw = _RAW_CB_TYPE(functools.partial(_on_raw, on_event, cpu))
-            lost = _LOST_CB_TYPE(functools.partial(_on_lost_count, on_lost))
+            raw = _RAW_CALLBACK(functools.partial(_on_raw, on_event, cpu))
+            lost = _LOST_CALLBACK(functools.partial(_on_lost_count, on_lost))
             self._callbacks.append((raw, lost))
-            options = bcc_perf_buffer_opts()
+            options = _PerfBufferOptions()
             options.pid, options.cpu, options.wakeup_events = -1, cpu, wakeup_events
             reader = lib.bpf_open_perf_buffer_opts(raw, lost, None, pages, ct.byref(options))
             if not reader:
