@@ -29,9 +29,10 @@ def bcc_version() -> str | None:
     """Return the version of bcc's Python bindings, or None when they are missing."""
     try:
         from tui.sources.bcc_source import bcc_version as version
+
+        return version()
     except ImportError:
         return None
-    return version()
 
 
 def version_text() -> str:

@@ -130,7 +130,9 @@ def open_live_source(
             "/proc cannot name them; run it on the host (or with docker run --pid=host)"
         )
     try:
-        from tui.sources.bcc_source import BccSource
+        from tui.sources.bcc_source import BccSource, bcc_version
+
+        bcc_version()  # found without importing bcc (a kept image needs no compiler)
     except ImportError as error:
         raise UsageError(
             f"bcc's Python bindings are missing ({error}); install python3-bpfcc "

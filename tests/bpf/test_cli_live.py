@@ -339,6 +339,32 @@ def test_a_start_from_a_kept_image_maps_neither_libbcc_nor_llvm() -> None:
     assert not [name for name in libraries if name.startswith(("libbcc.so", "libLLVM", "libclang"))]
 
 
+def test_without_bccs_bindings_each_mode_says_so_in_one_line() -> None:
+    """bcc is found without importing it (a start from a kept image never does): when its
+    bindings are not there at all, the start and --version still say so."""
+    hide_bcc = (
+        "import importlib.util as u, runpy, sys; real = u.find_spec; "
+        "u.find_spec = lambda name, *more: None if name == 'bcc' else real(name, *more); "
+        "sys.argv[0] = 'syscalltop'; runpy.run_module('tui', run_name='__main__')"
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", hide_bcc, "--json", "-n", "1"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert started.returncode == 2 and started.stdout == ""
+    assert started.stderr.splitlines() == [
+        "syscalltop: bcc's Python bindings are missing (No module named 'bcc'); install "
+        "python3-bpfcc (make setup does) and use the distro's python3"
+    ]
+    version = subprocess.run(
+        [sys.executable, "-c", hide_bcc, "--version"], capture_output=True, text=True, cwd=REPO
+    )
+    assert version.stdout.splitlines()[1] == "bcc missing (install python3-bpfcc)"
+
+
 def test_own_calls_are_left_out_unless_asked_for() -> None:
     def own_rows(*flags: str) -> list[dict]:
         process = subprocess.Popen(

@@ -110,9 +110,11 @@ _VERSION_LINE = re.compile(r"""^__version__\s*=\s*['"]([^'"]+)['"]""", re.MULTIL
 def bcc_version() -> str:
     """Return the version of the bcc Python bindings in use, read from their version.py:
     importing bcc would load libbcc, and with it LLVM, which a start from a kept image
-    never needs."""
+    never needs. Raises ImportError when they are missing."""
     spec = importlib.util.find_spec("bcc")
-    for directory in (spec.submodule_search_locations or []) if spec is not None else []:
+    if spec is None:
+        raise ImportError("No module named 'bcc'", name="bcc")
+    for directory in spec.submodule_search_locations or []:
         with contextlib.suppress(OSError, UnicodeDecodeError):
             found = _VERSION_LINE.search((Path(directory) / "version.py").read_text())
             if found is not None:
@@ -1071,7 +1073,12 @@ class _PerfBufferOptions(ct.Structure):
 def _lib() -> Any:
     """Return libbcc_bpf: BCC's map, program and perf buffer calls without its compiler
     (libbcc itself maps 60 MB of LLVM), with the prototypes of the calls made declared."""
-    lib = ct.CDLL("libbcc_bpf.so.0", use_errno=True)
+    try:
+        lib = ct.CDLL("libbcc_bpf.so.0", use_errno=True)
+    except OSError as error:
+        raise BpfLoadFailed(
+            f"cannot load BCC's libbcc_bpf.so.0 ({error}); install libbpfcc"
+        ) from None
     i32, u32p, ptr, name = ct.c_int, ct.POINTER(ct.c_uint32), ct.c_void_p, ct.c_char_p
     for function, restype, argtypes in (
         ("bcc_create_map", i32, [i32, name, i32, i32, i32, i32]),
