@@ -98,6 +98,13 @@ install)
   put 0644 "$work/_syscalltop" "$PREFIX/share/zsh/site-functions/_syscalltop"
   mv "$manifest.new" "$manifest"
   command -v mandb >/dev/null && mandb -q 2>/dev/null || true
+  # Compile both levels now, so that even the first start loads a kept image (0.4-0.6 s
+  # sooner, without LLVM's 60 MB). Where BPF cannot load here (a build container), the
+  # first start compiles instead: not a failed install.
+  for level in full counts; do
+    "$APPDIR/bin/syscalltop" --prepare --level "$level" ||
+      echo "install: the $level program is compiled at its first start instead" >&2
+  done
   echo "installed: $PREFIX/bin/syscalltop (app in $APPDIR); try: sudo syscalltop --doctor"
   ;;
 uninstall)

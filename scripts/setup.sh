@@ -107,6 +107,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   .venv/bin/python -m pip install -q -e ".[$extras]"
   touch "$stamp"
+  if [ "$purpose" = run ] && [ "$(id -u)" = 0 ]; then
+    # make run: the first start loads a kept image instead of compiling (as install does).
+    .venv/bin/python -m tui --prepare || true
+  fi
 fi
 
 # The man page, from the parser, where man finds it (make uninstall removes it).

@@ -11,9 +11,10 @@ from typing import NoReturn
 
 from tui import flag_values
 from tui.config import MAX_INTERVAL_S, MIN_INTERVAL_S, Config, Filters, Mode
-from tui.errors import EXIT_OK, UsageError
+from tui.errors import EXIT_FAILURE, EXIT_OK, UsageError
 from tui.flags import build_parser
 from tui.model.names import SLOT_COUNT, SyscallNames
+from tui.model.sanitize import safe_text
 from tui.settings import load_settings
 from tui.system import CONTAINER_KINDS, UNIT_KINDS, resolve_cgroup, resolve_group
 
@@ -208,9 +209,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(build_program(config, names).text)
             return EXIT_OK
+        if args.prepare:
+            return prepare(config, names)
         return run(config, names)
     except UsageError as error:
         fail(str(error), error.code)
+
+
+def prepare(config: Config, names: SyscallNames) -> int:
+    """Load the program `config` makes once, so its image is kept; say where, and exit."""
+    from tui.session import open_live_source
+    from tui.sources.program_cache import cache_dir
+
+    directory = cache_dir()
+    if directory is None:
+        raise UsageError(
+            "the program cache is off (SYSCALLTOP_PROGRAM_CACHE=off): nothing kept", EXIT_FAILURE
+        )
+    source = open_live_source(config, names)  # compiles, or loads what is kept already
+    try:
+        origin, not_kept = source.image_origin, source.image_not_kept
+    finally:
+        source.close()
+    if not_kept:
+        raise UsageError(f"compiled, but the image could not be kept: {not_kept}", EXIT_FAILURE)
+    how = "compiled and kept" if origin == "compiled" else "already kept"
+    print(f"syscalltop: program image {how} in {safe_text(str(directory))}")
+    return EXIT_OK
 
 
 # Each read builds tens of thousands of tuples under process churn, held until the next read

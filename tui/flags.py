@@ -75,6 +75,12 @@ exit codes: 0 ok, 1 failure, 2 bad input or missing kernel headers, 3 not privil
         action="store_true",
         help="check this machine (privileges, bcc, headers, BTF, tracefs, cgroup v2) and exit",
     )
+    mode.add_argument(
+        "--prepare",
+        action="store_true",
+        help="compile the BPF program these flags load, keep its image for later starts and "
+        "exit (make install does it for both levels; exit 1 if it cannot be kept)",
+    )
     timing = parser.add_argument_group("timing")
     timing.add_argument(
         "-i",

@@ -339,6 +339,34 @@ def test_a_start_from_a_kept_image_maps_neither_libbcc_nor_llvm() -> None:
     assert not [name for name in libraries if name.startswith(("libbcc.so", "libLLVM", "libclang"))]
 
 
+def test_prepare_keeps_the_image_each_level_starts_from(tmp_path) -> None:
+    """--prepare (what make install runs) compiles and keeps a program's image: the start
+    after it with the same flags compiles nothing."""
+    cache = tmp_path / "programs"
+    environment = {**os.environ, "SYSCALLTOP_PROGRAM_CACHE": str(cache)}
+    os.chmod(tmp_path, 0o700)
+    said = []
+    for flags in ((), ("--level", "counts"), ()):
+        prepared = run_cli("--prepare", *flags, env=environment)
+        assert prepared.returncode == 0 and prepared.stderr == ""
+        said.append(prepared.stdout)
+    assert said == [
+        f"syscalltop: program image compiled and kept in {cache}\n",
+        f"syscalltop: program image compiled and kept in {cache}\n",
+        f"syscalltop: program image already kept in {cache}\n",
+    ]
+    kept = {(path.name, path.stat().st_ino) for path in cache.glob("*.json")}
+    assert len(kept) == 2
+    for flags in ((), ("--level", "counts")):
+        assert run_cli("--json", "-n", "1", "-i", "0.2", *flags, env=environment).returncode == 0
+    assert {(path.name, path.stat().st_ino) for path in cache.glob("*.json")} == kept
+    off = run_cli("--prepare", env={**environment, "SYSCALLTOP_PROGRAM_CACHE": "off"})
+    assert (off.returncode, off.stdout) == (1, "")
+    assert off.stderr == (
+        "syscalltop: the program cache is off (SYSCALLTOP_PROGRAM_CACHE=off): nothing kept\n"
+    )
+
+
 def test_without_bccs_bindings_each_mode_says_so_in_one_line() -> None:
     """bcc is found without importing it (a start from a kept image never does): when its
     bindings are not there at all, the start and --version still say so."""

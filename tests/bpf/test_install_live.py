@@ -15,20 +15,35 @@ pytestmark = pytest.mark.bpf
 
 
 def make(target: str, prefix: Path, appdir: Path) -> subprocess.CompletedProcess[str]:
-    cache = prefix.parent / "cache"  # not the machine's header cache: uninstall removes it
-    env = {**os.environ, "PREFIX": str(prefix), "APPDIR": str(appdir), "CACHEDIR": str(cache)}
+    cache = prefix.parent / "cache"  # not the machine's caches: uninstall removes it
+    env = {
+        **os.environ,
+        "PREFIX": str(prefix),
+        "APPDIR": str(appdir),
+        "CACHEDIR": str(cache),
+        "SYSCALLTOP_PROGRAM_CACHE": str(cache / "programs"),
+    }
     return subprocess.run(
         ["make", "-s", target], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
     )
 
 
 def test_install_runs_from_anywhere_and_uninstall_removes_it_all(tmp_path: Path) -> None:
+    os.chmod(tmp_path, 0o700)  # the program cache is only read from root's own directories
     prefix, appdir = tmp_path / "prefix", tmp_path / "opt" / "syscalltop"
     installed = make("install", prefix, appdir)
     assert installed.returncode == 0, installed.stderr[-2000:]
+    programs = tmp_path / "cache" / "programs"
+    kept = {(path.name, path.stat().st_ino) for path in programs.glob("*.json")}
+    assert len(kept) == 2  # both levels compiled at install
     command = prefix / "bin" / "syscalltop"
     # From /, with a PATH that has no checkout and no venv in it.
-    env = {"PATH": f"{prefix / 'bin'}:/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8"}
+    env = {
+        "PATH": f"{prefix / 'bin'}:/usr/bin:/bin",
+        "HOME": "/root",
+        "LANG": "C.UTF-8",
+        "SYSCALLTOP_PROGRAM_CACHE": str(programs),
+    }
     batch = subprocess.run(
         ["syscalltop", "--batch", "-n", "1", "-i", "0.3"],
         cwd="/",
@@ -39,6 +54,8 @@ def test_install_runs_from_anywhere_and_uninstall_removes_it_all(tmp_path: Path)
     )
     assert batch.returncode == 0, batch.stderr
     assert "SYSCALL" in batch.stdout and "syscalls in" in batch.stdout
+    # Its first start loaded what install kept: no compile wrote a new image.
+    assert {(path.name, path.stat().st_ino) for path in programs.glob("*.json")} == kept
     assert os.path.realpath(command).startswith(str(appdir))
     page = subprocess.run(
         ["man", "-P", "cat", "syscalltop"],
@@ -54,7 +71,6 @@ def test_install_runs_from_anywhere_and_uninstall_removes_it_all(tmp_path: Path)
     assert "--keep-running" in bash and "--keep-running" in zsh
     manifest = (appdir / "installed-files").read_text().split()
     assert len([line for line in manifest if not line.startswith("dir:")]) == 4
-    (tmp_path / "cache" / "programs").mkdir(parents=True)  # as the tool makes it
 
     removed = make("uninstall", prefix, appdir)
     assert removed.returncode == 0, removed.stderr
