@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -322,18 +323,22 @@ def test_a_start_from_a_kept_image_maps_neither_libbcc_nor_llvm() -> None:
     """With the image kept, a start loads it through BCC's small libbcc_bpf alone: the
     compiler's libraries (libbcc maps 60 MB of LLVM resident) never come into memory."""
     assert run_cli("--json", "-n", "1", "-i", "0.2").returncode == 0  # keeps the image
+    # Open-ended: it is still running when its maps are read, however slow the machine is.
     process = subprocess.Popen(
-        [*SYSCALLTOP, "--json", "-n", "3", "-i", "0.3"], stdout=subprocess.PIPE, text=True, cwd=REPO
+        [*SYSCALLTOP, "--json", "-i", "0.3"], stdout=subprocess.PIPE, text=True, cwd=REPO
     )
     assert process.stdout is not None
-    first = json.loads(process.stdout.readline())  # attached and reading
-    libraries = {
-        Path(line.split()[-1]).name
-        for line in Path(f"/proc/{process.pid}/maps").read_text().splitlines()
-        if line.split()[-1].startswith("/")
-    }
-    rest, _ = process.communicate(timeout=60)
-    assert process.returncode == 0 and len(json_lines(rest)) == 2
+    try:
+        first = json.loads(process.stdout.readline())  # attached and reading
+        libraries = {
+            Path(line.split()[-1]).name
+            for line in Path(f"/proc/{process.pid}/maps").read_text().splitlines()
+            if line.split()[-1].startswith("/")
+        }
+    finally:
+        process.terminate()  # the pid this test started
+        process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM
     assert first["totals"]["count"] > 0
     assert any(name.startswith("libbcc_bpf.so") for name in libraries)
     assert not [name for name in libraries if name.startswith(("libbcc.so", "libLLVM", "libclang"))]

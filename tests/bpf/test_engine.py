@@ -112,7 +112,7 @@ def test_a_kept_image_loads_without_a_compile_and_counts_as_exactly(
     os.chmod(tmp_path, 0o700)
     cache = tmp_path / "programs"
     monkeypatch.setenv("SYSCALLTOP_PROGRAM_CACHE", str(cache))
-    workload = workload_factory(*WORKLOAD_FLAGS, "--rounds=3")
+    workload = workload_factory(*WORKLOAD_FLAGS, "--rounds=4")
     config = Config(filters=Filters(pids=(workload.pid,)), level=level)
     if level == "counts":
         config = replace(config, sample_every=0, capture_rate=0)
@@ -141,10 +141,24 @@ def test_a_kept_image_loads_without_a_compile_and_counts_as_exactly(
     for function in document["functions"]:
         function[1] = "ff" * 8 + function[1][16:]  # an opcode no kernel knows
     kept.write_text(json.dumps(document))
+    assert load_image(cache, kept.stem) is not None  # well formed: only the kernel refuses it
     third = live(config)
     assert third.image_origin == "compiled"
     assert load_image(cache, kept.stem) is not None
     assert_workload_exact(run_and_measure(third, workload), timed=level == "full")
+    third.close()
+
+    # Well formed, and the kernel takes it, but a map the source reads has another size: a
+    # compile too, not a traceback.
+    document = json.loads(kept.read_text())
+    for spec in document["maps"]:
+        if spec[0] == "loss_counts":
+            spec[3] *= 2  # its value size
+    kept.write_text(json.dumps(document))
+    assert load_image(cache, kept.stem) is not None
+    fourth = live(config)
+    assert fourth.image_origin == "compiled"
+    assert_workload_exact(run_and_measure(fourth, workload), timed=level == "full")
 
 
 def test_exact_counts_under_pid_filter(live, workload_factory) -> None:

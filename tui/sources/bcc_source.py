@@ -92,6 +92,7 @@ TRACEPOINTS_COUNTS = ("cgroup_attach_task", "sys_exit")
 EARLY_TAKE_FRACTION = 8
 EARLY_TAKE_EXITS = 32
 # The bpf(2) ABI for loading the counts tier's exit program as a BTF-typed raw tracepoint.
+_PERCPU_TYPES = (5, 6)  # BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY
 _SYS_BPF = {"x86_64": 321}.get(os.uname().machine)
 _BPF_PROG_LOAD = 5
 _BPF_PROG_TYPE_RAW_TRACEPOINT = 17
@@ -323,10 +324,10 @@ class BccSource:
         HeadersMissing with one line."""
         try:
             self._start(use_cache=True)
-        except BpfLoadFailed:
+        except (BpfLoadFailed, OSError, KeyError, ValueError, StopIteration):
             if self.image_origin != "cached":
                 raise
-            # The kernel refused what was kept (it made the image, so that is damage no
+            # The kernel refused what was kept, or it lacks a map this text needs (damage no
             # check caught): start afresh from a compile, which keeps a new image.
             self.close()
             self._start(use_cache=False)
@@ -383,32 +384,28 @@ class BccSource:
         loaded = self._loaded = _Loaded(image, dict(self.program.constants))
         loaded.create_maps()
         self._cpus = _possible_cpus()
-        fds = loaded.map_fds
-        self._stats_reader = _BatchReader(
-            fds["syscall_stats"], 4, 8 * _STATS_WORDS * self._cpus, _SLOT_COUNT
+        self._stats_reader = loaded.reader(
+            "syscall_stats", 4, 8 * _STATS_WORDS * self._cpus, _SLOT_COUNT
         )
-        self._proc_reader = _BatchReader(
-            fds["proc_stats"], 8, _PROC_SIZE, self.config.proc_map_entries
-        )
-        self._errno_reader = _BatchReader(fds["errno_counts"], 8, 8, _C["ERRNO_MAP_ENTRIES"])
+        self._proc_reader = loaded.reader("proc_stats", 8, _PROC_SIZE, self.config.proc_map_entries)
+        self._errno_reader = loaded.reader("errno_counts", 8, 8, _C["ERRNO_MAP_ENTRIES"])
         if self.config.timed:
-            self._fine_reader = _BatchReader(
-                fds["fine_hists"], 4, 8 * _FINE * self._cpus, self.config.hist_rows
+            self._fine_reader = loaded.reader(
+                "fine_hists", 4, 8 * _FINE * self._cpus, self.config.hist_rows
             )
-            self._row_reader = _BatchReader(fds["hist_row_of"], 4, 8, _SLOT_COUNT)
-        self._loss_reader = _BatchReader(fds["loss_counts"], 4, 8 * self._cpus, _C["LOSS_SLOTS"])
-        self._inflight_reader = _BatchReader(
-            fds["inflight"], 4, _INFLIGHT_SIZE, _C["INFLIGHT_ENTRIES"]
-        )
+            self._row_reader = loaded.reader("hist_row_of", 4, 8, _SLOT_COUNT)
+        loaded.check("read_epoch", 4, 8)  # written at every read
+        self._loss_reader = loaded.reader("loss_counts", 4, 8 * self._cpus, _C["LOSS_SLOTS"])
+        self._inflight_reader = loaded.reader("inflight", 4, _INFLIGHT_SIZE, _C["INFLIGHT_ENTRIES"])
         self._blocked_at_start = blocked
         self._reads_since_recheck = BLOCKED_RECHECK_READS - 1  # the first read asks /proc
         if self.config.timed:
-            self._unseen_reader = _BatchReader(fds["unseen_exits"], 4, 1, _C["UNSEEN_EXIT_ENTRIES"])
+            self._unseen_reader = loaded.reader("unseen_exits", 4, 1, _C["UNSEEN_EXIT_ENTRIES"])
         if self._events_on:
             self._fill_arg_layout(layouts)
         if self.config.capture_rate > 0:
-            self._budget_reader = _BatchReader(
-                fds["capture_budgets"], 4, 8 * _BUDGET_WORDS * self._cpus, _SLOT_COUNT
+            self._budget_reader = loaded.reader(
+                "capture_budgets", 4, 8 * _BUDGET_WORDS * self._cpus, _SLOT_COUNT
             )
         if self._events_on:
             # bcc wakes the poll for every event by default: thousands of wakeups a second
@@ -451,7 +448,10 @@ class BccSource:
             with contextlib.suppress(OSError):
                 info = os.stat(part)
                 stamps.append(f"{part}:{info.st_mtime_ns}:{info.st_size}")
-        return (bcc_version(), *os.uname(), str(_possible_cpus()), *stamps)
+        # Not the host name: a renamed host, or a pod's own name, runs the same kernel.
+        kernel = os.uname()
+        identity = (kernel.sysname, kernel.release, kernel.version, kernel.machine)
+        return (bcc_version(), *identity, str(_possible_cpus()), *stamps)
 
     def close(self) -> None:
         """Detach every program and free the maps."""
@@ -1039,7 +1039,6 @@ class _Compile(threading.Thread):
 
 
 @functools.cache
-@functools.cache
 def _libbcc() -> Any:
     """Return libbcc (the compiler's library: a compile has loaded it), with the module
     calls bcc's bindings leave out declared."""
@@ -1176,6 +1175,21 @@ class _Loaded:
                     f"cannot create the {spec.name} map: {os.strerror(ct.get_errno())}"
                 )
             self.map_fds[spec.name] = fd
+
+    def reader(
+        self, map_name: str, key_size: int, entry_size: int, max_entries: int
+    ) -> _BatchReader:
+        """Return a batch reader of a map the source reads as `key_size`/`entry_size` bytes
+        (all CPUs' values of a per-CPU map); an image whose map differs is refused."""
+        self.check(map_name, key_size, entry_size)
+        return _BatchReader(self.map_fds[map_name], key_size, entry_size, max_entries)
+
+    def check(self, map_name: str, key_size: int, entry_size: int) -> None:
+        """Refuse (BpfLoadFailed) an image without this map, or with it of another shape."""
+        spec = next((spec for spec in self.image.maps if spec.name == map_name), None)
+        copies = _possible_cpus() if spec is not None and spec.map_type in _PERCPU_TYPES else 1
+        if spec is None or (spec.key_size, spec.value_size * copies) != (key_size, entry_size):
+            raise BpfLoadFailed(f"the program image has no {map_name} map of the size read")
 
     def update(self, map_name: str, key: bytes, value: bytes) -> None:
         """Write one entry of a map (BPF_ANY); key and value are its exact sizes (the kernel
@@ -1316,10 +1330,9 @@ class _Loaded:
 
     def close(self) -> None:
         """Detach and free everything, links first."""
-        lib = _lib()
         readers, self._readers = self._readers, []
-        for reader in readers:
-            lib.perf_reader_free(reader)
+        for reader in readers:  # none if libbcc_bpf never loaded: close() cannot fail then
+            _lib().perf_reader_free(reader)
         fds, self._fds = self._fds, []
         for fd in reversed(fds):
             with contextlib.suppress(OSError):
