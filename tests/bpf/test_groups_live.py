@@ -10,8 +10,10 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -195,8 +197,13 @@ def test_seccomp_profile_from_observation_runs_the_unit_and_denies_what_it_lacks
     assert tool.stdout is not None and tool.stdout.readline()
     ran = subprocess.run(["sh", "-c", run_in_unit], capture_output=True, text=True, timeout=30)
     assert ran.returncode == 0 and ran.stdout.strip() == "Linux"
-    tool.stdout.readline()
-    tool.stdout.readline()  # two more intervals: the workload's calls are all read
+    ran_until = time.time()
+    # Lines already in the pipe may be readings from before the workload ended, however many
+    # a slow start made: the workload's calls are all read by the first reading after it.
+    while (
+        datetime.fromisoformat(json.loads(tool.stdout.readline())["time"]).timestamp() <= ran_until
+    ):
+        pass
     tool.terminate()
     _, errors = tool.communicate(timeout=30)
     assert tool.returncode == 143
