@@ -64,13 +64,24 @@ def run_short_lived(count: int) -> list[int]:
     return pids
 
 
-def test_busy_map_is_relieved_between_reads() -> None:
-    """Gone processes leave the map in each poll slice once processes churn or it is busy."""
-    from tui.sources.bcc_source import EARLY_TAKE_EXITS, BccSource
+def test_a_filling_map_is_relieved_between_reads() -> None:
+    """Gone processes leave the map in a poll slice once the exits since the last take would
+    fill a quarter of the room the last read left; short of that, the read takes them, and a
+    slice with no exits reads no map at all."""
+    from tui.sources.bcc_source import BccSource
 
-    source = BccSource(Config(proc_map_entries=2048), NAMES)  # busy from 256 pairs
+    source = BccSource(Config(proc_map_entries=2048), NAMES)
     source.start()
     exit_group = NAMES.slots_for("exit_group")[0]
+    assert source._proc_reader is not None
+    map_reads = []
+    read_map = source._proc_reader.read
+
+    def counted_read() -> tuple[bytes, bytes, int]:
+        map_reads.append(1)
+        return read_map()
+
+    source._proc_reader.read = counted_read  # type: ignore[method-assign]
 
     def in_map() -> set[int]:
         return {tgid for tgid, _ in entries_in_map(source)}
@@ -79,28 +90,20 @@ def test_busy_map_is_relieved_between_reads() -> None:
     try:
         source.read()
         source.poll(0.01)
-        # Quiet (4 exits, about 100 pairs): gone processes wait for the read.
+        map_reads.clear()
+        source.poll(0.01)
+        assert map_reads == []  # nothing exited: nothing to take, no map read
+        # Quiet (4 exits, about 80 pairs of the room of ~2,000): gone processes wait for the read.
         quiet = run_short_lived(4)
         source.poll(0.01)
-        assert set(quiet) <= in_map()
+        assert map_reads == [] and set(quiet) <= in_map()
         assert set(quiet) <= source.read().exited and not in_map() & set(quiet)
-        assert not source._proc_map_busy
-        # Churn: more exits in one poll slice than EARLY_TAKE_EXITS.
-        churned = run_short_lived(EARLY_TAKE_EXITS + 8)
+        # Filling: 40 exits, about 840 pairs, over a quarter of the room.
+        churned = run_short_lived(40)
         source.poll(0.01)
         assert not in_map() & set(churned)  # out of the map before any read
         taken_early.append((churned, source.read()))
-        # Busy: 20 exits (under the churn mark) leave about 420 pairs for the next read...
-        filling = run_short_lived(20)
-        source.poll(0.01)
-        assert set(filling) <= in_map()
-        source.read()
-        assert source._proc_map_busy
-        # ...so gone processes leave in the next slice, however few they are.
-        after_busy = run_short_lived(4)
-        source.poll(0.01)
-        assert not in_map() & set(after_busy)
-        taken_early.append((after_busy, source.read()))
+        assert 15 < source._pairs_per_exit < 30  # about 21 a /bin/true, as measured
     finally:
         source.close()
     for pids, reading in taken_early:
@@ -110,19 +113,38 @@ def test_busy_map_is_relieved_between_reads() -> None:
         assert reading.loss.proc_map_full == 0
 
 
+def test_a_small_map_is_relieved_after_fewer_exits() -> None:
+    """The mark is a share of the room: in a map of 256, 4 exits are enough."""
+    from tui.sources.bcc_source import BccSource
+
+    source = BccSource(Config(proc_map_entries=256), NAMES)
+    source.start()
+    try:
+        source.read()
+        source.poll(0.01)
+        few = run_short_lived(4)
+        source.poll(0.01)
+        assert not {tgid for tgid, _ in entries_in_map(source)} & set(few)
+        reading = source.read()
+    finally:
+        source.close()
+    assert set(few) <= reading.exited
+    assert reading.loss.proc_map_full == 0
+
+
 def test_pairs_held_between_reads_are_bounded_by_the_map_size() -> None:
     """Past one map's worth of taken pairs, polls stop taking: drops are counted instead."""
-    from tui.sources.bcc_source import EARLY_TAKE_EXITS, BccSource
+    from tui.sources.bcc_source import BccSource
 
     source = BccSource(Config(proc_map_entries=512), NAMES)
     source.start()
     try:
         source.read()
         source.poll(0.01)
-        first = run_short_lived(EARLY_TAKE_EXITS + 8)  # about 840 pairs: the map overflows
+        first = run_short_lived(40)  # about 840 pairs: the map overflows
         source.poll(0.01)
         assert len(source._departed) <= 512
-        second = run_short_lived(EARLY_TAKE_EXITS + 8)
+        second = run_short_lived(40)
         source.poll(0.01)
         assert len(source._departed) == 512  # taken up to one map's worth, no more
         assert {tgid for tgid, _ in entries_in_map(source)} & set(second)

@@ -87,10 +87,13 @@ SAMPLE_WAKEUP_EVENTS = 64
 # cgroup_attach_task runs only when a task changes cgroups (attribution follows the move).
 TRACEPOINTS_TIMED = ("cgroup_attach_task", "sys_enter", "sched_switch", "sys_exit")
 TRACEPOINTS_COUNTS = ("cgroup_attach_task", "sys_exit")
-# Gone processes are also taken out of the per-process map between reads, in each poll
-# slice, once a read finds the map this full (1/8) or this many processes exited in a slice.
-EARLY_TAKE_FRACTION = 8
-EARLY_TAKE_EXITS = 32
+# Gone processes are also taken out of the per-process map between reads, in a poll slice,
+# once the processes that exited since the last take would fill this share (1/4) of the room
+# the last read left, at the pairs each gone process held so far (a guess of 20 to start:
+# /bin/true makes 20 distinct calls). Short of that, the read takes them: a read per second
+# is cheaper than a map read per slice, and a map of living processes is never read twice.
+EARLY_TAKE_SHARE = 4
+PAIRS_PER_EXIT_GUESS = 20.0
 # The bpf(2) ABI for loading the counts tier's exit program as a BTF-typed raw tracepoint.
 _PERCPU_TYPES = (5, 6)  # BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY
 _SYS_BPF = {"x86_64": 321}.get(os.uname().machine)
@@ -294,7 +297,9 @@ class BccSource:
         # How the exit program is attached: "tp_btf" (a plain load of the syscall id) or
         # "raw_tp" (a helper call), with why tp_btf was not used.
         self.exit_attachment = ""
-        self._proc_map_busy = False
+        self._early_take_mark = self.config.proc_map_entries // EARLY_TAKE_SHARE
+        self._pairs_per_exit = PAIRS_PER_EXIT_GUESS
+        self._exits_since_take = 0
         self._exit_group_key = struct.pack("<I", names.slots_for("exit_group")[0])
         self._exits_seen = 0
         # Raw bytes only: the callback runs per event, sorting and decoding wait for read().
@@ -548,9 +553,11 @@ class BccSource:
             time.sleep(max(timeout_s, 0.0))
         # Under heavy churn the map would fill within one interval: make room as we go, as far
         # as memory allows (past that, the map fills and drops are counted).
-        churning = self._exits_since_last_poll() >= EARLY_TAKE_EXITS
+        self._exits_since_take += self._exits_since_last_poll()
+        exits = self._exits_since_take
+        filling = exits > 0 and exits * self._pairs_per_exit >= self._early_take_mark
         room = len(self._departed) < self.config.proc_map_entries
-        if (churning or self._proc_map_busy) and room:
+        if filling and room:
             self._take_gone_early()
 
     # -- reading the maps -------------------------------------------------------------------
@@ -742,7 +749,8 @@ class BccSource:
         """Return every (tgid, slot) entry, and the tgids found gone (taken out of the map)."""
         assert self._proc_reader is not None
         keys, values, count = self._proc_reader.read()
-        self._proc_map_busy = count >= self.config.proc_map_entries // EARLY_TAKE_FRACTION
+        self._exits_since_take = 0  # the take below finds every process gone by now
+        self._early_take_mark = max(self.config.proc_map_entries - count, 0) // EARLY_TAKE_SHARE
         # What was taken between reads shares with this read, then the next one starts afresh.
         shared, self._shared = self._shared, _SharedParts()
         pairs = list(struct.iter_unpack("<II", keys))  # (tgid, slot) of each entry, in order
@@ -755,17 +763,17 @@ class BccSource:
         # Taken out of the map now or between reads: final counts, first in the reading.
         found, self._departed, self._departed_tgids = self._departed, {}, set()
         cache: dict[tuple[int, int], tuple[bytes, ProcessCallCounters]] = {}
-        view = memoryview(values)
         for index, pair in enumerate(pairs):
             if pair[0] in gone:
                 continue  # taken just now by _take_gone
             start = index * _PROC_SIZE
+            # A bytes slice and memcmp: ten times faster than comparing a memoryview's slice.
+            raw = values[start : start + _PROC_SIZE]
             cached = self._proc_cache.get(pair)
-            if cached is not None and view[start : start + _PROC_SIZE] == cached[0]:
-                cache[pair] = cached  # unchanged: the same objects, no copy of the bytes
+            if cached is not None and raw == cached[0]:
+                cache[pair] = cached  # unchanged: the same objects
                 found[pair] = cached[1]
                 continue
-            raw = values[start : start + _PROC_SIZE]
             entry = found[pair] = _decode_process(pair, _PROC_STRUCT.unpack(raw), shared, closed)
             cache[pair] = (raw, entry)
         self._proc_cache = cache
@@ -808,6 +816,8 @@ class BccSource:
             cache.pop(pair, None)
             taken.append(keys[8 * index : 8 * index + 8])
         self._proc_reader.delete(b"".join(taken))
+        if not cut:  # what a gone process leaves in the map, for when to take early
+            self._pairs_per_exit = (3 * self._pairs_per_exit + len(wanted) / len(gone)) / 4
         # For the next early take; gone processes cut off by the budget are looked for again.
         self._tgids_seen = set(tgids) if cut else set(tgids) - gone
         return gone
@@ -824,13 +834,14 @@ class BccSource:
         return since
 
     def _take_gone_early(self) -> None:
-        """Between reads, free a busy map of processes that have gone (their counts are kept).
+        """Between reads, free a filling map of processes that have gone (their counts are kept).
 
         The processes the last read saw are looked for first: gone now, they made their last
         call before the one read made here. When none has, the map is read for those born
         since (and read again to take them).
         """
         assert self._proc_reader is not None
+        self._exits_since_take = 0  # the ones not reaped yet are taken at the read
         gone = _gone_from_proc(self._tgids_seen)
         if not gone:
             # None of those has gone: look at the processes born since (then read again).
