@@ -321,3 +321,52 @@ def test_a_thread_pool_waiting_is_described_once_per_process() -> None:
     assert sorted(described) == [77, 4242]
     assert len(snapshot.inflight) == 2001
     assert {row.pid for row in snapshot.inflight if row.name == "futex"} == {4242}
+
+
+def test_processes_blocked_since_the_last_read_are_not_looked_up_again() -> None:
+    """On a server most processes sit blocked in one call: each is looked up once, not at
+    every interval. One that made calls takes the name its row was given just now (after a
+    rename, the new one); a pid that exited and came back as a new process is looked up."""
+    from tui.model.readings import InflightCall
+    from tui.model.snapshot import ProcessIdentity
+
+    described: list[int] = []
+    names_now = {100: "idle-a", 200: "idle-b", 300: "worker"}
+
+    def counting_describe(pid: int, uid: int, comm: str, gone: bool = False) -> ProcessIdentity:
+        described.append(pid)
+        return ProcessIdentity(comm=names_now[pid], user="root")
+
+    poll = NAMES.slots_for("poll")[0]
+    read = NAMES.slots_for("read")[0]
+    blocked = (
+        InflightCall(100, 100, poll, 10**9),
+        InflightCall(200, 200, poll, 10**9),
+        InflightCall(301, 300, read, 10**9),
+    )
+
+    def worker_calls(count: int) -> dict[tuple[int, int], ProcessCallCounters]:
+        return {(300, read): ProcessCallCounters(300, read, 0, "worker", counters(count))}
+
+    stream = SnapshotStream(NAMES, counting_describe)
+    stream.push(replace(reading(0, {}, processes=worker_calls(1)), inflight=blocked))
+    first = stream.push(replace(reading(1, {}, processes=worker_calls(5)), inflight=blocked))
+    assert first is not None
+    assert sorted(described) == [100, 200, 300]  # 300 once, for its row
+    assert [row.comm for row in first.inflight] == ["idle-a", "idle-b", "worker"]
+    described.clear()
+    names_now[300] = "renamed"
+    second = stream.push(replace(reading(2, {}, processes=worker_calls(9)), inflight=blocked))
+    assert second is not None
+    assert described == [300]  # the idle ones are not looked up again
+    assert [row.comm for row in second.inflight] == ["idle-a", "idle-b", "renamed"]
+    # pid 200 exited and a new process has it, blocked too: its calls give it a row.
+    described.clear()
+    names_now[200] = "reused-pid"
+    newborn = {(200, read): ProcessCallCounters(200, read, 0, "reused-pid", counters(3))}
+    third = stream.push(
+        replace(reading(3, {}, processes=worker_calls(9) | newborn), inflight=blocked)
+    )
+    assert third is not None
+    assert described == [200]
+    assert [row.comm for row in third.inflight] == ["idle-a", "reused-pid", "renamed"]

@@ -603,6 +603,7 @@ def build_snapshot(
     prev_samples: tuple[SampleRow, ...] = (),
     prototypes: Mapping[str, Prototype] | None = None,
     prev_by_pid: Mapping[int, tuple[SampleRow, ...]] | None = None,
+    prev_inflight: tuple[InflightRow, ...] = (),
 ) -> Snapshot:
     """Return the interval between two readings of the same source."""
     interval_s = max(now.monotonic_ns - prev.monotonic_ns, 0) / 1e9
@@ -667,7 +668,7 @@ def build_snapshot(
         targets=targets,
         targets_dropped=targets_dropped,
         slowest=_slowest(calls),
-        inflight=_inflight_rows(now, names, describe),
+        inflight=_inflight_rows(now, names, describe, processes, prev_inflight),
         wall_time=now.wall_time,
         monotonic_ns=now.monotonic_ns,
         interval_s=interval_s,
@@ -707,29 +708,40 @@ def _capture_delta(now: CaptureCounts | None, prev: CaptureCounts | None) -> Cap
 
 
 def _inflight_rows(
-    now: RawReading, names: SyscallNames, describe: DescribeProcess
+    now: RawReading,
+    names: SyscallNames,
+    describe: DescribeProcess,
+    processes: tuple[ProcessRow, ...],
+    prev_inflight: tuple[InflightRow, ...],
 ) -> tuple[InflightRow, ...]:
     """Return the threads inside a syscall at `now`, longest first."""
     if not now.inflight:
         return ()
-    # What the kernel recorded of each process (uid, comm), from any one of its entries.
-    entry_of = {entry.tgid: entry for entry in now.processes.values()}
     # Once per process: a server's thread pool is hundreds of threads of one process waiting.
-    identity_of: dict[int, ProcessIdentity] = {}
+    # A process that made calls this interval was described for its row just now; one that
+    # made none cannot have renamed itself or exec'd (both are calls) since the last read
+    # named it. Only the rest are looked up: on a server most processes sit blocked in one
+    # call, and a /proc look-up of each, every interval, was most of the idle cost.
+    comm_of = {row.pid: row.comm for row in prev_inflight}
+    comm_of.update((row.pid, row.comm) for row in processes)
+    entry_of: dict[int, ProcessCallCounters] | None = None
     rows: list[InflightRow] = []
     for call in now.inflight:
         decoded = names.decode(call.slot)
-        identity = identity_of.get(call.tgid)
-        if identity is None:
+        comm = comm_of.get(call.tgid)
+        if comm is None:
+            if entry_of is None:
+                # What the kernel recorded of each process (uid, comm), from any one entry.
+                entry_of = {entry.tgid: entry for entry in now.processes.values()}
             entry = entry_of.get(call.tgid)
-            identity = identity_of[call.tgid] = describe(
+            comm = comm_of[call.tgid] = describe(
                 call.tgid, entry.uid if entry else 0, entry.comm if entry else "?", False
-            )
+            ).comm
         rows.append(
             InflightRow(
                 pid=call.tgid,
                 tid=call.tid,
-                comm=identity.comm,
+                comm=comm,
                 slot=call.slot,
                 name=decoded.name,
                 compat=decoded.compat,
@@ -1041,6 +1053,7 @@ class SnapshotStream:
         self.previous: RawReading | None = None
         self._recent_samples: tuple[SampleRow, ...] = ()
         self._recent_by_pid: Mapping[int, tuple[SampleRow, ...]] = {}
+        self._inflight: tuple[InflightRow, ...] = ()  # the last interval's, for their names
         self._syscall_history = RateHistory()
         self._process_history = RateHistory()
         self._group_history = RateHistory()
@@ -1061,7 +1074,9 @@ class SnapshotStream:
             self._recent_samples,
             self.prototypes,
             self._recent_by_pid,
+            self._inflight,
         )
+        self._inflight = snapshot.inflight
         self._recent_samples = snapshot.samples
         self._recent_by_pid = snapshot.recent_by_pid
         self._syscall_history.record({row.slot: row.rate for row in snapshot.syscalls if row.count})
