@@ -817,7 +817,8 @@ class BccSource:
             taken.append(keys[8 * index : 8 * index + 8])
         self._proc_reader.delete(b"".join(taken))
         if not cut:  # what a gone process leaves in the map, for when to take early
-            self._pairs_per_exit = (3 * self._pairs_per_exit + len(wanted) / len(gone)) / 4
+            measured = max(len(wanted) / len(gone), 1.0)  # every process leaves one or more
+            self._pairs_per_exit = (3 * self._pairs_per_exit + measured) / 4
         # For the next early take; gone processes cut off by the budget are looked for again.
         self._tgids_seen = set(tgids) if cut else set(tgids) - gone
         return gone
