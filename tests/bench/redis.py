@@ -33,10 +33,20 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def pinned(cpu: int) -> list[str]:
+    """A taskset prefix for `cpu`, or nothing on a one-CPU machine or without taskset."""
+    if (os.cpu_count() or 1) < 2 or shutil.which("taskset") is None:
+        return []
+    return ["taskset", "-c", str(cpu)]
+
+
 def start_redis(port: int, workdir: Path) -> subprocess.Popen[bytes]:
     """Start our own redis-server (no persistence) and wait until it answers."""
+    # The server has the last CPU to itself; the client shares CPU 0 with the attached tool
+    # (Attached pins it there), so the tool's user space costs throughput as it would.
     server = subprocess.Popen(
         [
+            *pinned((os.cpu_count() or 1) - 1),
             "redis-server",
             "--port",
             str(port),
@@ -66,7 +76,17 @@ def start_redis(port: int, workdir: Path) -> subprocess.Popen[bytes]:
 def throughput(port: int, requests: int) -> dict[str, float]:
     """Return requests per second of SET and GET from one redis-benchmark run."""
     output = subprocess.run(
-        ["redis-benchmark", "-p", str(port), "-t", "set,get", "-n", str(requests), "-q"],
+        [
+            *pinned(0),
+            "redis-benchmark",
+            "-p",
+            str(port),
+            "-t",
+            "set,get",
+            "-n",
+            str(requests),
+            "-q",
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -82,8 +102,8 @@ def throughput(port: int, requests: int) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--requests", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=300_000)
     args = parser.parse_args()
     if shutil.which("redis-server") is None or shutil.which("redis-benchmark") is None:
         print("bench: redis-server and redis-benchmark are needed (apt-get install redis-server)")
@@ -112,18 +132,26 @@ def main() -> int:
             server.wait(10)
     lines = [
         f"redis-benchmark -t set,get -n {args.requests:,} (50 clients), {args.rounds} rounds, "
-        f"variants alternating; medians. Kernel {os.uname().release}, {os.cpu_count()} CPUs.",
+        f"variants alternating; medians of req/s, and the cost as the median (min-max) of each "
+        f"round's cost against that round's run with nothing attached. Server on the last CPU, "
+        f"client and tool on CPU 0. Kernel {os.uname().release}, {os.cpu_count()} CPUs.",
         "",
         "| attached | SET req/s | cost | GET req/s | cost |",
         "|---|---:|---:|---:|---:|",
     ]
-    base = {test: statistics.median(results[("nothing", test)]) for test in TESTS}
     for variant in variants:
         cells = []
         for test in TESTS:
-            value = statistics.median(results[(variant, test)])
-            cost = "-" if variant == "nothing" else f"{100 * (1 - value / base[test]):.1f}%"
-            cells += [f"{value:,.0f}", cost]
+            values = results[(variant, test)]
+            cells.append(f"{statistics.median(values):,.0f}")
+            if variant == "nothing":
+                cells.append("-")
+                continue
+            costs = [
+                100 * (1 - value / base)
+                for value, base in zip(values, results[("nothing", test)], strict=True)
+            ]
+            cells.append(f"{statistics.median(costs):.1f}% ({min(costs):.1f} to {max(costs):.1f})")
         lines.append(f"| {variant} | " + " | ".join(cells) + " |")
     table = "\n".join(lines) + "\n"
     print(table)
