@@ -85,7 +85,9 @@ SAMPLES_KEPT_PER_READ = 1024
 SAMPLE_WAKEUP_EVENTS = 64
 # The programs each tier attaches, in this order (bpf/syscalls.bpf.c, on_<tracepoint>).
 # cgroup_attach_task runs only when a task changes cgroups (attribution follows the move).
-TRACEPOINTS_TIMED = ("cgroup_attach_task", "sys_enter", "sched_switch", "sys_exit")
+# sched_switch before sys_enter: from the first entry on, every switch moves the entry state
+# off its CPU, so sys_exit can trust a CPU's state to be its own thread's without asking.
+TRACEPOINTS_TIMED = ("cgroup_attach_task", "sched_switch", "sys_enter", "sys_exit")
 TRACEPOINTS_COUNTS = ("cgroup_attach_task", "sys_exit")
 # Gone processes are also taken out of the per-process map between reads, in a poll slice,
 # once the processes that exited since the last take would fill this share (1/4) of the room
