@@ -33,6 +33,7 @@ test-bpf: setup-test
 bench:
 	@bash scripts/setup.sh --bench
 	$(PY) -m tests.bench.overhead
+	$(PY) -m tests.bench.costs
 	$(PY) -m tests.bench.precision
 	$(PY) -m tests.bench.redis
 	$(PY) -m tests.bench.idle_cpu --size 80x24
