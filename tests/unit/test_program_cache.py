@@ -102,6 +102,8 @@ def test_the_key_follows_the_text_and_every_fact() -> None:
     "damage",
     [
         lambda doc: doc.update(format=0),
+        lambda doc: doc.update(format=1.0),  # equal to 1, but not what a store writes
+        lambda doc: doc.update(format=True),
         lambda doc: doc.update(key="cd" * 32),
         lambda doc: doc.update(license="GPL\x1b[2J"),
         lambda doc: doc["maps"][0].__setitem__(1, 12),  # a map type the program never uses
@@ -159,6 +161,51 @@ def test_what_others_could_have_written_is_never_loaded(directory: Path, tmp_pat
     path.rename(elsewhere)
     path.symlink_to(elsewhere)
     assert load_image(directory, KEY) is None
+
+
+def test_a_fifo_where_an_image_would_be_is_a_miss_at_once(directory: Path) -> None:
+    """Opening a FIFO for reading waits for a writer: the cache must not."""
+    import threading
+
+    stored(directory)
+    path = directory / f"{KEY}.json"
+    path.unlink()
+    os.mkfifo(path, 0o600)
+    found: list[object] = []
+    reader = threading.Thread(target=lambda: found.append(load_image(directory, KEY)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    if reader.is_alive():  # unblock the thread, then fail
+        with open(path, "wb"):
+            pass
+        reader.join(timeout=10)
+        pytest.fail("load_image blocked opening a FIFO")
+    assert found == [None]
+
+
+def test_the_directory_checked_is_the_directory_read(
+    directory: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """A link on the way to the cache, re-pointed after the checks, changes nothing read."""
+    stored(directory)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    forged = ProgramImage(IMAGE.maps, IMAGE.functions, "Dual BSD/GPL")
+    assert store_image(elsewhere, KEY, forged) is None
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path)
+    checked = program_cache._untrusted_dir
+
+    def check_then_repoint(path: Path) -> str | None:
+        why = checked(path)
+        link.unlink()
+        link.symlink_to(elsewhere.parent / "swapped")
+        (elsewhere.parent / "swapped").mkdir(exist_ok=True, mode=0o700)
+        (elsewhere.parent / "swapped" / "programs").symlink_to(elsewhere)
+        return why
+
+    monkeypatch.setattr(program_cache, "_untrusted_dir", check_then_repoint)
+    assert load_image(link / "programs", KEY) == IMAGE
 
 
 def test_nothing_is_kept_where_others_could_write(directory: Path) -> None:

@@ -127,10 +127,14 @@ def cache_dir() -> Path | None:
 def load_image(directory: Path, key: str) -> ProgramImage | None:
     """Return the image stored under `key`, or None when there is none to trust."""
     try:
+        # The path checked is the path opened: no link on the way can be re-pointed between.
+        directory = directory.resolve(strict=True)
         if _untrusted_dir(directory) is not None:
             return None
-        fd = os.open(directory / f"{key}.json", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
+        # Non-blocking: a FIFO put there would wait for a writer; it is then no regular file.
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+        fd = os.open(directory / f"{key}.json", flags)
+    except (OSError, RuntimeError):  # RuntimeError: a loop of links
         return None
     with os.fdopen(fd, "rb") as file:
         info = os.fstat(file.fileno())
@@ -166,6 +170,7 @@ def store_image(directory: Path, key: str, image: ProgramImage) -> str | None:
     }
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory = directory.resolve(strict=True)  # as load_image: checked is written
         why = _untrusted_dir(directory)
         if why is not None:
             return f"{directory} is {why}"
@@ -181,6 +186,8 @@ def store_image(directory: Path, key: str, image: ProgramImage) -> str | None:
         _evict(directory)
     except OSError as error:
         return f"{directory}: {error.strerror or error}"
+    except RuntimeError:  # resolve(): a loop of links
+        return f"{directory}: a loop of symbolic links"
     return None
 
 
@@ -226,7 +233,12 @@ def _evict(directory: Path) -> None:
 
 def _parse(document: dict[str, object], key: str) -> ProgramImage:
     """Build an image from a stored document, or raise ValueError on anything out of shape."""
-    if document["format"] != FORMAT or document["key"] != key:
+    # type(): 1.0 and True equal 1, and no store writes them.
+    if (
+        type(document["format"]) is not int
+        or document["format"] != FORMAT
+        or document["key"] != key
+    ):
         raise ValueError("another format or key")
     license_text = document["license"]
     if not isinstance(license_text, str) or not license_text.isprintable():
