@@ -89,6 +89,14 @@ def test_placeholders_become_this_load_s_constants() -> None:
     assert with_fds(function, {}, {}) == code
 
 
+def test_a_placeholder_in_a_wide_constant_is_filled_too() -> None:
+    """Compared with a whole pid_tgid, the tgid is the high word of a 64-bit constant (as
+    clang compiles the exclusion of our own pid): that half is filled as well."""
+    code = insn(0x18, dst=2, imm=0) + insn(0, imm=0x5E1F7A11) + insn(0x95)
+    filled = with_fds(FunctionImage("on_sys_exit", code, ()), {}, {0x5E1F7A11: 4321})
+    assert filled == insn(0x18, dst=2, imm=0) + insn(0, imm=4321) + insn(0x95)
+
+
 def test_the_key_follows_the_text_and_every_fact() -> None:
     base = image_key("int x;", ("bcc 0.26", "6.18"))
     assert image_key("int x;", ("bcc 0.26", "6.18")) == base
