@@ -124,3 +124,16 @@ def test_arg_layout_never_reads_a_string_out_of_the_decoders_order() -> None:
     assert layout.kinds[:2] == (ArgKind.ARGV, ArgKind.PLAIN)
     assert (layout.argv_arg, layout.addr_arg) == (0, 6)
     assert arg_layout([ArgKind.STRING], 6).kinds == (ArgKind.STRING, 0, 0, 0, 0, 0)
+
+
+def test_sched_switch_is_attached_before_sys_enter() -> None:
+    """sys_exit takes a CPU's entry state as the leaving thread's own without asking which
+    thread it is: true only if no entry can be made before switches move states away."""
+    from tui.sources.bcc_source import TRACEPOINTS_TIMED
+
+    assert TRACEPOINTS_TIMED.index("sched_switch") < TRACEPOINTS_TIMED.index("sys_enter")
+    assert TRACEPOINTS_TIMED[-1] == "sys_exit"
+    text = build_program(Config(), NAMES).text
+    exit_program = text[text.rindex("RAW_TRACEPOINT_PROGRAM(sys_exit)") :]  # the timed one
+    fast_path = exit_program[: exit_program.index("} else {")]
+    assert "bpf_get_current_pid_tgid" not in fast_path
