@@ -51,6 +51,10 @@ BPF_HASH(inflight, u32, struct enter_state, INFLIGHT_ENTRIES);
 /* How many times a task changed cgroups (cgroup_attach_task): entries made before a move
  * read their process's cgroup again at their next call. Moves are rare; calls are not. */
 BPF_ARRAY(cgroup_moves, u64, 1);
+/* Processes that ended, by any way (exit_group, a signal, the last thread's exit): when to
+ * take gone processes out of the per-process map between reads. exit_group alone misses
+ * signal deaths, and the counts tier never sees it (it has no sys_enter). */
+BPF_PERCPU_ARRAY(process_exits, u64, 1);
 /* Advanced by user space at each read: the epoch of the interval maxima. */
 BPF_ARRAY(read_epoch, u64, 1);
 #ifndef COUNTS_ONLY
@@ -599,6 +603,19 @@ RAW_TRACEPOINT_PROGRAM(cgroup_attach_task)
     u64 *moves = cgroup_moves.lookup(&zero);
     if (moves)
         __sync_fetch_and_add(moves, 1);
+    return 0;
+}
+
+/* A thread-group leader leaving (runs as it, once a process, not per syscall). */
+RAW_TRACEPOINT_PROGRAM(sched_process_exit)
+{
+    u64 pid_tgid = bpf_get_current_pid_tgid();
+    if ((u32)pid_tgid != (u32)(pid_tgid >> 32))
+        return 0; /* another thread: its process may live on */
+    u32 zero = 0;
+    u64 *exits = process_exits.lookup(&zero);
+    if (exits)
+        (*exits)++;
     return 0;
 }
 

@@ -154,3 +154,43 @@ def test_pairs_held_between_reads_are_bounded_by_the_map_size() -> None:
     assert reading.loss.proc_map_full > 0  # what did not fit is counted
     shown = {tgid for tgid, _ in reading.processes} & (set(first) | set(second))
     assert shown and shown <= reading.exited  # a process whose pairs all dropped is not shown
+
+
+def run_killed(count: int) -> list[int]:
+    """Start `count` sleeps and kill each (SIGKILL: no exit_group); return their pids."""
+    pids = []
+    for _ in range(count):
+        process = subprocess.Popen(["sleep", "30"])
+        time.sleep(0.05)  # in its sleep: its start-up calls are in the map
+        process.kill()  # the process this test started, by its own handle
+        process.wait()
+        pids.append(process.pid)
+    return pids
+
+
+@pytest.mark.parametrize(
+    ("level", "ends"),
+    [("counts", run_short_lived), ("full", run_killed)],
+    ids=["counts tier, exit_group unseen", "full tier, killed by a signal"],
+)
+def test_exits_that_make_no_exit_group_call_count_toward_an_early_take(level, ends) -> None:
+    """The counts tier never sees exit_group (it has no sys_exit), and a process killed by a
+    signal never calls it: their entries leave a filling map between reads all the same."""
+    from tui.sources.bcc_source import BccSource
+
+    config = Config(proc_map_entries=256, level=level)
+    if level == "counts":
+        config = Config(proc_map_entries=256, level=level, sample_every=0, capture_rate=0)
+    source = BccSource(config, NAMES)
+    source.start()
+    try:
+        source.read()
+        source.poll(0.01)
+        gone = ends(6)  # about 120 pairs: over a quarter of the room of a 256-entry map
+        source.poll(0.01)
+        assert not {tgid for tgid, _ in entries_in_map(source)} & set(gone)
+        reading = source.read()
+    finally:
+        source.close()
+    assert set(gone) <= reading.exited
+    assert reading.loss.proc_map_full == 0

@@ -183,12 +183,13 @@ def test_counts_tier_is_exact_with_no_latency_and_one_program(
     filters = Filters(pids=(workload.pid,)) if filtered else Filters()
     source = live(Config(filters=filters, level="counts", sample_every=0, capture_rate=0))
     loaded = source._loaded  # type: ignore[attr-defined]
-    # One program per call, at exit; the other runs only when a task changes cgroups.
+    # One program per call, at exit; the others run only when a task changes cgroups or a
+    # process ends.
     raw_exit = helper_call_ids(loaded.image.function("on_sys_exit").insns)
     assert BPF_FUNC_KTIME_GET_NS not in raw_exit
     if btf:
         assert source.exit_attachment == "tp_btf"  # type: ignore[attr-defined]
-        assert loaded.attached == ["cgroup_attach_task"]
+        assert loaded.attached == ["cgroup_attach_task", "sched_process_exit"]
         # The syscall id is a plain load there: one probe read fewer than the raw program.
         btf_exit = helper_call_ids(loaded.image.function("btf_sys_exit").insns)
         assert BPF_FUNC_KTIME_GET_NS not in btf_exit
@@ -196,10 +197,10 @@ def test_counts_tier_is_exact_with_no_latency_and_one_program(
         assert btf_exit.count(BPF_FUNC_PROBE_READ_KERNEL) == reads - 1
     else:
         assert source.exit_attachment.startswith("raw_tp (")  # type: ignore[attr-defined]
-        assert loaded.attached == ["cgroup_attach_task", "sys_exit"]
-    # Two programs and their links (with tp_btf, one of each is BTF-typed).
+        assert loaded.attached == ["cgroup_attach_task", "sched_process_exit", "sys_exit"]
+    # Three programs and their links (with tp_btf, one of each is BTF-typed).
     program_fds = list(loaded._fds)
-    assert len(program_fds) == 4
+    assert len(program_fds) == 6
     snapshot = run_and_measure(source, workload)
     process = snapshot.process(workload.pid)
     assert process is not None

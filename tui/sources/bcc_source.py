@@ -87,8 +87,15 @@ SAMPLE_WAKEUP_EVENTS = 64
 # cgroup_attach_task runs only when a task changes cgroups (attribution follows the move).
 # sched_switch before sys_enter: from the first entry on, every switch moves the entry state
 # off its CPU, so sys_exit can trust a CPU's state to be its own thread's without asking.
-TRACEPOINTS_TIMED = ("cgroup_attach_task", "sched_switch", "sys_enter", "sys_exit")
-TRACEPOINTS_COUNTS = ("cgroup_attach_task", "sys_exit")
+# sched_process_exit counts the processes that end, for when to take them early.
+TRACEPOINTS_TIMED = (
+    "cgroup_attach_task",
+    "sched_process_exit",
+    "sched_switch",
+    "sys_enter",
+    "sys_exit",
+)
+TRACEPOINTS_COUNTS = ("cgroup_attach_task", "sched_process_exit", "sys_exit")
 # Gone processes are also taken out of the per-process map between reads, in a poll slice,
 # once the processes that exited since the last take would fill this share (1/4) of the room
 # the last read left, at the pairs each gone process held so far (a guess of 20 to start:
@@ -273,6 +280,7 @@ class BccSource:
         self._proc_reader: _BatchReader | None = None
         self._errno_reader: _BatchReader | None = None
         self._loss_reader: _BatchReader | None = None
+        self._exits_reader: _BatchReader | None = None
         self._inflight_reader: _BatchReader | None = None
         self._blocked_at_start: dict[int, InflightCall] = {}
         self._unseen_reader: _BatchReader | None = None
@@ -302,7 +310,6 @@ class BccSource:
         self._early_take_mark = self.config.proc_map_entries // EARLY_TAKE_SHARE
         self._pairs_per_exit = PAIRS_PER_EXIT_GUESS
         self._exits_since_take = 0
-        self._exit_group_key = struct.pack("<I", names.slots_for("exit_group")[0])
         self._exits_seen = 0
         # Raw bytes only: the callback runs per event, sorting and decoding wait for read().
         # Captures (failed, slow, first-seen calls) are kept apart there, so samples never
@@ -403,6 +410,7 @@ class BccSource:
             self._row_reader = loaded.reader("hist_row_of", 4, 8, _SLOT_COUNT)
         loaded.check("read_epoch", 4, 8)  # written at every read
         self._loss_reader = loaded.reader("loss_counts", 4, 8 * self._cpus, _C["LOSS_SLOTS"])
+        self._exits_reader = loaded.reader("process_exits", 4, 8 * self._cpus, 1)
         self._inflight_reader = loaded.reader("inflight", 4, _INFLIGHT_SIZE, _C["INFLIGHT_ENTRIES"])
         self._blocked_at_start = blocked
         self._reads_since_recheck = BLOCKED_RECHECK_READS - 1  # the first read asks /proc
@@ -826,13 +834,12 @@ class BccSource:
         return gone
 
     def _exits_since_last_poll(self) -> int:
-        """Return how many processes called exit_group since the last poll slice."""
-        assert self._stats_reader is not None
-        raw = self._stats_reader.lookup(self._exit_group_key)
+        """Return how many processes ended since the last poll slice."""
+        assert self._exits_reader is not None
+        raw = self._exits_reader.lookup(bytes(4))
         if raw is None:
             return 0
-        words = memoryview(raw).cast("Q")
-        exits = sum(words[cpu * _STATS_WORDS] for cpu in range(self._cpus))
+        exits = sum(memoryview(raw).cast("Q"))
         since, self._exits_seen = exits - self._exits_seen, exits
         return since
 
