@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -113,23 +115,29 @@ def test_a_filling_map_is_relieved_between_reads() -> None:
         assert reading.loss.proc_map_full == 0
 
 
-def test_a_small_map_is_relieved_after_fewer_exits() -> None:
-    """The mark is a share of the room: in a map of 256, 4 exits are enough."""
+def assert_taken_in_a_poll(config: Config, ends: Callable[[int], list[int]], count: int) -> None:
+    """Processes ended by `ends(count)` leave the map in the next poll slice, before any read,
+    and the read after shows them exited with nothing dropped."""
     from tui.sources.bcc_source import BccSource
 
-    source = BccSource(Config(proc_map_entries=256), NAMES)
+    source = BccSource(config, NAMES)
     source.start()
     try:
         source.read()
         source.poll(0.01)
-        few = run_short_lived(4)
+        gone = ends(count)
         source.poll(0.01)
-        assert not {tgid for tgid, _ in entries_in_map(source)} & set(few)
+        assert not {tgid for tgid, _ in entries_in_map(source)} & set(gone)
         reading = source.read()
     finally:
         source.close()
-    assert set(few) <= reading.exited
+    assert set(gone) <= reading.exited
     assert reading.loss.proc_map_full == 0
+
+
+def test_a_small_map_is_relieved_after_fewer_exits() -> None:
+    """The mark is a share of the room: in a map of 256, 4 exits are enough."""
+    assert_taken_in_a_poll(Config(proc_map_entries=256), run_short_lived, 4)
 
 
 def test_pairs_held_between_reads_are_bounded_by_the_map_size() -> None:
@@ -174,23 +182,10 @@ def run_killed(count: int) -> list[int]:
     ids=["counts tier, exit_group unseen", "full tier, killed by a signal"],
 )
 def test_exits_that_make_no_exit_group_call_count_toward_an_early_take(level, ends) -> None:
-    """The counts tier never sees exit_group (it has no sys_exit), and a process killed by a
-    signal never calls it: their entries leave a filling map between reads all the same."""
-    from tui.sources.bcc_source import BccSource
-
+    """The counts tier never sees exit_group (it has no sys_enter, and exit_group no exit),
+    and a process killed by a signal never calls it: their entries leave a filling map
+    between reads all the same (6 processes, about 120 pairs: over a quarter of 256)."""
     config = Config(proc_map_entries=256, level=level)
     if level == "counts":
-        config = Config(proc_map_entries=256, level=level, sample_every=0, capture_rate=0)
-    source = BccSource(config, NAMES)
-    source.start()
-    try:
-        source.read()
-        source.poll(0.01)
-        gone = ends(6)  # about 120 pairs: over a quarter of the room of a 256-entry map
-        source.poll(0.01)
-        assert not {tgid for tgid, _ in entries_in_map(source)} & set(gone)
-        reading = source.read()
-    finally:
-        source.close()
-    assert set(gone) <= reading.exited
-    assert reading.loss.proc_map_full == 0
+        config = replace(config, sample_every=0, capture_rate=0)
+    assert_taken_in_a_poll(config, ends, 6)
