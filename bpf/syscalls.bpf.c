@@ -606,10 +606,19 @@ RAW_TRACEPOINT_PROGRAM(cgroup_attach_task)
     return 0;
 }
 
-/* A thread-group leader leaving (runs as it, once a process, not per syscall). */
+/* A thread leaving (runs as it, once a thread, not per syscall): it takes any call state
+ * with it, and a thread-group leader counts as a process that ended. */
 RAW_TRACEPOINT_PROGRAM(sched_process_exit)
 {
     u64 pid_tgid = bpf_get_current_pid_tgid();
+#ifndef COUNTS_ONLY
+    u32 tid = (u32)pid_tgid;
+    inflight.delete(&tid);
+    u32 cpu_index = 0;
+    struct cpu_state *cpu = cpu_states.lookup(&cpu_index);
+    if (cpu && (cpu->flags & STATE_ENTERED))
+        cpu->flags = 0; /* its own (no switch since), or its last switch would park it */
+#endif
     if ((u32)pid_tgid != (u32)(pid_tgid >> 32))
         return 0; /* another thread: its process may live on */
     u32 zero = 0;

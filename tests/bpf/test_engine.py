@@ -712,3 +712,62 @@ def test_blocked_threads_are_named_with_thread_wait_channel_target_and_real_age(
     assert row.target.startswith("0<pipe:[") and row.target.endswith("]>")
     assert row.wchan  # where in the kernel it sleeps (a pipe read's wait)
     workload.finish()
+
+
+def test_in_flight_threads_are_listed_with_no_proc_look_up_and_a_dead_one_leaves(
+    live, workload_factory, monkeypatch
+) -> None:
+    """Threads parked in their calls are listed at each read without asking /proc whether
+    each still lives (a pool of 2,000 threads: 2,000 stats a read); a thread that ends with
+    state parked takes it with it (sched_process_exit), and a periodic check is the net."""
+    import subprocess
+    import sys
+    import time
+
+    import tui.sources.bcc_source as bcc_source
+
+    waiting = [workload_factory("--getppid=1") for _ in range(3)]
+    source = live(Config())
+    for workload in waiting:
+        workload.go()  # blocked in read(0), parked by sched_switch
+    asked: list[int] = []
+    real_lives = bcc_source._thread_lives
+
+    def counting_lives(tid: int) -> bool:
+        asked.append(tid)
+        return real_lives(tid)
+
+    monkeypatch.setattr(bcc_source, "_thread_lives", counting_lives)
+    pids = {w.pid for w in waiting}
+    deadline = time.monotonic() + 10
+    while not pids <= {call.tid for call in source.read().inflight}:  # until all are blocked
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    asked.clear()
+    for _ in range(3):
+        assert pids <= {call.tid for call in source.read().inflight}
+    assert not pids & set(asked)
+
+    # A thread that dies with state parked (planted here: a spinning process makes no call).
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    loaded = source._loaded  # type: ignore[attr-defined]
+    state = struct.pack("<QIIII", time.monotonic_ns(), spinner.pid, 0, 3, 0)
+    loaded.update("inflight", struct.pack("<I", spinner.pid), state)
+    spinner.kill()  # the process this test started, by its own handle
+    spinner.wait()
+    assert spinner.pid not in {tid for (tid,) in struct.iter_unpack("<I", inflight_keys(source))}
+
+    # The net: an entry whose thread is gone (planted for a tid above pid_max, which no
+    # thread can have) leaves the list at the periodic check.
+    with open("/proc/sys/kernel/pid_max") as pid_max:
+        nobody = int(pid_max.read()) + 1
+    loaded.update("inflight", struct.pack("<I", nobody), state)
+    assert nobody in {call.tid for call in source.read().inflight}
+    source._inflight_reads_since_check = bcc_source.BLOCKED_RECHECK_READS
+    assert nobody not in {call.tid for call in source.read().inflight}
+
+
+def inflight_keys(source: object) -> bytes:
+    """Return the packed tids in the in-flight map now."""
+    keys, _, _ = source._inflight_reader.read()  # type: ignore[attr-defined]
+    return keys

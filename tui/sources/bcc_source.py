@@ -286,6 +286,7 @@ class BccSource:
         self._unseen_reader: _BatchReader | None = None
         self._reads_since_recheck = 0
         self._inflight_reads = 0
+        self._inflight_reads_since_check = 0
         self._prev_stats_raw: list[bytes] = []
         self._prev_stats: dict[int, CallCounters] = {}
         # The read epoch the kernel files interval maxima under; advanced at each read.
@@ -891,13 +892,20 @@ class BccSource:
         keys, values, count = self._inflight_reader.read()
         calls: list[InflightCall] = []
         gone: list[int] = []
+        # A thread that ends takes its parked state with it (sched_process_exit): /proc is
+        # asked whether each still lives only every BLOCKED_RECHECK_READS reads, as a net (a
+        # pool of 2,000 waiting threads was 2,000 stats a read).
+        self._inflight_reads_since_check += 1
+        check = self._inflight_reads_since_check >= BLOCKED_RECHECK_READS
+        if check:
+            self._inflight_reads_since_check = 0
         for index in range(count):
             (tid,) = struct.unpack_from("<I", keys, 4 * index)
             enter_ns, tgid, slot, _flags, _ = struct.unpack_from(
                 _INFLIGHT_FORMAT, values, _INFLIGHT_SIZE * index
             )
-            if not os.path.exists(f"/proc/{tid}"):
-                gone.append(tid)  # killed mid-call without an exit event: free its entry
+            if check and not _thread_lives(tid):
+                gone.append(tid)  # ended with no exit event: free its entry
                 continue
             calls.append(InflightCall(tid, tgid, slot, enter_ns))
         if gone:
@@ -1462,6 +1470,11 @@ INFLIGHT_ENRICHED = 200
 BLOCKED_RECHECK_READS = 30
 # The read that scans /proc again for threads that blocked while the programs were loading.
 RESCAN_AT_READ = 3
+
+
+def _thread_lives(tid: int) -> bool:
+    """Return whether thread `tid` exists (as a zombie too)."""
+    return os.path.exists(f"/proc/{tid}")
 
 
 def _read_text(path: str, limit: int) -> str:
