@@ -286,7 +286,6 @@ class BccSource:
         self._unseen_reader: _BatchReader | None = None
         self._reads_since_recheck = 0
         self._inflight_reads = 0
-        self._inflight_reads_since_check = 0
         self._prev_stats_raw: list[bytes] = []
         self._prev_stats: dict[int, CallCounters] = {}
         # The read epoch the kernel files interval maxima under; advanced at each read.
@@ -895,10 +894,8 @@ class BccSource:
         # A thread that ends takes its parked state with it (sched_process_exit): /proc is
         # asked whether each still lives only every BLOCKED_RECHECK_READS reads, as a net (a
         # pool of 2,000 waiting threads was 2,000 stats a read).
-        self._inflight_reads_since_check += 1
-        check = self._inflight_reads_since_check >= BLOCKED_RECHECK_READS
-        if check:
-            self._inflight_reads_since_check = 0
+        self._inflight_reads += 1
+        check = self._inflight_reads % BLOCKED_RECHECK_READS == 0
         for index in range(count):
             (tid,) = struct.unpack_from("<I", keys, 4 * index)
             enter_ns, tgid, slot, _flags, _ = struct.unpack_from(
@@ -913,7 +910,6 @@ class BccSource:
             delete, fd = _lib().bpf_delete_elem, self._loaded.map_fds["inflight"]
             for tid in gone:
                 delete(fd, struct.pack("<I", tid))  # ENOENT: its exit took it meanwhile
-        self._inflight_reads += 1
         if self._inflight_reads == RESCAN_AT_READ:
             # Threads that blocked after the scan beside the compile but before the programs
             # attached: the kernel saw them enter nothing. After the first frame, off its path.
