@@ -55,6 +55,12 @@ BPF_ARRAY(cgroup_moves, u64, 1);
  * take gone processes out of the per-process map between reads. exit_group alone misses
  * signal deaths, and the counts tier never sees it (it has no sys_enter). */
 BPF_PERCPU_ARRAY(process_exits, u64, 1);
+/* Processes whose last thread left (the tracepoint's group_dead, on kernels that pass it), by
+ * tgid: a read of the per-process map made after reading these holds their final counts, so
+ * user space takes them from that one read with no /proc look-up, zombies too. What does not
+ * fit is counted in ended_dropped, and user space asks /proc then. */
+BPF_F_TABLE("hash", u32, u8, ended_processes, ENDED_ENTRIES, BPF_F_NO_PREALLOC);
+BPF_ARRAY(ended_dropped, u64, 1);
 /* Advanced by user space at each read: the epoch of the interval maxima. */
 BPF_ARRAY(read_epoch, u64, 1);
 #ifndef COUNTS_ONLY
@@ -625,6 +631,23 @@ RAW_TRACEPOINT_PROGRAM(sched_process_exit)
     u64 *exits = process_exits.lookup(&zero);
     if (exits)
         (*exits)++;
+    return 0;
+}
+
+/* The last thread of a process leaving: attached beside on_sched_process_exit where the
+ * tracepoint passes group_dead (args[1]); the kernel refuses the attach where it does not. */
+int on_sched_process_end(struct bpf_raw_tracepoint_args *ctx)
+{
+    if (!ctx->args[1])
+        return 0; /* threads live on: the process's entries are not final */
+    u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    u8 ended = 1;
+    if (ended_processes.update(&tgid, &ended) != 0) {
+        u32 zero = 0;
+        u64 *dropped = ended_dropped.lookup(&zero);
+        if (dropped)
+            __sync_fetch_and_add(dropped, 1);
+    }
     return 0;
 }
 

@@ -33,6 +33,8 @@
 /* Threads that left their CPU inside a syscall (blocked or preempted), by tid. */
 #define INFLIGHT_ENTRIES 32768
 #define UNSEEN_EXIT_ENTRIES 4096
+/* Processes whose last thread left, until user space takes their entries (each read). */
+#define ENDED_ENTRIES 32768
 #define ERRNO_MAP_ENTRIES 8192
 #define MAX_ERRNO_VALUE 4095
 /* syscall_stats.errno_cache: errno << 52 | count (MAX_ERRNO_VALUE fits the 12 bits above). */

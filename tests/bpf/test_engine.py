@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -189,7 +190,7 @@ def test_counts_tier_is_exact_with_no_latency_and_one_program(
     assert BPF_FUNC_KTIME_GET_NS not in raw_exit
     if btf:
         assert source.exit_attachment == "tp_btf"  # type: ignore[attr-defined]
-        assert loaded.attached == ["cgroup_attach_task", "sched_process_exit"]
+        assert loaded.attached == ["cgroup_attach_task", "sched_process_exit", END]
         # The syscall id is a plain load there: one probe read fewer than the raw program.
         btf_exit = helper_call_ids(loaded.image.function("btf_sys_exit").insns)
         assert BPF_FUNC_KTIME_GET_NS not in btf_exit
@@ -197,10 +198,11 @@ def test_counts_tier_is_exact_with_no_latency_and_one_program(
         assert btf_exit.count(BPF_FUNC_PROBE_READ_KERNEL) == reads - 1
     else:
         assert source.exit_attachment.startswith("raw_tp (")  # type: ignore[attr-defined]
-        assert loaded.attached == ["cgroup_attach_task", "sched_process_exit", "sys_exit"]
-    # Three programs and their links (with tp_btf, one of each is BTF-typed).
+        assert loaded.attached == ["cgroup_attach_task", "sched_process_exit", "sys_exit", END]
+    # Four programs and their links (with tp_btf, one of each is BTF-typed); the one per
+    # call is the exit's.
     program_fds = list(loaded._fds)
-    assert len(program_fds) == 6
+    assert len(program_fds) == 8
     snapshot = run_and_measure(source, workload)
     process = snapshot.process(workload.pid)
     assert process is not None
@@ -221,6 +223,8 @@ def test_counts_tier_is_exact_with_no_latency_and_one_program(
             os.fstat(fd)
 
 
+# This kernel's sched_process_exit passes group_dead: ended processes are listed too.
+END = "sched_process_exit:on_sched_process_end"
 BPF_FUNC_KTIME_GET_NS = 5  # include/uapi/linux/bpf.h
 BPF_FUNC_PROBE_READ_KERNEL = 113
 
@@ -489,12 +493,30 @@ def test_exit_group_counted_once_and_dead_process_reclaimed(live, workload_facto
     assert second.syscalls[NAMES.slots_for("getppid")[0]].count == 10
 
 
+def without_ended_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start sources as on a kernel whose sched_process_exit passes no group_dead: it refuses
+    the attach of the program that lists ended processes."""
+    from tui.sources import bcc_source
+
+    real_attach = bcc_source._Loaded.attach_raw_tracepoint
+
+    def attach(loaded: object, tracepoint: str, program: str = "") -> None:
+        if program == bcc_source.END_PROGRAM:
+            raise bcc_source.BpfLoadFailed("cannot attach: Invalid argument")
+        real_attach(loaded, tracepoint, program)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bcc_source._Loaded, "attach_raw_tracepoint", attach)
+
+
 def test_process_dying_after_the_map_was_read_keeps_its_final_counts(
-    live, workload_factory
+    live, workload_factory, monkeypatch
 ) -> None:
-    """Calls made between the map read and the process's death are taken with its entries."""
+    """With no list of ended processes from the kernel: calls made between the map read and
+    the process's death (found in /proc) are taken with its entries."""
+    without_ended_list(monkeypatch)
     workload = workload_factory("--getppid=100", "--rounds=2")
     source = live(Config(filters=Filters(pids=(workload.pid,))))
+    assert source._ended_reader is None
     workload.go()
     source.poll(0.05)
     reader = source._proc_reader
@@ -511,6 +533,105 @@ def test_process_dying_after_the_map_was_read_keeps_its_final_counts(
     assert reading.processes[(workload.pid, exit_group)].counters.count == 1  # made after it
     assert workload.pid in reading.exited
     assert entries_in_map(source) == []
+
+
+def test_a_process_ending_after_the_ended_list_was_read_is_taken_at_the_next_read(
+    live, workload_factory
+) -> None:
+    """A process that ends between the read of the kernel's ended list and the map read is
+    not taken from that map read (its counts there may not be final): the next read takes
+    it, with its final counts."""
+    workload = workload_factory("--getppid=100", "--rounds=2")
+    source = live(Config(filters=Filters(pids=(workload.pid,))))
+    assert source._ended_reader is not None
+    source.read()  # the first read asks /proc too: not the case here
+    workload.go()
+    source.poll(0.05)
+    ended = source._ended_reader
+    stale = ended.read()  # read before the second round and the exit: it lists no end
+    workload.go()
+    workload.finish()
+    real_read = ended.read
+    reads = iter([stale])
+    ended.read = lambda: next(reads, None) or real_read()  # only the first read is stale
+    getppid = NAMES.slots_for("getppid")[0]
+    exit_group = NAMES.slots_for("exit_group")[0]
+    first = source.read()
+    assert workload.pid not in first.exited
+    assert (workload.pid, getppid) in {tuple(key) for key in entries_in_map(source)}
+    second = source.read()
+    assert second.processes[(workload.pid, getppid)].counters.count == 200
+    assert second.processes[(workload.pid, exit_group)].counters.count == 1
+    assert workload.pid in second.exited
+    assert entries_in_map(source) == []
+
+
+def wait_for_zombie(pid: int) -> None:
+    """Wait until `pid` has exited and waits to be reaped (state Z)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            if stat.read().rpartition(b")")[2].split()[0] == b"Z":
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"pid {pid} did not exit")
+
+
+@pytest.mark.parametrize("level", ["full", "counts"])
+def test_an_ended_process_not_yet_reaped_is_taken_with_no_proc_look_up(
+    live, workload_factory, monkeypatch, level: str
+) -> None:
+    """The kernel lists a process whose last thread left: the next read takes its final
+    counts and marks it exited while it is still a zombie, and asks /proc nothing."""
+    from tui.sources import bcc_source
+
+    looked_up: list[int] = []
+    real_gone = bcc_source._gone_from_proc
+
+    def counting_gone(tgids):
+        tgids = set(tgids)
+        looked_up.extend(tgids)
+        return real_gone(tgids)
+
+    monkeypatch.setattr(bcc_source, "_gone_from_proc", counting_gone)
+    workload = workload_factory("--getppid=100")
+    quiet = {"sample_every": 0, "capture_rate": 0} if level == "counts" else {}
+    source = live(Config(filters=Filters(pids=(workload.pid,)), level=level, **quiet))
+    source.read()  # the first read asks /proc (for ends before the list's program attached)
+    looked_up.clear()
+    workload.go()
+    assert workload.process.stdin
+    workload.process.stdin.close()  # it exits; nobody reaps it until finish()
+    wait_for_zombie(workload.pid)
+    reading = source.read()
+    getppid = NAMES.slots_for("getppid")[0]
+    assert reading.processes[(workload.pid, getppid)].counters.count == 100
+    assert workload.pid in reading.exited
+    assert entries_in_map(source) == []
+    assert looked_up == []
+    workload.finish()
+
+
+def test_ends_the_kernel_list_cannot_hold_are_found_in_proc(live, workload_factory) -> None:
+    """A full list of ended processes counts what it could not hold; the read after that
+    asks /proc, and takes a process whose end was not listed."""
+    from tui.sources.bcc_source import _C
+
+    workload = workload_factory("--getppid=100")
+    source = live(Config(filters=Filters(pids=(workload.pid,))))
+    source.read()
+    # Full of processes that never were (tgids above pid_max): the workload's end is dropped.
+    for tgid in range(4_200_000, 4_200_000 + _C["ENDED_ENTRIES"]):
+        source._loaded.update("ended_processes", struct.pack("<I", tgid), b"\1")
+    workload.go()
+    workload.finish()  # ended and reaped
+    reading = source.read()
+    getppid = NAMES.slots_for("getppid")[0]
+    assert reading.processes[(workload.pid, getppid)].counters.count == 100
+    assert workload.pid in reading.exited
+    assert entries_in_map(source) == []
+    assert source._ended_dropped_reader.lookup(bytes(4)) == struct.pack("<Q", 1)
+    assert source._ended_reader.read()[2] == 0  # what it held was taken and freed
 
 
 def test_batch_delete_frees_every_key_past_one_already_gone(live) -> None:

@@ -96,6 +96,13 @@ TRACEPOINTS_TIMED = (
     "sys_exit",
 )
 TRACEPOINTS_COUNTS = ("cgroup_attach_task", "sched_process_exit", "sys_exit")
+# Beside sched_process_exit where the kernel passes group_dead (it refuses the attach where
+# not): the processes whose last thread left, so a read knows which entries are final.
+END_PROGRAM = "on_sched_process_end"
+# Where the kernel lists ended processes, /proc is still asked at the first read (for ends
+# before the list's program attached) and this often (in reads) whether the processes in the
+# map live, in case an end was not listed (a reused pid ending twice).
+GONE_RECHECK_READS = 30
 # Gone processes are also taken out of the per-process map between reads, in a poll slice,
 # once the processes that exited since the last take would fill this share (1/4) of the room
 # the last read left, at the pairs each gone process held so far (a guess of 20 to start:
@@ -301,6 +308,13 @@ class BccSource:
         self._departed: dict[tuple[int, int], ProcessCallCounters] = {}
         self._departed_tgids: set[int] = set()
         self._tgids_seen: set[int] = set()  # by the last read of the per-process map
+        # Processes the kernel listed as ended whose entries are not all taken yet; None
+        # where the kernel passes no group_dead (then /proc says who has gone).
+        self._ended_reader: _BatchReader | None = None
+        self._ended_dropped_reader: _BatchReader | None = None
+        self._ended: set[int] = set()
+        self._ended_dropped_seen = 0
+        self._process_reads = 0
         self._shared = _SharedParts()
         self._prev_budgets: tuple[bytes, dict[int, CaptureCounts]] = (b"", {})
         self._enriched: dict[tuple[int, int, int], InflightCall] = {}  # (tid, enter_ns, slot)
@@ -450,9 +464,23 @@ class BccSource:
                 refused = error
         if refused is not None:
             raise BpfLoadFailed(f"{refused}{_verifier_said(said)}") from None
+        # After the counting programs (what waits for them counts their links): a process
+        # that ends before this is found in /proc by the first read.
+        self._attach_end_program(loaded)
         if self.image_origin == "compiled" and directory is not None:
             # Only once it loaded and attached: an image the kernel refuses is never kept.
             self.image_not_kept = store_image(directory, key, image) or ""
+
+    def _attach_end_program(self, loaded: _Loaded) -> None:
+        """Attach the program that lists ended processes, where the kernel passes group_dead;
+        elsewhere leave the /proc look-ups to find gone processes."""
+        with _captured_output():  # libbcc prints a refused attach
+            try:
+                loaded.attach_raw_tracepoint("sched_process_exit", END_PROGRAM)
+            except BpfLoadFailed:
+                return  # a kernel whose tracepoint has no group_dead refuses the attach
+        self._ended_reader = loaded.reader("ended_processes", 4, 1, _C["ENDED_ENTRIES"])
+        self._ended_dropped_reader = loaded.reader("ended_dropped", 4, 8, 1)
 
     def _image_facts(self) -> tuple[str, ...]:
         """Return what besides its text shapes a compiled program (its cache key)."""
@@ -758,6 +786,9 @@ class BccSource:
     ) -> tuple[dict[tuple[int, int], ProcessCallCounters], frozenset[int]]:
         """Return every (tgid, slot) entry, and the tgids found gone (taken out of the map)."""
         assert self._proc_reader is not None
+        self._process_reads += 1
+        # Listed as ended before the read below: their entries in it are final.
+        ask_proc = self._collect_ended() or self._process_reads % GONE_RECHECK_READS == 1
         keys, values, count = self._proc_reader.read()
         self._exits_since_take = 0  # the take below finds every process gone by now
         self._early_take_mark = max(self.config.proc_map_entries - count, 0) // EARLY_TAKE_SHARE
@@ -765,8 +796,13 @@ class BccSource:
         shared, self._shared = self._shared, _SharedParts()
         pairs = list(struct.iter_unpack("<II", keys))  # (tgid, slot) of each entry, in order
         tgids = {tgid for tgid, _ in pairs}
-        # Found gone after the read above: read again, so the entries taken are final.
-        gone = self._take_gone(_gone_from_proc(tgids), shared, closed=closed)
+        ended, self._ended = self._ended & tgids, set()  # every one is taken below
+        found_gone = _gone_from_proc(tgids - ended) if ask_proc else set()
+        if found_gone:
+            # Found gone after the read above: read again, so the entries taken are final.
+            gone = self._take_gone(ended | found_gone, shared, closed=closed)
+        else:
+            gone = self._take_gone(ended, shared, closed=closed, reading=(keys, values))
         if not gone:
             self._tgids_seen = tgids  # else the take set it from its own, later, read
         gone |= self._departed_tgids
@@ -795,24 +831,28 @@ class BccSource:
         shared: _SharedParts,
         budget: int | None = None,
         closed: int | None = None,
+        reading: tuple[bytes, bytes] | None = None,
     ) -> set[int]:
-        """Take the entries of the processes `gone` (found gone from /proc before this call)
-        out of the map into `_departed`.
+        """Take the entries of the processes `gone` out of the map into `_departed`.
 
-        A reaped process makes no more calls, so a read made after finding it gone holds
-        its final values; those entries are then freed with batch deletes. At most `budget`
-        entries are taken (the rest wait for the next read). Returns the gone tgids, and
-        keeps the tgids this read saw for the next early take.
+        A process that has gone makes no more calls, so a read made after learning so (from
+        /proc, or the kernel's list of ended processes) holds its final values: the map is
+        read here, unless `reading` is such a read. The entries are then freed with batch
+        deletes. At most `budget` entries are taken (the rest wait for the next read).
+        Returns the tgids all of whose entries were taken, and keeps the tgids this read saw
+        for the next early take.
         """
         assert self._proc_reader is not None
         if not gone:
             return gone
-        keys, values, _ = self._proc_reader.read()
+        keys, values = reading if reading is not None else self._proc_reader.read()[:2]
         key_words = memoryview(keys).cast("I")  # tgid, slot, tgid, slot, …
         tgids = key_words[::2]
         wanted = [index for index, tgid in enumerate(tgids) if tgid in gone]
         cut = budget is not None and len(wanted) > budget
+        left: set[int] = set()
         if cut:
+            left = {tgids[index] for index in wanted[budget:]}
             wanted = wanted[:budget]
         # Between reads, the epoch running now is the one the next read closes.
         epoch = self._epoch if closed is None else closed
@@ -831,7 +871,7 @@ class BccSource:
             self._pairs_per_exit = (3 * self._pairs_per_exit + measured) / 4
         # For the next early take; gone processes cut off by the budget are looked for again.
         self._tgids_seen = set(tgids) if cut else set(tgids) - gone
-        return gone
+        return gone - left
 
     def _exits_since_last_poll(self) -> int:
         """Return how many processes ended since the last poll slice."""
@@ -846,12 +886,24 @@ class BccSource:
     def _take_gone_early(self) -> None:
         """Between reads, free a filling map of processes that have gone (their counts are kept).
 
-        The processes the last read saw are looked for first: gone now, they made their last
-        call before the one read made here. When none has, the map is read for those born
-        since (and read again to take them).
+        Where the kernel lists ended processes, their entries are taken from one read made
+        after that list. Elsewhere the processes the last read saw are looked for in /proc
+        first: gone now, they made their last call before the one read made here. When none
+        has, the map is read for those born since (and read again to take them).
         """
         assert self._proc_reader is not None
         self._exits_since_take = 0  # the ones not reaped yet are taken at the read
+        budget = self.config.proc_map_entries - len(self._departed)
+        if not self._collect_ended():
+            # The kernel listed every end: one read, no /proc.
+            if not self._ended:
+                return
+            keys, values, _ = self._proc_reader.read()
+            present = self._ended & set(memoryview(keys).cast("I")[::2])
+            taken = self._take_gone(present, self._shared, budget, reading=(keys, values))
+            self._departed_tgids |= taken
+            self._ended = present - taken  # the rest are in the map no more
+            return
         gone = _gone_from_proc(self._tgids_seen)
         if not gone:
             # None of those has gone: look at the processes born since (then read again).
@@ -860,8 +912,22 @@ class BccSource:
             gone = _gone_from_proc(self._tgids_seen)
             if not gone:
                 return
-        budget = self.config.proc_map_entries - len(self._departed)
         self._departed_tgids |= self._take_gone(gone, self._shared, budget)
+
+    def _collect_ended(self) -> bool:
+        """Add the processes the kernel listed as ended since the last call to `_ended`;
+        return whether /proc must be asked as well (the kernel lists none, or some did not
+        fit its list)."""
+        if self._ended_reader is None or self._ended_dropped_reader is None:
+            return True
+        keys, _, count = self._ended_reader.read()
+        if count:
+            self._ended_reader.delete(keys)
+            self._ended.update(memoryview(keys).cast("I"))
+        raw = self._ended_dropped_reader.lookup(bytes(4))
+        dropped = int.from_bytes(raw, "little") if raw is not None else 0
+        missed, self._ended_dropped_seen = dropped != self._ended_dropped_seen, dropped
+        return missed
 
     def _read_loss(self) -> LossCounters:
         assert self._loss_reader is not None
@@ -1177,7 +1243,7 @@ class _Loaded:
         self.image = image
         self.constants = constants  # placeholder immediates → this load's values
         self.map_fds: dict[str, int] = {}
-        self.attached: list[str] = []  # tracepoints with a raw_tp program, in order
+        self.attached: list[str] = []  # tracepoints (:program) with a raw_tp program, in order
         self._fds: list[int] = []  # programs and links, closed links first (last made)
         self._readers: list[int] = []
         self._reader_array: Any = None
@@ -1236,9 +1302,10 @@ class _Loaded:
             raise BpfLoadFailed(f"no {name} in the program")
         return with_fds(function, self.map_fds, self.constants)
 
-    def attach_raw_tracepoint(self, tracepoint: str) -> None:
-        """Load on_<tracepoint> as a raw tracepoint program and attach it."""
-        name = f"on_{tracepoint}"
+    def attach_raw_tracepoint(self, tracepoint: str, program: str = "") -> None:
+        """Load `program` (on_<tracepoint> unless given) as a raw tracepoint program and
+        attach it; listed in `attached` as the tracepoint, or tracepoint:program."""
+        name = program or f"on_{tracepoint}"
         insns = self.insns(name)
         lib = _lib()
         prog_fd = lib.bcc_prog_load(
@@ -1261,7 +1328,7 @@ class _Loaded:
                 f"cannot attach to the {tracepoint} tracepoint: {os.strerror(ct.get_errno())}"
             )
         self._fds.append(link_fd)
-        self.attached.append(tracepoint)
+        self.attached.append(f"{tracepoint}:{program}" if program else tracepoint)
 
     def attach_btf_exit(self, btf_id: int) -> str:
         """Load btf_sys_exit as a BTF-typed raw tracepoint on sys_exit (BTF id `btf_id`) and
