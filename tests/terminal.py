@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -25,13 +26,18 @@ class Terminal:
         if shutil.which("tmux") is None:
             raise RuntimeError("tmux is needed (make setup-test installs it)")
         self.name = f"st-{uuid.uuid4().hex[:8]}"
+        # A tmux server of its own: on the shared one, the last session's close made the
+        # server exit while the next test's new-session connected ("server exited
+        # unexpectedly").
+        self.tmux = ["tmux", "-L", self.name]
         self.raw = tmp_path / f"{self.name}.raw"
         width, height = size.split("x")
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.name, "-x", width, "-y", height], check=True
+            [*self.tmux, "new-session", "-d", "-s", self.name, "-x", width, "-y", height],
+            check=True,
         )
         subprocess.run(
-            ["tmux", "pipe-pane", "-t", self.name, "-o", f"cat >> {self.raw}"], check=True
+            [*self.tmux, "pipe-pane", "-t", self.name, "-o", f"cat >> {self.raw}"], check=True
         )
         # The dashboard's pid, written by the shell that becomes it (never looked up by name).
         self.pid_file = tmp_path / f"{self.name}.pid"
@@ -50,11 +56,11 @@ class Terminal:
         raise AssertionError(f"dashboard did not start:\n{self.screen()}")
 
     def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
 
     def screen(self) -> str:
         return subprocess.run(
-            ["tmux", "capture-pane", "-t", self.name, "-p"], capture_output=True, text=True
+            [*self.tmux, "capture-pane", "-t", self.name, "-p"], capture_output=True, text=True
         ).stdout
 
     def wait_exit(self, timeout_s: float) -> float:
@@ -68,4 +74,10 @@ class Terminal:
         raise AssertionError(f"still running after {timeout_s} s")
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        socket = subprocess.run(
+            [*self.tmux, "display-message", "-p", "#{socket_path}"], capture_output=True, text=True
+        ).stdout.strip()
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)
+        if socket.endswith(self.name):  # tmux leaves its socket behind
+            with contextlib.suppress(OSError):
+                os.unlink(socket)

@@ -102,7 +102,16 @@ def test_resize_storm_down_to_20x5_does_not_crash(tmp_path: Path) -> None:
         sizes = [(20, 5), (200, 60), (40, 12), (80, 24), (21, 6), (120, 40)] * 8
         for width, height in sizes:
             subprocess.run(
-                ["tmux", "resize-window", "-t", terminal.name, "-x", str(width), "-y", str(height)],
+                [
+                    *terminal.tmux,
+                    "resize-window",
+                    "-t",
+                    terminal.name,
+                    "-x",
+                    str(width),
+                    "-y",
+                    str(height),
+                ],
                 check=True,
             )
             time.sleep(0.05)
