@@ -623,7 +623,7 @@ class BccSource:
         loss = self._read_loss()
         if self._events_on and self._loaded is not None:
             self._loaded.consume_perf_buffers()  # what has not reached a wakeup batch yet
-        fds = FdResolver()
+        fds = FdResolver(exited)
         samples = tuple(self._decode_sample(raw, fds) for raw in self._take_events())
         captures = self._read_captures()
         inflight = self._read_inflight()

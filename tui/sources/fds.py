@@ -27,12 +27,15 @@ def _ipv6(hex_address: str) -> str:
 class FdResolver:
     """Look up fds in /proc, caching socket tables per process for one read."""
 
-    def __init__(self) -> None:
+    def __init__(self, ended: frozenset[int] = frozenset()) -> None:
         self._sockets: dict[int, dict[str, str]] = {}
+        # Processes known to have ended: their fds are closed (a zombie's too), so /proc is
+        # not asked (under churn, most captured calls are of processes gone by the read).
+        self._ended = ended
 
     def resolve(self, tgid: int, fd: int) -> str | None:
         """Return what fd `fd` of `tgid` points at now, or None (closed, or the process is gone)."""
-        if fd < 0:
+        if fd < 0 or tgid in self._ended:
             return None
         try:
             link = os.readlink(f"/proc/{tgid}/fd/{fd}")
