@@ -77,7 +77,9 @@ def assert_workload_exact(snapshot: Snapshot, timed: bool = True) -> None:
     # 2 ms sleeps: p50 is the upper bound of the log2 bucket holding ~2 ms (capped by max).
     assert sleeps.latency.p50_ns is not None
     assert 2_000_000 <= sleeps.latency.p50_ns <= 1 << 22
-    assert sum(sleeps.hist[20:22]) >= K_SLEEPS - 1  # [1.05 ms, 4.19 ms)
+    # Every sleep is in the histogram, none shorter than it slept: [1.05 ms, ...). How much
+    # longer each took is the scheduler's (on a busy machine, 3 of 15 took over 4.19 ms).
+    assert sum(sleeps.hist) == K_SLEEPS and sum(sleeps.hist[:20]) == 0
     assert sleeps.latency.avg_ns is not None and sleeps.latency.avg_ns >= 2_000_000
 
 
