@@ -636,6 +636,32 @@ def test_ends_the_kernel_list_cannot_hold_are_found_in_proc(live, workload_facto
     assert source._ended_reader.read()[2] == 0  # what it held was taken and freed
 
 
+def test_a_full_list_seen_by_an_early_take_still_makes_the_read_ask_proc(
+    live, workload_factory
+) -> None:
+    """An early take that notices the full list asks /proc only about some processes (those
+    the last read saw): the read after it asks about the rest."""
+    from tui.sources.bcc_source import _C
+
+    seen = workload_factory("--getppid=100")
+    born_since = workload_factory("--getppid=50")
+    source = live(Config(filters=Filters(pids=(seen.pid, born_since.pid))))
+    seen.go()
+    source.read()  # sees `seen` in the map; `born_since` has made no call yet
+    for tgid in range(4_200_000, 4_200_000 + _C["ENDED_ENTRIES"]):
+        source._loaded.update("ended_processes", struct.pack("<I", tgid), b"\1")
+    seen.finish()
+    born_since.go()
+    born_since.finish()  # both ends dropped, both reaped
+    source._take_gone_early()  # finds `seen` gone in /proc, and looks no further
+    reading = source.read()
+    getppid = NAMES.slots_for("getppid")[0]
+    assert {seen.pid, born_since.pid} <= reading.exited
+    assert reading.processes[(born_since.pid, getppid)].counters.count == 50
+    assert reading.processes[(seen.pid, getppid)].counters.count == 100
+    assert entries_in_map(source) == []
+
+
 def test_batch_delete_frees_every_key_past_one_already_gone(live) -> None:
     """A key missing mid-batch (ENOENT from the kernel) does not stop the keys after it."""
     source = live(Config(filters=Filters(pids=(1,))))  # pid 1 is idle: the map stays ours

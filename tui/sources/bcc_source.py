@@ -314,6 +314,9 @@ class BccSource:
         self._ended_dropped_reader: _BatchReader | None = None
         self._ended: set[int] = set()
         self._ended_dropped_seen = 0
+        # Set when the list was full: until a read has asked /proc (an early take that does
+        # looks only at some processes).
+        self._proc_check_due = False
         self._process_reads = 0
         self._shared = _SharedParts()
         self._prev_budgets: tuple[bytes, dict[int, CaptureCounts]] = (b"", {})
@@ -789,6 +792,7 @@ class BccSource:
         self._process_reads += 1
         # Listed as ended before the read below: their entries in it are final.
         ask_proc = self._collect_ended() or self._process_reads % GONE_RECHECK_READS == 1
+        self._proc_check_due = False  # asked below
         keys, values, count = self._proc_reader.read()
         self._exits_since_take = 0  # the take below finds every process gone by now
         self._early_take_mark = max(self.config.proc_map_entries - count, 0) // EARLY_TAKE_SHARE
@@ -926,8 +930,10 @@ class BccSource:
             self._ended.update(memoryview(keys).cast("I"))
         raw = self._ended_dropped_reader.lookup(bytes(4))
         dropped = int.from_bytes(raw, "little") if raw is not None else 0
-        missed, self._ended_dropped_seen = dropped != self._ended_dropped_seen, dropped
-        return missed
+        if dropped != self._ended_dropped_seen:
+            self._ended_dropped_seen = dropped
+            self._proc_check_due = True
+        return self._proc_check_due
 
     def _read_loss(self) -> LossCounters:
         assert self._loss_reader is not None
