@@ -172,6 +172,57 @@ def test_exact_counts_under_pid_filter(live, workload_factory) -> None:
     assert {row.pid for row in snapshot.processes} == {workload.pid}
 
 
+def test_a_new_pid_target_loads_the_kept_image_and_counts_only_its_target(
+    live, workload_factory, monkeypatch, tmp_path
+) -> None:
+    """-p PID keeps one image for every target: a start for another pid compiles nothing,
+    and each counts exactly its own target's calls, while another workload calls too."""
+    import bcc
+
+    os.chmod(tmp_path, 0o700)
+    monkeypatch.setenv("SYSCALLTOP_PROGRAM_CACHE", str(tmp_path / "programs"))
+    first_target = workload_factory(*WORKLOAD_FLAGS)
+    second_target = workload_factory(*WORKLOAD_FLAGS)
+    first = live(Config(filters=Filters(pids=(first_target.pid,))))
+    assert first.image_origin == "compiled"
+    first.close()
+
+    def no_compile(*args: object, **kwargs: object) -> None:
+        raise AssertionError("compiled although an image was kept")
+
+    monkeypatch.setattr(bcc, "BPF", no_compile)
+    second = live(Config(filters=Filters(pids=(second_target.pid,))))
+    assert second.image_origin == "cached"
+    before = second.read()
+    first_target.go()  # not the target now: none of its calls may count
+    second_target.go()
+    second.poll(0.05)
+    snapshot = build_snapshot(before, second.read(), NAMES)
+    assert_workload_exact(snapshot)
+    assert {row.pid for row in snapshot.processes} == {second_target.pid}
+
+
+def test_pids_are_compiled_in_when_the_image_lacks_their_placeholders(
+    live, workload_factory, monkeypatch
+) -> None:
+    """Should a clang fold a -p placeholder away, the start compiles the pids in instead of
+    loading a program that would filter on the placeholder."""
+    from tui.sources import bcc_source
+
+    real_missing = bcc_source.missing_immediates
+    answers = iter([{1}])  # the first image checked: as if a placeholder were gone
+
+    def missing_once(image, values):
+        return next(answers, None) or real_missing(image, values)
+
+    monkeypatch.setattr(bcc_source, "missing_immediates", missing_once)
+    workload = workload_factory(*WORKLOAD_FLAGS)
+    source = live(Config(filters=Filters(pids=(workload.pid,))))
+    assert dict(source.program.defines)["FILTER_TGID_EXPR"] == f"(tgid == {workload.pid})"
+    assert source.program.required == ()
+    assert_workload_exact(run_and_measure(source, workload))
+
+
 @pytest.mark.parametrize(("filtered", "btf"), [(True, True), (False, True), (True, False)])
 def test_counts_tier_is_exact_with_no_latency_and_one_program(
     live, workload_factory, monkeypatch, filtered: bool, btf: bool

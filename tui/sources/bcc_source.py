@@ -48,6 +48,7 @@ from tui.sources.program_cache import (
     image_key,
     load_image,
     map_refs_of,
+    missing_immediates,
     store_image,
     with_fds,
 )
@@ -408,6 +409,12 @@ class BccSource:
                 "BPF program failed to load: " + _first_error(said, first_line)
             ) from None
         assert image is not None
+        if missing_immediates(image, self.program.required):
+            # This clang folded a -p placeholder into something else: the pids are compiled
+            # in as they are instead (one compile a target, as before placeholders).
+            self.program = build_program(self.config, self.names, literal_pids=True)
+            self._start(use_cache)
+            return
         self.image_origin = "compiled" if compiling is not None else "cached"
         # On a thread: about 25 ms of madvise and malloc_trim, off the first frame. Loading
         # libbcc alone makes 60 MB of LLVM resident (relocations, static constructors).

@@ -44,6 +44,9 @@ class ProgramSource:
     defines: tuple[tuple[str, str], ...]
     text: str
     constants: tuple[tuple[int, int], ...] = ()
+    # Placeholders the compiled program must hold (a filter clang cannot fold away): an
+    # image without one of them is not this program's.
+    required: tuple[int, ...] = ()
 
 
 def _abi_numbers(names: SyscallNames) -> list[tuple[str, str]]:
@@ -72,10 +75,22 @@ def _abi_numbers(names: SyscallNames) -> list[tuple[str, str]]:
 
 # Above any pid (pid_max is at most 2^22) and below 2^31 (a compare's immediate is signed).
 SELF_TGID_PLACEHOLDER = 0x5E1F7A11
+# The pids of -p, filled in at each load the same way, so every target of the same count
+# shares one kept image. Far apart, and no two differing in a single bit, so clang keeps one
+# compare each (it merges `x == A || x == B` when A ^ B is a power of two).
+PID_PLACEHOLDER_BASE = 0x4A000000
+PID_PLACEHOLDER_STEP = 0x00A5A5A5
+PID_PLACEHOLDERS_MAX = 16  # more pids than this are compiled in as they are
 
 
-def build_program(config: Config, names: SyscallNames) -> ProgramSource:
-    """Return the program for `config`: option defines, the header, then the program body."""
+def pid_placeholders(count: int) -> tuple[int, ...]:
+    """Return the placeholders of `count` -p pids."""
+    return tuple(PID_PLACEHOLDER_BASE + index * PID_PLACEHOLDER_STEP for index in range(count))
+
+
+def build_program(config: Config, names: SyscallNames, literal_pids: bool = False) -> ProgramSource:
+    """Return the program for `config`: option defines, the header, then the program body;
+    `literal_pids` compiles the -p pids in, not as placeholders."""
     filters = config.filters
     defines: list[tuple[str, str]] = [
         ("SAMPLE_EVERY", str(max(config.sample_every, 0) if config.timed else 0)),
@@ -99,7 +114,12 @@ def build_program(config: Config, names: SyscallNames) -> ProgramSource:
         # (and the image kept for it) stays the same.
         defines.append(("FILTER_EXCLUDE_TGID", f"{SELF_TGID_PLACEHOLDER:#x}"))
         constants.append((SELF_TGID_PLACEHOLDER, os.getpid()))
-    if filters.pids:
+    required: tuple[int, ...] = ()
+    if filters.pids and not literal_pids and len(filters.pids) <= PID_PLACEHOLDERS_MAX:
+        required = pid_placeholders(len(filters.pids))
+        defines.append(("FILTER_TGID_EXPR", _any_of("tgid", required)))
+        constants.extend(zip(required, filters.pids, strict=True))
+    elif filters.pids:
         defines.append(("FILTER_TGID_EXPR", _any_of("tgid", filters.pids)))
     if filters.tids:
         defines.append(("FILTER_TID_EXPR", _any_of("tid", filters.tids)))
@@ -125,7 +145,9 @@ def build_program(config: Config, names: SyscallNames) -> ProgramSource:
     text = (
         "/* syscalltop options */\n" + define_block + "\n" + body.replace(_INCLUDE, header_text())
     )
-    return ProgramSource(defines=tuple(defines), text=text, constants=tuple(constants))
+    return ProgramSource(
+        defines=tuple(defines), text=text, constants=tuple(constants), required=required
+    )
 
 
 @dataclass(frozen=True, slots=True)

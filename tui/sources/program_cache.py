@@ -105,6 +105,19 @@ def with_fds(
     return bytes(insns)
 
 
+def missing_immediates(image: ProgramImage, values: Iterable[int]) -> set[int]:
+    """Return which of `values` no instruction of the image has as its immediate (either
+    half of a 64-bit constant included: its second slot's immediate is the high word)."""
+    wanted = set(values)
+    for function in image.functions:
+        insns = function.insns
+        for offset in range(4, len(insns), INSN_SIZE):
+            wanted.discard(int.from_bytes(insns[offset : offset + 4], "little"))
+            if not wanted:
+                return wanted
+    return wanted
+
+
 def image_key(text: str, facts: Iterable[str]) -> str:
     """Return the cache key of a program: its text and what else shaped its compile."""
     digest = hashlib.sha256(f"syscalltop program image {FORMAT}\0".encode())
