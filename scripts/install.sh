@@ -105,6 +105,9 @@ install)
     "$APPDIR/bin/syscalltop" --prepare --level "$level" ||
       echo "install: the $level program is compiled at its first start instead" >&2
   done
+  # And the one every `-p PID` loads (the pid is filled in at each start: any will do).
+  "$APPDIR/bin/syscalltop" --prepare -p 1 ||
+    echo "install: the -p program is compiled at its first start instead" >&2
   echo "installed: $PREFIX/bin/syscalltop (app in $APPDIR); try: sudo syscalltop --doctor"
   ;;
 uninstall)

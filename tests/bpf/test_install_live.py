@@ -35,7 +35,7 @@ def test_install_runs_from_anywhere_and_uninstall_removes_it_all(tmp_path: Path)
     assert installed.returncode == 0, installed.stderr[-2000:]
     programs = tmp_path / "cache" / "programs"
     kept = {(path.name, path.stat().st_ino) for path in programs.glob("*.json")}
-    assert len(kept) == 2  # both levels compiled at install
+    assert len(kept) == 3  # both levels, and the one of every -p PID, compiled at install
     command = prefix / "bin" / "syscalltop"
     # From /, with a PATH that has no checkout and no venv in it.
     env = {
@@ -54,7 +54,16 @@ def test_install_runs_from_anywhere_and_uninstall_removes_it_all(tmp_path: Path)
     )
     assert batch.returncode == 0, batch.stderr
     assert "SYSCALL" in batch.stdout and "syscalls in" in batch.stdout
-    # Its first start loaded what install kept: no compile wrote a new image.
+    targeted = subprocess.run(
+        ["syscalltop", "--batch", "-n", "1", "-i", "0.3", "-p", str(os.getpid())],
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert targeted.returncode == 0, targeted.stderr
+    # Its first starts loaded what install kept (a -p start too): no compile wrote an image.
     assert {(path.name, path.stat().st_ino) for path in programs.glob("*.json")} == kept
     assert os.path.realpath(command).startswith(str(appdir))
     page = subprocess.run(
