@@ -75,22 +75,15 @@ def _abi_numbers(names: SyscallNames) -> list[tuple[str, str]]:
 
 # Above any pid (pid_max is at most 2^22) and below 2^31 (a compare's immediate is signed).
 SELF_TGID_PLACEHOLDER = 0x5E1F7A11
-# The pids of -p, filled in at each load the same way, so every target of the same count
-# shares one kept image. Far apart, and no two differing in a single bit, so clang keeps one
-# compare each (it merges `x == A || x == B` when A ^ B is a power of two).
-PID_PLACEHOLDER_BASE = 0x4A000000
-PID_PLACEHOLDER_STEP = 0x00A5A5A5
-PID_PLACEHOLDERS_MAX = 16  # more pids than this are compiled in as they are
-
-
-def pid_placeholders(count: int) -> tuple[int, ...]:
-    """Return the placeholders of `count` -p pids."""
-    return tuple(PID_PLACEHOLDER_BASE + index * PID_PLACEHOLDER_STEP for index in range(count))
+# The pid of `-p PID` (one pid), filled in at each load the same way, so every target shares
+# one kept image. Only one: clang turns a test of several values into a search tree whose
+# bounds are other numbers (a placeholder plus one), so several pids are compiled in.
+PID_PLACEHOLDER = 0x4A000000
 
 
 def build_program(config: Config, names: SyscallNames, literal_pids: bool = False) -> ProgramSource:
     """Return the program for `config`: option defines, the header, then the program body;
-    `literal_pids` compiles the -p pids in, not as placeholders."""
+    `literal_pids` compiles a -p pid in, not as a placeholder."""
     filters = config.filters
     defines: list[tuple[str, str]] = [
         ("SAMPLE_EVERY", str(max(config.sample_every, 0) if config.timed else 0)),
@@ -115,10 +108,10 @@ def build_program(config: Config, names: SyscallNames, literal_pids: bool = Fals
         defines.append(("FILTER_EXCLUDE_TGID", f"{SELF_TGID_PLACEHOLDER:#x}"))
         constants.append((SELF_TGID_PLACEHOLDER, os.getpid()))
     required: tuple[int, ...] = ()
-    if filters.pids and not literal_pids and len(filters.pids) <= PID_PLACEHOLDERS_MAX:
-        required = pid_placeholders(len(filters.pids))
+    if len(filters.pids) == 1 and not literal_pids:
+        required = (PID_PLACEHOLDER,)
         defines.append(("FILTER_TGID_EXPR", _any_of("tgid", required)))
-        constants.extend(zip(required, filters.pids, strict=True))
+        constants.append((PID_PLACEHOLDER, filters.pids[0]))
     elif filters.pids:
         defines.append(("FILTER_TGID_EXPR", _any_of("tgid", filters.pids)))
     if filters.tids:
