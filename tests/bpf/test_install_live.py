@@ -44,24 +44,21 @@ def test_install_runs_from_anywhere_and_uninstall_removes_it_all(tmp_path: Path)
         "LANG": "C.UTF-8",
         "SYSCALLTOP_PROGRAM_CACHE": str(programs),
     }
-    batch = subprocess.run(
-        ["syscalltop", "--batch", "-n", "1", "-i", "0.3"],
-        cwd="/",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+    def one_interval(*flags: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["syscalltop", "--batch", "-n", "1", "-i", "0.3", *flags],
+            cwd="/",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    batch = one_interval()
     assert batch.returncode == 0, batch.stderr
     assert "SYSCALL" in batch.stdout and "syscalls in" in batch.stdout
-    targeted = subprocess.run(
-        ["syscalltop", "--batch", "-n", "1", "-i", "0.3", "-p", str(os.getpid())],
-        cwd="/",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    targeted = one_interval("-p", str(os.getpid()))
     assert targeted.returncode == 0, targeted.stderr
     # Its first starts loaded what install kept (a -p start too): no compile wrote an image.
     assert {(path.name, path.stat().st_ino) for path in programs.glob("*.json")} == kept
