@@ -26,6 +26,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.bench import publish
 from tests.bench.overhead import LOOPS, Attached, build_loop
 
 RESULTS = Path(__file__).resolve().parent / "results" / "costs.md"
@@ -199,9 +200,7 @@ def main() -> int:
     for tier in TIERS[1:]:
         cells = [spread(tiers[(tier, loop_name)]) for loop_name in LOOPS]
         lines.append(f"| {tier} | " + " | ".join(cells) + " |")
-    table = "\n".join(lines) + "\n"
-    print(table)
-    RESULTS.write_text(table)
+    publish(lines, RESULTS)
     return 0
 
 

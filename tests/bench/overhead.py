@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench import publish
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 RESULTS = HERE / "results" / "overhead.md"
@@ -191,9 +193,7 @@ def main() -> int:
             f"attach {statistics.median(r['attach_s'] for r in ours):.2f} s, "
             f"max RSS {max(r['max_rss_mb'] for r in ours):.0f} MB.",
         ]
-    table = "\n".join(lines) + "\n"
-    print(table)
-    RESULTS.write_text(table)
+    publish(lines, RESULTS)
     return 0
 
 

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.bench import publish
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "precision.md"
 
@@ -109,9 +111,7 @@ def main() -> int:
         )
     lines.append("")
     lines.append(f"Worst error {worst:.1f}% (promised: within 10%).")
-    table = "\n".join(lines) + "\n"
-    print(table)
-    RESULTS.write_text(table)
+    publish(lines, RESULTS)
     return 0 if worst <= 10.0 else 1
 
 

@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench import publish
 from tests.bench.overhead import REPO, SYSCOUNT, Attached, ensure_tracefs
 
 RESULTS = Path(__file__).resolve().parent / "results" / "redis.md"
@@ -153,9 +154,7 @@ def main() -> int:
             ]
             cells.append(f"{statistics.median(costs):.1f}% ({min(costs):.1f} to {max(costs):.1f})")
         lines.append(f"| {variant} | " + " | ".join(cells) + " |")
-    table = "\n".join(lines) + "\n"
-    print(table)
-    RESULTS.write_text(table)
+    publish(lines, RESULTS)
     return 0
 
 
