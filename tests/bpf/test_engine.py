@@ -963,7 +963,7 @@ def test_in_flight_threads_are_listed_with_no_proc_look_up_and_a_dead_one_leaves
         nobody = int(pid_max.read()) + 1
     loaded.update("inflight", struct.pack("<I", nobody), state)
     assert nobody in {call.tid for call in source.read().inflight}
-    source._inflight_reads = bcc_source.BLOCKED_RECHECK_READS - 1  # the next read checks
+    source._reads = bcc_source.BLOCKED_RECHECK_READS - 1  # the next read checks
     assert nobody not in {call.tid for call in source.read().inflight}
 
 

@@ -293,7 +293,7 @@ class BccSource:
         self._blocked_at_start: dict[int, InflightCall] = {}
         self._unseen_reader: _BatchReader | None = None
         self._reads_since_recheck = 0
-        self._inflight_reads = 0
+        self._reads = 0  # read() calls so far: the /proc nets run every so many
         self._prev_stats_raw: list[bytes] = []
         self._prev_stats: dict[int, CallCounters] = {}
         # The read epoch the kernel files interval maxima under; advanced at each read.
@@ -318,7 +318,6 @@ class BccSource:
         # Set when the list was full: until a read has asked /proc (an early take that does
         # looks only at some processes).
         self._proc_check_due = False
-        self._process_reads = 0
         self._shared = _SharedParts()
         self._prev_budgets: tuple[bytes, dict[int, CaptureCounts]] = (b"", {})
         self._enriched: dict[tuple[int, int, int], InflightCall] = {}  # (tid, enter_ns, slot)
@@ -614,6 +613,7 @@ class BccSource:
         """Read every map once and return the cumulative counters."""
         assert self._stats_reader and self._proc_reader and self._errno_reader
         assert self._loss_reader
+        self._reads += 1
         monotonic_ns = time.monotonic_ns()
         wall_time = time.time()
         closed = self._advance_epoch()
@@ -796,9 +796,8 @@ class BccSource:
     ) -> tuple[dict[tuple[int, int], ProcessCallCounters], frozenset[int]]:
         """Return every (tgid, slot) entry, and the tgids found gone (taken out of the map)."""
         assert self._proc_reader is not None
-        self._process_reads += 1
         # Listed as ended before the read below: their entries in it are final.
-        ask_proc = self._collect_ended() or self._process_reads % GONE_RECHECK_READS == 1
+        ask_proc = self._collect_ended() or self._reads % GONE_RECHECK_READS == 1
         self._proc_check_due = False  # asked below
         keys, values, count = self._proc_reader.read()
         self._exits_since_take = 0  # the take below finds every process gone by now
@@ -929,8 +928,9 @@ class BccSource:
         """Add the processes the kernel listed as ended since the last call to `_ended`;
         return whether /proc must be asked as well (the kernel lists none, or some did not
         fit its list)."""
-        if self._ended_reader is None or self._ended_dropped_reader is None:
+        if self._ended_reader is None:
             return True
+        assert self._ended_dropped_reader is not None  # made with the list's reader
         keys, _, count = self._ended_reader.read()
         if count:
             self._ended_reader.delete(keys)
@@ -973,8 +973,7 @@ class BccSource:
         # A thread that ends takes its parked state with it (sched_process_exit): /proc is
         # asked whether each still lives only every BLOCKED_RECHECK_READS reads, as a net (a
         # pool of 2,000 waiting threads was 2,000 stats a read).
-        self._inflight_reads += 1
-        check = self._inflight_reads % BLOCKED_RECHECK_READS == 0
+        check = self._reads % BLOCKED_RECHECK_READS == 0
         for index in range(count):
             (tid,) = struct.unpack_from("<I", keys, 4 * index)
             enter_ns, tgid, slot, _flags, _ = struct.unpack_from(
@@ -989,7 +988,7 @@ class BccSource:
             delete, fd = _lib().bpf_delete_elem, self._loaded.map_fds["inflight"]
             for tid in gone:
                 delete(fd, struct.pack("<I", tid))  # ENOENT: its exit took it meanwhile
-        if self._inflight_reads == RESCAN_AT_READ:
+        if self._reads == RESCAN_AT_READ:
             # Threads that blocked after the scan beside the compile but before the programs
             # attached: the kernel saw them enter nothing. After the first frame, off its path.
             self._blocked_at_start = {**self._scan_blocked(), **self._blocked_at_start}
