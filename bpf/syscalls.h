@@ -126,7 +126,19 @@ struct cpu_state {
     u32 flags;
     u32 abi_tid;
     u32 abi_flags;
+    /* The counts tier's one-pair cache: the (process, syscall) of this CPU's last call, and
+     * the pair whose calls since it was cached wait in `pending` (count in the low 32 bits,
+     * errors in the high) to be added to its proc_stats entry. */
+    u32 last_tgid;
+    u32 last_slot;
+    u32 cached_tgid;
+    u32 cached_slot;
+    u64 cached_ends;
+    u64 cached_moves;
+    u64 pending;
 };
+/* A pair's pending count stays below this (then it is added to its entry): 32 bits each. */
+#define PENDING_LIMIT 0x80000000
 
 struct enter_state {
     u64 enter_ns;

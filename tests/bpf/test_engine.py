@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import struct
@@ -253,9 +255,13 @@ def test_counts_tier_is_exact_with_no_latency_and_one_program(
         assert source.exit_attachment.startswith("raw_tp (")  # type: ignore[attr-defined]
         assert loaded.attached == ["cgroup_attach_task", "sched_process_exit", "sys_exit", END]
     # Four programs and their links (with tp_btf, one of each is BTF-typed); the one per
-    # call is the exit's.
+    # call is the exit's. A fifth, never attached, flushes each CPU's cached pair.
     program_fds = list(loaded._fds)
-    assert len(program_fds) == 8
+    assert len(program_fds) == 9
+    # Without the bpf syscall's number (as on another architecture) it cannot be run: the
+    # pairs are not cached, and every call goes to its entry.
+    cache = "on" if btf else "off (BPF_PROG_TEST_RUN: Function not implemented)"
+    assert source.pair_cache == cache  # type: ignore[attr-defined]
     snapshot = run_and_measure(source, workload)
     process = snapshot.process(workload.pid)
     assert process is not None
@@ -274,6 +280,173 @@ def test_counts_tier_is_exact_with_no_latency_and_one_program(
     for fd in program_fds:  # the programs and links are let go: nothing stays attached
         with pytest.raises(OSError):
             os.fstat(fd)
+
+
+COUNTS_ONLY = Config(level="counts", sample_every=0, capture_rate=0)
+GETPPID, OPENAT = NAMES.slots_for("getppid")[0], NAMES.slots_for("openat")[0]
+CPU_STATE = struct.Struct("<Q6I4I3Q")  # struct cpu_state (bpf/syscalls.h)
+
+
+class ForkedCaller:
+    """A forked child that, pinned to a CPU, makes exact calls on each round, and nothing
+    else until it is released."""
+
+    def __init__(self, cpu: int, getppids: int, enoents: int = 0) -> None:
+        go_read, self._go = os.pipe()
+        self._done, done_write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: nothing but the calls counted, then the waits
+            try:
+                os.close(self._go)
+                os.sched_setaffinity(0, {cpu})
+                while True:
+                    for _ in range(getppids):
+                        os.getppid()
+                    for _ in range(enoents):
+                        with contextlib.suppress(FileNotFoundError):
+                            os.open("/nonexistent/syscalltop-pair-cache", os.O_RDONLY)
+                    os.write(done_write, b"x")
+                    if not os.read(go_read, 1):
+                        break
+            finally:
+                os._exit(0)
+        os.close(go_read)
+        os.close(done_write)
+        self._wait_done()
+
+    def _wait_done(self) -> None:
+        assert os.read(self._done, 1) == b"x"
+
+    def again(self) -> None:
+        """Make the same calls once more."""
+        os.write(self._go, b"g")
+        self._wait_done()
+
+    def release(self) -> None:
+        """Let the child exit, and reap it."""
+        os.close(self._go)
+        os.close(self._done)
+        os.waitpid(self.pid, 0)
+
+
+@contextlib.contextmanager
+def off_cpu(cpu: int) -> Iterator[None]:
+    """Keep this thread's own calls off `cpu` (where there is another), so they do not take
+    its cache from the child's pair."""
+    mine = os.sched_getaffinity(0)
+    if len(mine) > 1:
+        os.sched_setaffinity(0, mine - {cpu})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, mine)
+
+
+def cached_pairs(source: object) -> dict[tuple[int, int], tuple[int, int]]:
+    """Return, per CPU, the pair it caches now → its pending (count, errors)."""
+    cpus = source._cpus  # type: ignore[attr-defined]
+    reader = source._loaded.reader("cpu_states", 4, CPU_STATE.size * cpus, 1)  # type: ignore[attr-defined]
+    raw = reader.lookup(bytes(4))
+    assert raw is not None
+    found = {}
+    for state in CPU_STATE.iter_unpack(raw):
+        cached_tgid, cached_slot, pending = state[9], state[10], state[13]
+        if pending:
+            found[(cached_tgid, cached_slot)] = (pending & 0xFFFFFFFF, pending >> 32)
+    return found
+
+
+def test_a_hot_loop_s_cached_calls_are_all_in_the_next_read(live) -> None:
+    """Counts tier: a pair made again and again on a CPU is counted there, and user space
+    makes each CPU hand its cached calls over before it reads: the read holds them all."""
+    source = live(COUNTS_ONLY)
+    assert source.pair_cache == "on"
+    cpu = min(os.sched_getaffinity(0))
+    before = source.read()
+    with off_cpu(cpu):
+        child = ForkedCaller(cpu, N_GETPPID, M_ENOENT)
+    pid = child.pid
+    try:
+        # The child's last pair waits in its CPU's cache, not in its entry (unless another
+        # process's pair took the cache meanwhile): every call failed, so as many errors.
+        waiting = cached_pairs(source).get((pid, OPENAT), (0, 0))
+        assert waiting[0] == waiting[1] <= M_ENOENT - 2
+        after = source.read()
+        assert (pid, OPENAT) not in cached_pairs(source)  # handed over
+        snapshot = build_snapshot(before, after, NAMES)
+        process = snapshot.process(pid)
+        assert process is not None
+        mix = {call.label: call for call in process.syscalls}
+        assert mix["getppid"].count == N_GETPPID
+        assert (mix["openat"].count, mix["openat"].errors) == (M_ENOENT, M_ENOENT)
+        assert snapshot.totals.loss.proc_map_full == 0
+    finally:
+        child.release()
+
+
+def test_a_pid_a_new_process_reuses_is_counted_as_that_process(live) -> None:
+    """Counts tier: a CPU still caching an ended process's pair does not take the calls of a
+    new process given the same pid (they would go to an entry already taken)."""
+    cpu = min(os.sched_getaffinity(0))
+    source = live(COUNTS_ONLY)
+    with off_cpu(cpu):
+        first = ForkedCaller(cpu, N_GETPPID)
+        first.release()
+        reading = source.read()
+        assert reading.processes[(first.pid, GETPPID)].counters.count == N_GETPPID
+        assert first.pid in reading.exited
+        for _ in range(50):  # the next pid, unless another fork takes it first
+            with open("/proc/sys/kernel/ns_last_pid", "w") as last_pid:
+                last_pid.write(str(first.pid - 1))
+            second = ForkedCaller(cpu, 2 * N_GETPPID)
+            if second.pid == first.pid:
+                break
+            second.release()
+        assert second.pid == first.pid
+        try:
+            reading = source.read()
+            assert reading.processes[(second.pid, GETPPID)].counters.count == 2 * N_GETPPID
+            assert reading.loss.proc_map_full == 0
+        finally:
+            second.release()
+
+
+def test_a_failed_flush_turns_the_cache_off_and_later_reads_are_still_exact(
+    live, monkeypatch
+) -> None:
+    """Counts tier: when a CPU cannot be made to hand over its cached calls, no pair is
+    cached from then on, not even the one cached now, and what it holds arrives at the first
+    flush that works."""
+    from tui.sources import bcc_source
+
+    cpu = min(os.sched_getaffinity(0))
+    source = live(COUNTS_ONLY)
+    with off_cpu(cpu):
+        child = ForkedCaller(cpu, N_GETPPID)
+        try:
+            with monkeypatch.context() as refusing:
+                refusing.setattr(bcc_source, "_run_on_cpu", lambda fd, cpu: errno.EPERM)
+                reading = source.read()
+                assert source.pair_cache == "off (BPF_PROG_TEST_RUN: Operation not permitted)"
+                # Two calls counted in the entry before the pair was cached; the rest wait
+                # (unless another process's pair took the CPU's cache meanwhile).
+                counted = reading.processes[(child.pid, GETPPID)].counters.count
+                waiting = cached_pairs(source).get((child.pid, GETPPID), (0, 0))[0]
+                assert counted + waiting == N_GETPPID and counted >= 2
+                # Every cached pair is let go: task_ends jumped past any value a cache saw.
+                ends = source._loaded.reader("task_ends", 4, 8, 1).lookup(bytes(4))
+                assert int.from_bytes(ends, "little") >= bcc_source._ENDS_JUMP
+                child.again()  # the cached pair again: to its entry now
+                assert cached_pairs(source).get((child.pid, GETPPID), (0, 0))[0] == waiting
+                reading = source.read()
+                assert reading.processes[(child.pid, GETPPID)].counters.count == (
+                    counted + N_GETPPID
+                )
+            reading = source.read()  # this flush works
+            assert reading.processes[(child.pid, GETPPID)].counters.count == 2 * N_GETPPID
+            assert cached_pairs(source) == {}
+        finally:
+            child.release()
 
 
 # This kernel's sched_process_exit passes group_dead: ended processes are listed too.

@@ -100,6 +100,8 @@ TRACEPOINTS_COUNTS = ("cgroup_attach_task", "sched_process_exit", "sys_exit")
 # Beside sched_process_exit where the kernel passes group_dead (it refuses the attach where
 # not): the processes whose last thread left, so a read knows which entries are final.
 END_PROGRAM = "on_sched_process_end"
+FLUSH_PROGRAM = "flush_cached_calls"
+_ENDS_JUMP = 1 << 62  # more thread ends than any machine makes: a task_ends never seen
 # Where the kernel lists ended processes, /proc is still asked at the first read (for ends
 # before the list's program attached) and this often (in reads) whether the processes in the
 # map live, in case an end was not listed (a reused pid ending twice).
@@ -118,6 +120,9 @@ _BPF_PROG_LOAD = 5
 _BPF_PROG_TYPE_RAW_TRACEPOINT = 17
 _BPF_PROG_TYPE_TRACING = 26
 _BPF_TRACE_RAW_TP = 23
+_BPF_PROG_TEST_RUN = 10
+_BPF_F_TEST_RUN_ON_CPU = 1
+_TEST_RUN_ATTR_SIZE = 80  # union bpf_attr up to test.batch_size
 _PROG_LOAD_ATTR_SIZE = 128  # union bpf_attr up to fd_array; the kernel zero-extends the rest
 
 
@@ -312,6 +317,9 @@ class BccSource:
         # Processes the kernel listed as ended whose entries are not all taken yet; None
         # where the kernel passes no group_dead (then /proc says who has gone).
         self._ended_reader: _BatchReader | None = None
+        # The counts tier's per-CPU pair cache: its flush program, once every CPU ran it.
+        self._flush_fd: int | None = None
+        self.pair_cache = "off (full tier)"
         self._ended_dropped_reader: _BatchReader | None = None
         self._ended: set[int] = set()
         self._ended_dropped_seen = 0
@@ -473,6 +481,8 @@ class BccSource:
                 refused = error
         if refused is not None:
             raise BpfLoadFailed(f"{refused}{_verifier_said(said)}") from None
+        with _captured_output():  # libbcc prints a refused load
+            self._start_pair_cache(loaded)
         # After the counting programs (what waits for them counts their links): a process
         # that ends before this is found in /proc by the first read.
         self._attach_end_program(loaded)
@@ -799,7 +809,7 @@ class BccSource:
         # Listed as ended before the read below: their entries in it are final.
         ask_proc = self._collect_ended() or self._reads % GONE_RECHECK_READS == 1
         self._proc_check_due = False  # asked below
-        keys, values, count = self._proc_reader.read()
+        keys, values, count = self._read_proc_map()
         self._exits_since_take = 0  # the take below finds every process gone by now
         self._early_take_mark = max(self.config.proc_map_entries - count, 0) // EARLY_TAKE_SHARE
         # What was taken between reads shares with this read, then the next one starts afresh.
@@ -855,7 +865,7 @@ class BccSource:
         assert self._proc_reader is not None
         if not gone:
             return gone
-        keys, values = reading if reading is not None else self._proc_reader.read()[:2]
+        keys, values = reading if reading is not None else self._read_proc_map()[:2]
         key_words = memoryview(keys).cast("I")  # tgid, slot, tgid, slot, …
         tgids = key_words[::2]
         wanted = [index for index, tgid in enumerate(tgids) if tgid in gone]
@@ -908,7 +918,7 @@ class BccSource:
             # The kernel listed every end: one read, no /proc.
             if not self._ended:
                 return
-            keys, values, _ = self._proc_reader.read()
+            keys, values, _ = self._read_proc_map()
             present = self._ended & set(memoryview(keys).cast("I")[::2])
             taken = self._take_gone(present, self._shared, budget, reading=(keys, values))
             self._departed_tgids |= taken
@@ -917,12 +927,48 @@ class BccSource:
         gone = _gone_from_proc(self._tgids_seen)
         if not gone:
             # None of those has gone: look at the processes born since (then read again).
-            keys, _, _ = self._proc_reader.read()
+            keys, _, _ = self._read_proc_map()
             self._tgids_seen = {tgid for tgid, _ in struct.iter_unpack("<II", keys)}
             gone = _gone_from_proc(self._tgids_seen)
             if not gone:
                 return
         self._departed_tgids |= self._take_gone(gone, self._shared, budget)
+
+    def _read_proc_map(self) -> tuple[bytes, bytes, int]:
+        """Read proc_stats whole, once every CPU's cached calls are in it (counts tier)."""
+        assert self._proc_reader is not None
+        if self._flush_fd is not None:
+            self._flush_cached_calls(self._flush_fd)
+        return self._proc_reader.read()
+
+    def _flush_cached_calls(self, prog_fd: int) -> None:
+        """Add the calls each CPU caches (cpu_state.pending) to their proc_stats entries."""
+        error = _run_on_every_cpu(prog_fd)
+        if error and self._loaded is not None and self.pair_cache == "on":
+            # No more caching: no pair is cached anew, and a jump in task_ends no cache has
+            # seen ends the use of those cached now (what they hold goes at a flush that works).
+            self._loaded.update("cache_on", bytes(4), bytes(8))
+            ends = self._loaded.reader("task_ends", 4, 8, 1).lookup(bytes(4)) or bytes(8)
+            jumped = (int.from_bytes(ends, "little") + _ENDS_JUMP) % 2**64
+            self._loaded.update("task_ends", bytes(4), jumped.to_bytes(8, "little"))
+            self.pair_cache = f"off (BPF_PROG_TEST_RUN: {os.strerror(error)})"
+
+    def _start_pair_cache(self, loaded: _Loaded) -> None:
+        """Turn the counts tier's per-CPU pair cache on where user space can flush every CPU."""
+        if self.config.timed:
+            return
+        try:
+            prog_fd = loaded.load_raw_tracepoint(FLUSH_PROGRAM)
+        except BpfLoadFailed as refused:
+            self.pair_cache = f"off ({refused})"
+            return
+        error = _run_on_every_cpu(prog_fd)
+        if error:
+            self.pair_cache = f"off (BPF_PROG_TEST_RUN: {os.strerror(error)})"
+            return
+        self._flush_fd = prog_fd
+        loaded.update("cache_on", bytes(4), struct.pack("<Q", 1))
+        self.pair_cache = "on"
 
     def _collect_ended(self) -> bool:
         """Add the processes the kernel listed as ended since the last call to `_ended`;
@@ -1317,10 +1363,19 @@ class _Loaded:
     def attach_raw_tracepoint(self, tracepoint: str, program: str = "") -> None:
         """Load `program` (on_<tracepoint> unless given) as a raw tracepoint program and
         attach it; listed in `attached` as the tracepoint, or tracepoint:program."""
-        name = program or f"on_{tracepoint}"
+        prog_fd = self.load_raw_tracepoint(program or f"on_{tracepoint}")
+        link_fd = _lib().bpf_attach_raw_tracepoint(prog_fd, tracepoint.encode())
+        if link_fd < 0:
+            raise BpfLoadFailed(
+                f"cannot attach to the {tracepoint} tracepoint: {os.strerror(ct.get_errno())}"
+            )
+        self._fds.append(link_fd)
+        self.attached.append(f"{tracepoint}:{program}" if program else tracepoint)
+
+    def load_raw_tracepoint(self, name: str) -> int:
+        """Load function `name` as a raw tracepoint program; return its fd (closed by close())."""
         insns = self.insns(name)
-        lib = _lib()
-        prog_fd = lib.bcc_prog_load(
+        prog_fd = _lib().bcc_prog_load(
             _BPF_PROG_TYPE_RAW_TRACEPOINT,
             name.encode(),
             insns,
@@ -1334,13 +1389,7 @@ class _Loaded:
         if prog_fd < 0:
             raise BpfLoadFailed(f"BPF program {name} failed to load: {os.strerror(ct.get_errno())}")
         self._fds.append(prog_fd)
-        link_fd = lib.bpf_attach_raw_tracepoint(prog_fd, tracepoint.encode())
-        if link_fd < 0:
-            raise BpfLoadFailed(
-                f"cannot attach to the {tracepoint} tracepoint: {os.strerror(ct.get_errno())}"
-            )
-        self._fds.append(link_fd)
-        self.attached.append(f"{tracepoint}:{program}" if program else tracepoint)
+        return int(prog_fd)
 
     def attach_btf_exit(self, btf_id: int) -> str:
         """Load btf_sys_exit as a BTF-typed raw tracepoint on sys_exit (BTF id `btf_id`) and
@@ -1373,10 +1422,7 @@ class _Loaded:
             _BPF_TRACE_RAW_TP,
         )
         struct.pack_into("<I", attr, 108, btf_id)
-        syscall = ct.CDLL(None, use_errno=True).syscall
-        syscall.argtypes = [ct.c_long, ct.c_long, ct.c_void_p, ct.c_long]
-        syscall.restype = ct.c_long
-        prog_fd = syscall(_SYS_BPF, _BPF_PROG_LOAD, attr, _PROG_LOAD_ATTR_SIZE)
+        prog_fd = _bpf_syscall()(_SYS_BPF, _BPF_PROG_LOAD, attr, _PROG_LOAD_ATTR_SIZE)
         if prog_fd < 0:
             return f"tp_btf load refused: {os.strerror(ct.get_errno())}"
         tracepoint_open = _libbpf().bpf_raw_tracepoint_open
@@ -1445,6 +1491,42 @@ class _Loaded:
         for fd in map_fds.values():
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+def _run_on_cpu(prog_fd: int, cpu: int) -> int:
+    """Run a loaded raw tracepoint program once on `cpu` (BPF_PROG_TEST_RUN, in an
+    interrupt there unless it is this thread's CPU); return 0 or the errno."""
+    if _SYS_BPF is None:
+        return errno.ENOSYS
+    attr = ct.create_string_buffer(_TEST_RUN_ATTR_SIZE)
+    # union bpf_attr, BPF_PROG_TEST_RUN: prog_fd first; flags and cpu at 64 and 68 (no data,
+    # no context: the program reads none).
+    struct.pack_into("<I", attr, 0, prog_fd)
+    struct.pack_into("<II", attr, 64, _BPF_F_TEST_RUN_ON_CPU, cpu)
+    if _bpf_syscall()(_SYS_BPF, _BPF_PROG_TEST_RUN, attr, _TEST_RUN_ATTR_SIZE) < 0:
+        return ct.get_errno()
+    return 0
+
+
+def _run_on_every_cpu(prog_fd: int) -> int:
+    """Run a loaded raw tracepoint program once on each online CPU; return the first errno
+    (0: it ran on all)."""
+    failed = 0
+    for cpu in _cpu_list("/sys/devices/system/cpu/online"):
+        error = _run_on_cpu(prog_fd, cpu)
+        # ENXIO: the CPU went offline after the list was read (what it caches waits there).
+        if error and error != errno.ENXIO and not failed:
+            failed = error
+    return failed
+
+
+@functools.cache
+def _bpf_syscall() -> Any:
+    """Return libc's syscall(), typed for bpf(2)."""
+    syscall = ct.CDLL(None, use_errno=True).syscall
+    syscall.argtypes = [ct.c_long, ct.c_long, ct.c_void_p, ct.c_long]
+    syscall.restype = ct.c_long
+    return syscall
 
 
 def _on_raw(
