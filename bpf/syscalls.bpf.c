@@ -63,12 +63,13 @@ BPF_F_TABLE("hash", u32, u8, ended_processes, ENDED_ENTRIES, BPF_F_NO_PREALLOC);
 BPF_ARRAY(ended_dropped, u64, 1);
 /* Advanced by user space at each read: the epoch of the interval maxima. */
 BPF_ARRAY(read_epoch, u64, 1);
-#ifdef COUNTS_ONLY
 /* Threads that left, ever: a pair cached before one left may name a pid now reused. */
 BPF_ARRAY(task_ends, u64, 1);
 /* Set by user space once it can run flush_cached_calls on every CPU: pairs are cached
  * (cpu_state.pending) only then, since only that makes them reach proc_stats by a read. */
 BPF_ARRAY(cache_on, u64, 1);
+#ifndef COUNTS_ONLY
+BPF_PERCPU_ARRAY(pending_latencies, struct pending_latency, 1);
 #endif
 #ifndef COUNTS_ONLY
 BPF_PERCPU_ARRAY(fine_hists, struct fine_hist, HIST_ROWS);
@@ -296,17 +297,57 @@ static __always_inline int count_errno(struct syscall_stats *stats, u32 slot, u3
     return 0;
 }
 
-#ifdef COUNTS_ONLY
-static __always_inline void count_loss_atomic(u32 index)
+static __always_inline void count_losses(u32 index, u64 calls)
 {
     u64 *loss = loss_counts.lookup(&index);
     if (loss)
-        __sync_fetch_and_add(loss, 1);
+        __sync_fetch_and_add(loss, calls);
 }
+
+#ifndef COUNTS_ONLY
+/* Hand the cached pair's pending latency to its entry (to none: dropped, its entry did not
+ * fit), each field by an exchange as in flush_pending. */
+static __always_inline void flush_latency(struct proc_stats *stats)
+{
+    u32 zero = 0;
+    struct pending_latency *late = pending_latencies.lookup(&zero);
+    if (!late)
+        return;
+    u64 sum_ns = __sync_lock_test_and_set(&late->sum_ns, 0);
+    if (stats && sum_ns)
+        __sync_fetch_and_add(&stats->latency_sum_ns, sum_ns);
+    u64 touched = __sync_lock_test_and_set(&late->touched, 0);
+    #pragma unroll
+    for (int bucket = 0; bucket < HIST_BUCKETS; bucket++) {
+        if (touched & (1ULL << bucket)) {
+            u64 calls = __sync_lock_test_and_set(&late->hist[bucket], 0);
+            if (stats && calls)
+                __sync_fetch_and_add(&stats->latency_hist[bucket], calls);
+        }
+    }
+    u64 max_ns = __sync_lock_test_and_set(&late->max_ns, 0);
+    u64 epoch = late->max_epoch;
+    u64 interval_max_ns = __sync_lock_test_and_set(&late->interval_max_ns, 0);
+    if (!stats)
+        return;
+    if (max_ns > stats->latency_max_ns)
+        stats->latency_max_ns = max_ns;
+    /* Shared by the process's CPUs, as in count_process. An older epoch's maximum is
+     * dropped: user space flushes before it advances the epoch, so that one was read. */
+    if (epoch > stats->max_epoch) {
+        stats->max_epoch = epoch;
+        stats->interval_max_ns = interval_max_ns;
+    } else if (epoch == stats->max_epoch && interval_max_ns > stats->interval_max_ns) {
+        stats->interval_max_ns = interval_max_ns;
+    }
+}
+#endif
 
 /* Add the cached pair's pending calls to its proc_stats entry. Atomic against
  * flush_cached_calls, which user space may run on this CPU in an interrupt in the middle
- * of a call's program: the exchange hands each pending call to exactly one of the two. */
+ * of a call's program: the exchange hands each pending call to exactly one of the two.
+ * A call adds its latency before its count, so latency with no pending count is only that
+ * of a call interrupted between the two, taken at the next flush with its count. */
 static __always_inline void flush_pending(struct cpu_state *cpu)
 {
     u64 pending = __sync_lock_test_and_set(&cpu->pending, 0);
@@ -314,17 +355,21 @@ static __always_inline void flush_pending(struct cpu_state *cpu)
         return;
     struct proc_key key = {.tgid = cpu->cached_tgid, .slot = cpu->cached_slot};
     struct proc_stats *stats = proc_stats.lookup(&key);
-    if (!stats) {
-        count_loss_atomic(LOSS_PROC_MAP_FULL); /* its entry did not fit in the map */
-        return;
+    if (stats) {
+        __sync_fetch_and_add(&stats->count, pending & 0xffffffff);
+        if (pending >> 32)
+            __sync_fetch_and_add(&stats->errors, pending >> 32);
+    } else {
+        /* Its entry is gone (a pair is cached only with one): the calls are dropped. */
+        count_losses(LOSS_PROC_MAP_FULL, pending & 0xffffffff);
     }
-    __sync_fetch_and_add(&stats->count, pending & 0xffffffff);
-    if (pending >> 32)
-        __sync_fetch_and_add(&stats->errors, pending >> 32);
-}
+#ifndef COUNTS_ONLY
+    flush_latency(stats);
 #endif
+}
 
-/* Returns 1 when this call made the (process, syscall) pair's entry: its first call. */
+/* Returns 1 when this call made the (process, syscall) pair's entry (its first call), -1
+ * when the pair has no entry (the map is full: the call is counted as dropped). */
 static __always_inline int count_process(u32 tgid, u32 slot, int failed, int timed,
                                          u64 duration_ns, u32 bucket, u64 epoch)
 {
@@ -343,12 +388,12 @@ static __always_inline int count_process(u32 tgid, u32 slot, int failed, int tim
         u32 zero = 0;
         struct proc_stats *fresh = zero_proc_stats.lookup(&zero);
         if (!fresh)
-            return 0;
+            return -1;
         new_pair = proc_stats.insert(&key, fresh) == 0;
         stats = proc_stats.lookup(&key);
         if (!stats) {
             count_loss(LOSS_PROC_MAP_FULL);
-            return 0;
+            return -1;
         }
         /* Racing CPUs of one process write the same values here. */
         stats->uid = (u32)bpf_get_current_uid_gid();
@@ -375,30 +420,60 @@ static __always_inline int count_process(u32 tgid, u32 slot, int failed, int tim
     return new_pair;
 }
 
-#ifdef COUNTS_ONLY
 /* count_process with a one-pair write-back cache per CPU: a hash lookup is about 40 ns of
- * the counts tier's 70 a call here, and a hot loop makes one call after another of one
- * pair. A pair made twice in a row on a CPU is cached there; its next calls on that CPU
- * add to cpu_state.pending, and go to the entry when another pair is cached, or when user
- * space runs flush_cached_calls on the CPU before each read. A call of any other pair is
+ * a call here (of 70 in the counts tier), and a hot loop makes one call after another of
+ * one pair. A pair made twice in a row on a CPU is cached there; its next calls on that CPU
+ * add to cpu_state.pending (and, timed, to pending_latencies), and go to the entry when
+ * another pair is cached, or when user space runs flush_cached_calls on the CPU before
+ * each read (and, timed, before it advances the read epoch). A call of any other pair is
  * counted in its entry as before: a workload that changes syscall every call pays a few
  * compares. A thread's end anywhere (its pid may come back as another process's) or a
  * cgroup move ends the use of every cache: the next calls go to their entries, which
  * makes a pid's new process its own entries and reads its cgroup anew. */
 static __always_inline int count_process_cached(struct cpu_state *cpu, u32 tgid, u32 slot,
-                                                int failed)
+                                                int failed, int timed, u64 duration_ns,
+                                                u32 bucket, u64 epoch)
 {
     u32 zero = 0;
     u64 *ends = task_ends.lookup(&zero);
     u64 *moves = cgroup_moves.lookup(&zero);
     u64 ends_now = ends ? *ends : 0;
     u64 moves_now = moves ? *moves : 0;
-    if (cpu->cached_tgid == tgid && cpu->cached_slot == slot && cpu->cached_ends == ends_now &&
-        cpu->cached_moves == moves_now && (u32)cpu->pending < PENDING_LIMIT) {
+#ifdef COUNTS_ONLY
+    int cacheable = 1;
+#else
+    /* An untimed call (no entry seen, or exit_group at entry) goes to its entry. */
+    int cacheable = timed;
+    struct pending_latency *late = pending_latencies.lookup(&zero);
+    if (!late)
+        cacheable = 0;
+#endif
+    if (cacheable && cpu->cached_tgid == tgid && cpu->cached_slot == slot &&
+        cpu->cached_ends == ends_now && cpu->cached_moves == moves_now &&
+        (u32)cpu->pending < PENDING_LIMIT) {
+#ifndef COUNTS_ONLY
+        if (late && bucket < HIST_BUCKETS) {
+            __sync_fetch_and_add(&late->sum_ns, duration_ns);
+            __sync_fetch_and_add(&late->hist[bucket], 1);
+            __sync_fetch_and_or(&late->touched, 1ULL << bucket); /* after the add: see flush */
+            if (duration_ns > late->max_ns)
+                late->max_ns = duration_ns;
+            if (late->max_epoch != epoch) {
+                late->max_epoch = epoch;
+                late->interval_max_ns = 0;
+            }
+            if (duration_ns > late->interval_max_ns)
+                late->interval_max_ns = duration_ns;
+        }
+#endif
         __sync_fetch_and_add(&cpu->pending, 1 | ((u64)(failed != 0) << 32));
         return 0;
     }
-    int new_pair = count_process(tgid, slot, failed, 0, 0, 0, 0);
+    int new_pair = count_process(tgid, slot, failed, timed, duration_ns, bucket, epoch);
+    if (new_pair < 0)
+        return 0; /* no entry to hand calls to: not cached */
+    if (!cacheable)
+        return new_pair;
     if (cpu->last_tgid == tgid && cpu->last_slot == slot) {
         u64 *on = cache_on.lookup(&zero);
         if (on && *on) {
@@ -413,7 +488,6 @@ static __always_inline int count_process_cached(struct cpu_state *cpu, u32 tgid,
     cpu->last_slot = slot;
     return new_pair;
 }
-#endif
 
 #ifdef CAPTURE_NS_PER_TOKEN
 /* Spend a token of the syscall's per-CPU bucket (refilled at the capture rate, holding one
@@ -636,11 +710,7 @@ static __always_inline void account(struct bpf_raw_tracepoint_args *ctx,
         count_fine(slot, fine_bucket(duration_ns, log2));
     }
     int new_errno = failed ? count_errno(stats, slot, (u32)(-ret)) : 0;
-#ifdef COUNTS_ONLY
-    int new_pair = count_process_cached(cpu, tgid, slot, failed);
-#else
-    int new_pair = count_process(tgid, slot, failed, timed, duration_ns, bucket, epoch);
-#endif
+    int new_pair = count_process_cached(cpu, tgid, slot, failed, timed, duration_ns, bucket, epoch);
 #ifdef SEND_EVENTS
     u32 reasons = 0;
 #if SAMPLE_EVERY > 0
@@ -696,12 +766,10 @@ RAW_TRACEPOINT_PROGRAM(cgroup_attach_task)
 RAW_TRACEPOINT_PROGRAM(sched_process_exit)
 {
     u64 pid_tgid = bpf_get_current_pid_tgid();
-#ifdef COUNTS_ONLY
     u32 ends_index = 0;
     u64 *ends = task_ends.lookup(&ends_index);
     if (ends)
         __sync_fetch_and_add(ends, 1);
-#endif
 #ifndef COUNTS_ONLY
     u32 tid = (u32)pid_tgid;
     inflight.delete(&tid);
@@ -736,6 +804,17 @@ int on_sched_process_end(struct bpf_raw_tracepoint_args *ctx)
     return 0;
 }
 
+/* Run by user space on each CPU (BPF_PROG_TEST_RUN on that CPU) before it reads proc_stats:
+ * the calls cached there reach their entries, so a read holds every call made before it. */
+int flush_cached_calls(struct bpf_raw_tracepoint_args *ctx)
+{
+    u32 zero = 0;
+    struct cpu_state *cpu = cpu_states.lookup(&zero);
+    if (cpu)
+        flush_pending(cpu);
+    return 0;
+}
+
 #ifdef COUNTS_ONLY
 /* The counts tier: one program, at exit, with no clock read. Exact counts, errors and errnos
  * per syscall and per process; no latency, no in-flight list, no events. exit and
@@ -755,17 +834,6 @@ static __always_inline int count_exit(u64 regs_addr, s64 nr, s64 ret)
     if (!passes_filter(pid_tgid, slot))
         return 0;
     account(0, cpu, pid_tgid >> 32, slot, ret, 0, 0, 0);
-    return 0;
-}
-
-/* Run by user space on each CPU (BPF_PROG_TEST_RUN on that CPU) before it reads proc_stats:
- * the calls cached there reach their entries, so a read holds every call made before it. */
-int flush_cached_calls(struct bpf_raw_tracepoint_args *ctx)
-{
-    u32 zero = 0;
-    struct cpu_state *cpu = cpu_states.lookup(&zero);
-    if (cpu)
-        flush_pending(cpu);
     return 0;
 }
 

@@ -140,6 +140,18 @@ struct cpu_state {
 /* A pair's pending count stays below this (then it is added to its entry): 32 bits each. */
 #define PENDING_LIMIT 0x80000000
 
+/* The full tier's cached pair's pending latency (one per CPU, beside cpu_state.pending):
+ * added to its proc_stats entry with the pending calls. `touched` has a bit per histogram
+ * bucket holding calls, so a flush looks at those only. */
+struct pending_latency {
+    u64 sum_ns;
+    u64 max_ns;
+    u64 interval_max_ns;
+    u64 max_epoch;
+    u64 touched;
+    u64 hist[HIST_BUCKETS];
+};
+
 struct enter_state {
     u64 enter_ns;
     u32 tgid;

@@ -356,10 +356,11 @@ def cached_pairs(source: object) -> dict[tuple[int, int], tuple[int, int]]:
     return found
 
 
-def test_a_hot_loop_s_cached_calls_are_all_in_the_next_read(live) -> None:
-    """Counts tier: a pair made again and again on a CPU is counted there, and user space
-    makes each CPU hand its cached calls over before it reads: the read holds them all."""
-    source = live(COUNTS_ONLY)
+@pytest.mark.parametrize("config", [COUNTS_ONLY, Config()], ids=["counts", "full"])
+def test_a_hot_loop_s_cached_calls_are_all_in_the_next_read(live, config: Config) -> None:
+    """A pair made again and again on a CPU is counted there, and user space makes each CPU
+    hand its cached calls (and their latency) over before it reads: the read holds them all."""
+    source = live(config)
     assert source.pair_cache == "on"
     cpu = min(os.sched_getaffinity(0))
     before = source.read()
@@ -380,6 +381,13 @@ def test_a_hot_loop_s_cached_calls_are_all_in_the_next_read(live) -> None:
         assert mix["getppid"].count == N_GETPPID
         assert (mix["openat"].count, mix["openat"].errors) == (M_ENOENT, M_ENOENT)
         assert snapshot.totals.loss.proc_map_full == 0
+        if config.timed:  # each call's latency once: in the histogram, the sum, the max
+            for name, calls in (("getppid", N_GETPPID), ("openat", M_ENOENT)):
+                assert sum(mix[name].hist) == calls
+                assert 0 < (mix[name].latency_max_ns or 0) <= mix[name].latency_sum_ns
+                # The slowest call is in the top bucket the histogram holds calls in.
+                top = max(i for i, n in enumerate(mix[name].hist) if n)
+                assert (mix[name].latency_max_ns or 0).bit_length() - 1 == top
     finally:
         child.release()
 

@@ -40,13 +40,20 @@ def test_tiny_perf_buffer_overflow_is_counted_within_one_interval(workload_facto
     assert snapshot.syscall(NAMES.slots_for("getppid")[0]).count == calls
 
 
-def test_full_process_map_drops_are_counted_and_totals_stay_exact(workload_factory) -> None:
+@pytest.mark.parametrize("level", ["full", "counts"])
+def test_full_process_map_drops_are_counted_and_totals_stay_exact(
+    workload_factory, level: str
+) -> None:
+    """Each call of a pair with no entry is one drop, also for a pair made again and again
+    (its calls are not cached: they would have no entry to go to)."""
     from tui.sources.bcc_source import BccSource
 
     workloads = [workload_factory("--getppid=500") for _ in range(24)]
     config = Config(
         proc_map_entries=16,
         filters=Filters(pids=tuple(w.pid for w in workloads), syscall_names=("getppid",)),
+        level=level,
+        **({"sample_every": 0, "capture_rate": 0} if level == "counts" else {}),
     )
     source = BccSource(config, NAMES)
     source.start()

@@ -317,9 +317,9 @@ class BccSource:
         # Processes the kernel listed as ended whose entries are not all taken yet; None
         # where the kernel passes no group_dead (then /proc says who has gone).
         self._ended_reader: _BatchReader | None = None
-        # The counts tier's per-CPU pair cache: its flush program, once every CPU ran it.
+        # The per-CPU pair cache: its flush program, once every CPU ran it.
         self._flush_fd: int | None = None
-        self.pair_cache = "off (full tier)"
+        self.pair_cache = "off (not started)"
         self._ended_dropped_reader: _BatchReader | None = None
         self._ended: set[int] = set()
         self._ended_dropped_seen = 0
@@ -626,6 +626,10 @@ class BccSource:
         self._reads += 1
         monotonic_ns = time.monotonic_ns()
         wall_time = time.time()
+        if self._flush_fd is not None and self.config.timed:
+            # The cached pairs' interval maxima go to their entries under the epoch they
+            # belong to (a flush after the advance would find newer ones there).
+            self._flush_cached_calls(self._flush_fd)
         closed = self._advance_epoch()
         syscalls = self._with_fine_hists(self._read_syscalls(closed))
         unhistogrammed = (
@@ -935,7 +939,7 @@ class BccSource:
         self._departed_tgids |= self._take_gone(gone, self._shared, budget)
 
     def _read_proc_map(self) -> tuple[bytes, bytes, int]:
-        """Read proc_stats whole, once every CPU's cached calls are in it (counts tier)."""
+        """Read proc_stats whole, once every CPU's cached calls are in it."""
         assert self._proc_reader is not None
         if self._flush_fd is not None:
             self._flush_cached_calls(self._flush_fd)
@@ -954,9 +958,7 @@ class BccSource:
             self.pair_cache = f"off (BPF_PROG_TEST_RUN: {os.strerror(error)})"
 
     def _start_pair_cache(self, loaded: _Loaded) -> None:
-        """Turn the counts tier's per-CPU pair cache on where user space can flush every CPU."""
-        if self.config.timed:
-            return
+        """Turn the per-CPU pair cache on where user space can flush every CPU."""
         try:
             prog_fd = loaded.load_raw_tracepoint(FLUSH_PROGRAM)
         except BpfLoadFailed as refused:
