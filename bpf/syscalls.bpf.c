@@ -297,6 +297,21 @@ static __always_inline int count_errno(struct syscall_stats *stats, u32 slot, u3
     return 0;
 }
 
+/* Raise a max since start and the max of read epoch `epoch` (reset when the epoch moved on)
+ * to `duration_ns`: a syscall's line, a process's entry, or a cached pair's pending. */
+static __always_inline void note_maxima(u64 *max_ns, u64 *interval_max_ns, u64 *max_epoch,
+                                        u64 duration_ns, u64 epoch)
+{
+    if (duration_ns > *max_ns)
+        *max_ns = duration_ns;
+    if (*max_epoch != epoch) {
+        *max_epoch = epoch;
+        *interval_max_ns = 0;
+    }
+    if (duration_ns > *interval_max_ns)
+        *interval_max_ns = duration_ns;
+}
+
 static __always_inline void count_losses(u32 index, u64 calls)
 {
     u64 *loss = loss_counts.lookup(&index);
@@ -369,16 +384,15 @@ static __always_inline void flush_pending(struct cpu_state *cpu)
 }
 
 /* Returns 1 when this call made the (process, syscall) pair's entry (its first call), -1
- * when the pair has no entry (the map is full: the call is counted as dropped). */
+ * when the pair has no entry (the map is full: the call is counted as dropped). `moves` is
+ * the cgroup_moves count now (its low 32 bits are kept in the entry). */
 static __always_inline int count_process(u32 tgid, u32 slot, int failed, int timed,
-                                         u64 duration_ns, u32 bucket, u64 epoch)
+                                         u64 duration_ns, u32 bucket, u64 epoch, u64 moves)
 {
     struct proc_key key = {.tgid = tgid, .slot = slot};
     struct proc_stats *stats = proc_stats.lookup(&key);
     int new_pair = 0;
-    u32 zero_index = 0;
-    u64 *moves = cgroup_moves.lookup(&zero_index);
-    u32 moves_now = moves ? (u32)*moves : 0;
+    u32 moves_now = (u32)moves;
     if (stats && stats->moves_seen != moves_now) {
         /* Some task moved since this entry last looked: maybe this one. */
         stats->moves_seen = moves_now;
@@ -407,15 +421,9 @@ static __always_inline int count_process(u32 tgid, u32 slot, int failed, int tim
     if (timed) {
         __sync_fetch_and_add(&stats->latency_sum_ns, duration_ns);
         __sync_fetch_and_add(&stats->latency_hist[bucket], 1);
-        if (duration_ns > stats->latency_max_ns)
-            stats->latency_max_ns = duration_ns;
         /* Shared by the process's CPUs: a race may lose a max to a concurrent reset. */
-        if (stats->max_epoch != epoch) {
-            stats->max_epoch = epoch;
-            stats->interval_max_ns = 0;
-        }
-        if (duration_ns > stats->interval_max_ns)
-            stats->interval_max_ns = duration_ns;
+        note_maxima(&stats->latency_max_ns, &stats->interval_max_ns, &stats->max_epoch,
+                    duration_ns, epoch);
     }
     return new_pair;
 }
@@ -456,20 +464,15 @@ static __always_inline int count_process_cached(struct cpu_state *cpu, u32 tgid,
             __sync_fetch_and_add(&late->sum_ns, duration_ns);
             __sync_fetch_and_add(&late->hist[bucket], 1);
             __sync_fetch_and_or(&late->touched, 1ULL << bucket); /* after the add: see flush */
-            if (duration_ns > late->max_ns)
-                late->max_ns = duration_ns;
-            if (late->max_epoch != epoch) {
-                late->max_epoch = epoch;
-                late->interval_max_ns = 0;
-            }
-            if (duration_ns > late->interval_max_ns)
-                late->interval_max_ns = duration_ns;
+            note_maxima(&late->max_ns, &late->interval_max_ns, &late->max_epoch, duration_ns,
+                        epoch);
         }
 #endif
         __sync_fetch_and_add(&cpu->pending, 1 | ((u64)(failed != 0) << 32));
         return 0;
     }
-    int new_pair = count_process(tgid, slot, failed, timed, duration_ns, bucket, epoch);
+    int new_pair = count_process(tgid, slot, failed, timed, duration_ns, bucket, epoch,
+                                 moves_now);
     if (new_pair < 0)
         return 0; /* no entry to hand calls to: not cached */
     if (!cacheable)
@@ -699,14 +702,8 @@ static __always_inline void account(struct bpf_raw_tracepoint_args *ctx,
         stats->errors++;
     if (timed) {
         stats->latency_sum_ns += duration_ns;
-        if (duration_ns > stats->latency_max_ns)
-            stats->latency_max_ns = duration_ns;
-        if (stats->max_epoch != epoch) {
-            stats->max_epoch = epoch;
-            stats->interval_max_ns = 0;
-        }
-        if (duration_ns > stats->interval_max_ns)
-            stats->interval_max_ns = duration_ns;
+        note_maxima(&stats->latency_max_ns, &stats->interval_max_ns, &stats->max_epoch,
+                    duration_ns, epoch);
         count_fine(slot, fine_bucket(duration_ns, log2));
     }
     int new_errno = failed ? count_errno(stats, slot, (u32)(-ret)) : 0;

@@ -955,7 +955,7 @@ class BccSource:
             ends = self._loaded.reader("task_ends", 4, 8, 1).lookup(bytes(4)) or bytes(8)
             jumped = (int.from_bytes(ends, "little") + _ENDS_JUMP) % 2**64
             self._loaded.update("task_ends", bytes(4), jumped.to_bytes(8, "little"))
-            self.pair_cache = f"off (BPF_PROG_TEST_RUN: {os.strerror(error)})"
+            self.pair_cache = _cache_off(error)
 
     def _start_pair_cache(self, loaded: _Loaded) -> None:
         """Turn the per-CPU pair cache on where user space can flush every CPU."""
@@ -966,7 +966,7 @@ class BccSource:
             return
         error = _run_on_every_cpu(prog_fd)
         if error:
-            self.pair_cache = f"off (BPF_PROG_TEST_RUN: {os.strerror(error)})"
+            self.pair_cache = _cache_off(error)
             return
         self._flush_fd = prog_fd
         loaded.update("cache_on", bytes(4), struct.pack("<Q", 1))
@@ -1508,6 +1508,11 @@ def _run_on_cpu(prog_fd: int, cpu: int) -> int:
     if _bpf_syscall()(_SYS_BPF, _BPF_PROG_TEST_RUN, attr, _TEST_RUN_ATTR_SIZE) < 0:
         return ct.get_errno()
     return 0
+
+
+def _cache_off(error: int) -> str:
+    """Say why the pair cache is off: the flush could not run on some CPU."""
+    return f"off (BPF_PROG_TEST_RUN: {os.strerror(error)})"
 
 
 def _run_on_every_cpu(prog_fd: int) -> int:
